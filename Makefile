@@ -1,0 +1,53 @@
+# Every target bootstraps what it needs: a fresh machine needs only python3 (and apt for promtool).
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+VENV := .venv
+BIN := $(VENV)/bin
+AWSCLI_VENV := .venv-awscli
+
+.PHONY: all demo test lint types unit tools bench bench-smoke fmt clean
+
+all: test
+
+$(UV):
+	$(PYTHON) -m pip install --quiet --user uv || $(PYTHON) -m pip install --quiet uv
+
+$(BIN)/leftovers: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+# The aws CLI pins its own botocore, so it lives in a virtualenv of its own.
+$(AWSCLI_VENV)/bin/aws: tests/awscli-requirements.txt | $(UV)
+	$(UV) venv --quiet --allow-existing $(AWSCLI_VENV)
+	$(UV) pip install --quiet --python $(AWSCLI_VENV)/bin/python -r tests/awscli-requirements.txt
+	@touch $@
+
+# promtool comes with Debian's prometheus package.
+tools: $(AWSCLI_VENV)/bin/aws
+	@command -v promtool >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+
+lint: $(BIN)/leftovers
+	$(BIN)/ruff check scanner tests bench
+	$(BIN)/ruff format --check scanner tests bench
+
+types: $(BIN)/leftovers
+	$(BIN)/mypy
+
+unit: $(BIN)/leftovers tools
+	PATH="$(CURDIR)/$(BIN):$$PATH" AWS_CLI="$(CURDIR)/$(AWSCLI_VENV)/bin/aws" $(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint types unit
+
+fmt: $(BIN)/leftovers
+	$(BIN)/ruff check --fix scanner tests bench
+	$(BIN)/ruff format scanner tests bench
+
+demo: $(BIN)/leftovers
+	$(BIN)/python -m scanner.demo
+
+bench: $(BIN)/leftovers tools
+	AWS_CLI="$(CURDIR)/$(AWSCLI_VENV)/bin/aws" $(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(AWSCLI_VENV) .mypy_cache .ruff_cache

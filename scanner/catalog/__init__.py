@@ -1,0 +1,1 @@
+"""The resource catalog: every idle-cost resource type, declared once as data."""

@@ -1,0 +1,1 @@
+"""A CloudTrail LookupEvents and STS emulator for demos, tests and benchmarks."""

@@ -1,0 +1,74 @@
+"""The domain values of resource lifecycles: keys, facts drawn from records, and lifecycles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ResourceKey:
+    """Identifies one resource: where it lives, its catalog type, and its normalised id."""
+
+    account_id: str
+    region: str
+    resource_type: str
+    resource_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who made a call, as CloudTrail tells it."""
+
+    arn: str | None = None
+    user_name: str | None = None
+    source_ip: str | None = None
+    user_agent: str | None = None
+
+
+class Change(Enum):
+    """What a fact says happened to a resource."""
+
+    CREATE = "create"
+    DELETE = "delete"
+    STATE = "state"
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One observation about one resource, drawn from one successful CloudTrail record.
+
+    A rename (RDS `ModifyDBInstance` with `newDBInstanceIdentifier`) yields two facts: a DELETE
+    of the old key and a CREATE of the new key whose `renamed_from` names the old key.
+    """
+
+    key: ResourceKey
+    change: Change
+    time: datetime
+    event_id: str
+    event_name: str
+    actor: Actor = field(default_factory=Actor)
+    state: str | None = None
+    name: str | None = None
+    arn: str | None = None
+    attributes: tuple[tuple[str, str], ...] = ()
+    renamed_from: ResourceKey | None = None
+
+    @property
+    def order(self) -> tuple[datetime, int, str]:
+        """Total order used to decide which of two facts is later (time, then kind, then id)."""
+        return (self.time, _CHANGE_RANK[self.change], self.event_id)
+
+
+_CHANGE_RANK = {Change.CREATE: 0, Change.STATE: 1, Change.DELETE: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Lifecycle:
+    """What is known of one resource: its latest create, latest delete and latest state change."""
+
+    key: ResourceKey
+    created: Fact | None = None
+    deleted: Fact | None = None
+    state_change: Fact | None = None

@@ -1,0 +1,245 @@
+"""CloudTrail records: one frozen type, and readers for every format real records come in."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+#: Suffixes of files that may hold CloudTrail records, plain or gzipped.
+RECORD_FILE_SUFFIXES = (".json", ".jsonl", ".json.gz", ".jsonl.gz")
+
+
+class RecordFileError(Exception):
+    """A file of records could not be read; the message names the file and the reason."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One CloudTrail record: the fields every consumer needs, and the whole record as `body`."""
+
+    event_id: str
+    event_name: str
+    event_source: str
+    event_time: datetime
+    region: str
+    account_id: str
+    error_code: str | None
+    read_only: bool | None
+    body: Mapping[str, Any] = field(repr=False, compare=False, hash=False)
+
+    @property
+    def failed(self) -> bool:
+        """True for a call that failed (CloudTrail records those with a non-empty errorCode)."""
+        return bool(self.error_code)
+
+
+@dataclass(slots=True)
+class ReadStats:
+    """What a reader saw: records taken and objects skipped because they are not records."""
+
+    records: int = 0
+    skipped: int = 0
+
+
+def parse_time(value: object) -> datetime | None:
+    """Parse a CloudTrail timestamp (ISO 8601, `Z` or an offset) to an aware UTC datetime."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip().replace(" ", "T", 1)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def format_time(value: datetime) -> str:
+    """Format a datetime the way CloudTrail writes `eventTime` (second precision, `Z`)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _read_only(body: Mapping[str, Any]) -> bool | None:
+    value = body.get("readOnly")
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return None
+
+
+def _account_of(body: Mapping[str, Any]) -> str:
+    account = body.get("recipientAccountId")
+    if isinstance(account, str) and account:
+        return account
+    identity = body.get("userIdentity")
+    if isinstance(identity, Mapping):
+        account = identity.get("accountId")
+        if isinstance(account, str) and account:
+            return account
+    return ""
+
+
+def _synthetic_event_id(body: Mapping[str, Any]) -> str:
+    """A stable id for the rare record without `eventID` (hand-minimised samples)."""
+    digest = hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=5))
+
+
+def record_from_body(body: object) -> Record | None:
+    """Build a Record from a bare CloudTrail record, or None when it is not one."""
+    if not isinstance(body, dict):
+        return None
+    name = body.get("eventName")
+    source = body.get("eventSource")
+    region = body.get("awsRegion")
+    if not (isinstance(name, str) and name and isinstance(source, str) and source):
+        return None
+    if not (isinstance(region, str) and region):
+        return None
+    when = parse_time(body.get("eventTime"))
+    if when is None:
+        return None
+    event_id = body.get("eventID")
+    if not (isinstance(event_id, str) and event_id):
+        event_id = _synthetic_event_id(body)
+    error = body.get("errorCode")
+    return Record(
+        event_id=event_id,
+        event_name=name,
+        event_source=source,
+        event_time=when,
+        region=region,
+        account_id=_account_of(body),
+        error_code=error if isinstance(error, str) and error else None,
+        read_only=_read_only(body),
+        body=body,
+    )
+
+
+def record_from_lookup_event(event: Mapping[str, Any]) -> Record | None:
+    """Build a Record from one LookupEvents `Events[]` item (its `CloudTrailEvent` string)."""
+    inner = event.get("CloudTrailEvent")
+    if isinstance(inner, str | bytes):
+        try:
+            inner = orjson.loads(inner)
+        except orjson.JSONDecodeError:
+            return None
+    return record_from_body(inner)
+
+
+def iter_document(document: object, stats: ReadStats | None = None) -> Iterator[Record]:
+    """Yield the records of one parsed JSON value in any known format; count what is skipped.
+
+    Formats: a bare record; `{"Records": [...]}` (trail log file); `{"Events": [...]}`
+    (LookupEvents response, also wrapped as `{"data": {...}}` by placebo recordings); one
+    `Events[]` item; an EventBridge envelope `{"detail-type": ..., "detail": {...}}`; or a
+    JSON list of any of these.
+    """
+    stats = stats if stats is not None else ReadStats()
+    pending: list[object] = [document]
+    while pending:
+        item = pending.pop()
+        record: Record | None = None
+        if isinstance(item, list):
+            pending.extend(reversed(item))
+            continue
+        if isinstance(item, dict):
+            if isinstance(item.get("Records"), list):
+                pending.extend(reversed(item["Records"]))
+                continue
+            if isinstance(item.get("Events"), list):
+                pending.extend(reversed(item["Events"]))
+                continue
+            if isinstance(item.get("data"), dict) and "Events" in item["data"]:
+                pending.append(item["data"])
+                continue
+            if "CloudTrailEvent" in item:
+                record = record_from_lookup_event(item)
+            elif isinstance(item.get("detail"), dict):
+                record = record_from_body(item["detail"])
+            else:
+                record = record_from_body(item)
+        if record is None:
+            stats.skipped += 1
+            continue
+        stats.records += 1
+        yield record
+
+
+def _decode(path: Path, raw: bytes) -> Iterator[object]:
+    """Yield the JSON values of a file: one document, or one per line (JSONL)."""
+    try:
+        yield orjson.loads(raw)
+        return
+    except orjson.JSONDecodeError as whole_error:
+        lines = [line for line in raw.splitlines() if line.strip()]
+        try:
+            first = orjson.loads(lines[0]) if len(lines) > 1 else None
+        except orjson.JSONDecodeError:
+            first = None
+        if first is None:
+            raise RecordFileError(path, f"not valid JSON ({whole_error})") from None
+    for number, line in enumerate(lines, start=1):
+        try:
+            yield orjson.loads(line)
+        except orjson.JSONDecodeError as line_error:
+            raise RecordFileError(path, f"line {number}: not valid JSON ({line_error})") from None
+
+
+def read_file(path: Path, stats: ReadStats | None = None) -> Iterator[Record]:
+    """Yield the records of one file (.json, .jsonl, optionally .gz)."""
+    try:
+        raw = path.read_bytes()
+        if path.name.endswith(".gz"):
+            raw = gzip.decompress(raw)
+    except (OSError, EOFError, gzip.BadGzipFile) as error:
+        raise RecordFileError(path, f"cannot read ({error})") from None
+    for document in _decode(path, raw):
+        yield from iter_document(document, stats)
+
+
+def record_files(paths: Iterable[Path]) -> list[Path]:
+    """Expand files and folders (recursively, S3 delivery layout included) to record files."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file() and p.name.endswith(RECORD_FILE_SUFFIXES)
+                )
+            )
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise RecordFileError(path, "no such file or folder")
+    return found
+
+
+def read_paths(paths: Iterable[Path], stats: ReadStats | None = None) -> Iterator[Record]:
+    """Yield the records of every record file under the given files and folders."""
+    for path in record_files(paths):
+        yield from read_file(path, stats)
+
+
+def to_utc(value: datetime) -> datetime:
+    """Return the same instant as an aware UTC datetime."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
