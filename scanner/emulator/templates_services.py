@@ -402,12 +402,11 @@ def put_bucket_policy(call: Call, bucket: str) -> dict[str, Any]:
         "Version": "2012-10-17",
         "Statement": [
             {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                "Sid": "AccountRead",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{call.rec.account}:root"},
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
             }
         ],
     }
