@@ -30,8 +30,8 @@ ENV PATH=/app/.venv/bin:$PATH \
 WORKDIR /var/lib/leftovers
 VOLUME ["/var/lib/leftovers"]
 USER 10001:10001
-EXPOSE 8080
+EXPOSE 9100
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4).status != 200)"]
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:9100/healthz', timeout=4).status != 200)"]
 ENTRYPOINT ["leftovers"]
-CMD ["serve", "--config", "/etc/leftovers/leftovers.yaml", "--listen", "0.0.0.0:8080", "--state", "/var/lib/leftovers/state.db"]
+CMD ["serve", "--config", "/etc/leftovers/leftovers.yaml", "--listen", "0.0.0.0:9100", "--state", "/var/lib/leftovers/state.db"]

@@ -104,7 +104,7 @@ def test_dockerfile_runs_as_non_root_with_exec_form() -> None:
 
 def test_compose_file_is_valid() -> None:
     compose = BIN / "docker-compose"
-    env = {**os.environ, "LEFTOVERS_ENDPOINT_URL": "http://emulator:4566"}
+    env = {**os.environ, "LEFTOVERS_ENDPOINT_URL": "http://emulator:4599"}
     result = subprocess.run(
         [
             str(compose),
