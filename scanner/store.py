@@ -29,6 +29,8 @@ import orjson
 from scanner.errors import LeftoversError
 from scanner.lifecycle import Actor, Change, Fact, Lifecycle, ResourceKey
 from scanner.pairing import merge
+from scanner.plan import Slice, StreamId, Work
+from scanner.scan import Page
 
 T = TypeVar("T")
 
@@ -69,17 +71,19 @@ CREATE TABLE lifecycles (
     body          BLOB NOT NULL,
     PRIMARY KEY (account_id, region, resource_type, resource_id)
 ) WITHOUT ROWID;
-CREATE TABLE streams (
-    stream_id   TEXT PRIMARY KEY,
+CREATE TABLE checkpoints (
     account_id  TEXT NOT NULL,
     region      TEXT NOT NULL,
-    checkpoint  TEXT
+    checkpoint  TEXT,
+    PRIMARY KEY (account_id, region)
 ) WITHOUT ROWID;
-CREATE TABLE slices (
-    stream_id   TEXT NOT NULL,
+CREATE TABLE pending (
+    account_id  TEXT NOT NULL,
+    region      TEXT NOT NULL,
+    stream      TEXT NOT NULL,
     start       TEXT NOT NULL,
     "end"       TEXT NOT NULL,
-    PRIMARY KEY (stream_id, start, "end")
+    PRIMARY KEY (account_id, region, stream, start, "end")
 ) WITHOUT ROWID;
 CREATE TABLE scans (
     id          INTEGER PRIMARY KEY,
@@ -100,13 +104,8 @@ CREATE TABLE counters (
     value       REAL NOT NULL,
     PRIMARY KEY (name, account_id, region, label)
 ) WITHOUT ROWID;
-CREATE TABLE region_status (
-    account_id   TEXT NOT NULL,
-    region       TEXT NOT NULL,
-    last_success TEXT,
-    PRIMARY KEY (account_id, region)
-) WITHOUT ROWID;
-ALTER TABLE streams ADD COLUMN target_end TEXT;
+ALTER TABLE checkpoints ADD COLUMN target_end TEXT;
+ALTER TABLE checkpoints ADD COLUMN last_success TEXT;
 CREATE INDEX facts_by_event ON facts (event_id);
 """
 
@@ -228,24 +227,16 @@ def _lifecycle_of(blob: bytes) -> Lifecycle:
 
 
 @dataclass(frozen=True, slots=True)
-class StoredSlice:
-    """A part of a stream's time range still to be read: [start, end]."""
+class RegionState:
+    """An (account, region)'s progress: all its streams are read up to `checkpoint`; an unfinished
+    scan aiming at `target_end` still has `pending` work (stream slices) to read."""
 
-    start: datetime
-    end: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class StreamState:
-    """A stream's progress: its checkpoint (all read up to it), the target of an unfinished scan
-    and the slices of that scan still to read."""
-
-    stream_id: str
     account_id: str
     region: str
     checkpoint: datetime | None
     target_end: datetime | None
-    pending: tuple[StoredSlice, ...]
+    last_success: datetime | None
+    pending: tuple[Work, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,25 +260,6 @@ class CounterValue:
     region: str
     label: str
     value: float
-
-
-@dataclass(frozen=True, slots=True)
-class PageWrite:
-    """Everything one page changes, written in one transaction.
-
-    `done` is the slice the page was read from; `remaining` replaces it (None once the slice is
-    fully read); `split` adds slices split off from it. `events_read` counts toward the
-    `events` counter of (account, region); each page is one successful lookup request.
-    """
-
-    stream_id: str
-    account_id: str
-    region: str
-    done: StoredSlice
-    remaining: StoredSlice | None
-    split: tuple[StoredSlice, ...]
-    facts: tuple[Fact, ...]
-    events_read: int
 
 
 # ---------------------------------------------------------------------------------------------
@@ -330,28 +302,27 @@ class Store:
         """The schema version of the open file."""
         return await self._run(_user_version, self._connection)
 
-    # --- stream progress -----------------------------------------------------------------------
+    # --- progress (the scan's Sink) -----------------------------------------------------------
 
-    async def streams(self) -> dict[str, StreamState]:
-        """Every known stream's progress, by stream id."""
-        return await self._run(_streams, self._connection)
+    async def regions(self) -> dict[tuple[str, str], RegionState]:
+        """Every known (account, region)'s progress."""
+        return await self._run(_regions, self._connection)
 
-    async def start_stream(
-        self,
-        stream_id: str,
-        account_id: str,
-        region: str,
-        target_end: datetime,
-        slices: Iterable[StoredSlice],
+    async def begin_region(
+        self, account_id: str, region: str, target_end: datetime, work: Sequence[Work]
     ) -> None:
-        """Record the slices a scan of `stream_id` will read, up to `target_end`."""
+        """Record the work a scan adds for (account, region), reading it up to `target_end`.
+
+        Work left pending by an unfinished scan stays pending; the checkpoint moves to the
+        target once no work is left.
+        """
         await self._run(
-            _start_stream, self._connection, stream_id, account_id, region, target_end, slices
+            _begin_region, self._connection, account_id, region, target_end, tuple(work)
         )
 
-    async def apply_page(self, page: PageWrite) -> int:
-        """Write one page in one transaction; return how many of its events were new."""
-        return await self._run(_apply_page, self._connection, page)
+    async def apply(self, page: Page) -> None:
+        """Write one page in one transaction: new facts, lifecycles, progress and counters."""
+        await self._run(_apply_page, self._connection, page)
 
     # --- scans, counters, regions --------------------------------------------------------------
 
@@ -391,10 +362,6 @@ class Store:
     async def counters(self) -> list[CounterValue]:
         """Every persisted counter series."""
         return await self._run(_counters, self._connection)
-
-    async def last_success(self) -> dict[tuple[str, str], datetime | None]:
-        """(account, region) -> when a scan of it last succeeded (None: never)."""
-        return await self._run(_last_success, self._connection)
 
     # --- resources -----------------------------------------------------------------------------
 
@@ -472,60 +439,74 @@ def _probe_write(connection: sqlite3.Connection) -> None:
     connection.execute("ROLLBACK")
 
 
-def _streams(connection: sqlite3.Connection) -> dict[str, StreamState]:
-    pending: dict[str, list[StoredSlice]] = {}
-    for stream_id, start, end in connection.execute(
-        'SELECT stream_id, start, "end" FROM slices ORDER BY stream_id, start DESC'
+def _regions(connection: sqlite3.Connection) -> dict[tuple[str, str], RegionState]:
+    pending: dict[tuple[str, str], list[Work]] = {}
+    for account_id, region, stream, start, end in connection.execute(
+        'SELECT account_id, region, stream, start, "end" FROM pending ORDER BY 1, 2, 3, 4'
     ):
-        pending.setdefault(stream_id, []).append(StoredSlice(_parse(start), _parse(end)))
+        pending.setdefault((account_id, region), []).append(
+            Work(StreamId(account_id, region, stream), Slice(_parse(start), _parse(end)))
+        )
     return {
-        stream_id: StreamState(
-            stream_id,
+        (account_id, region): RegionState(
             account_id,
             region,
             _parse(checkpoint) if checkpoint else None,
             _parse(target_end) if target_end else None,
-            tuple(pending.get(stream_id, ())),
+            _parse(last_success) if last_success else None,
+            tuple(pending.get((account_id, region), ())),
         )
-        for stream_id, account_id, region, checkpoint, target_end in connection.execute(
-            "SELECT stream_id, account_id, region, checkpoint, target_end FROM streams"
+        for account_id, region, checkpoint, target_end, last_success in connection.execute(
+            "SELECT account_id, region, checkpoint, target_end, last_success FROM checkpoints"
         )
     }
 
 
-def _start_stream(  # noqa: PLR0917 (positional: called through to_thread.run_sync)
+def _add_work(connection: sqlite3.Connection, work: Iterable[Work]) -> None:
+    connection.executemany(
+        'INSERT OR IGNORE INTO pending (account_id, region, stream, start, "end")'
+        " VALUES (?, ?, ?, ?, ?)",
+        [
+            (
+                w.stream.account_id,
+                w.stream.region,
+                w.stream.name,
+                _time(w.slice.start),
+                _time(w.slice.end),
+            )
+            for w in work
+        ],
+    )
+
+
+def _begin_region(
     connection: sqlite3.Connection,
-    stream_id: str,
     account_id: str,
     region: str,
     target_end: datetime,
-    slices: Iterable[StoredSlice],
+    work: Sequence[Work],
 ) -> None:
     with connection:
         connection.execute("BEGIN IMMEDIATE")
         connection.execute(
-            "INSERT INTO streams (stream_id, account_id, region, target_end) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (stream_id) DO UPDATE SET target_end = excluded.target_end",
-            (stream_id, account_id, region, _time(target_end)),
+            "INSERT INTO checkpoints (account_id, region, target_end) VALUES (?, ?, ?)"
+            " ON CONFLICT DO UPDATE SET target_end = excluded.target_end",
+            (account_id, region, _time(target_end)),
         )
-        connection.execute("DELETE FROM slices WHERE stream_id = ?", (stream_id,))
-        connection.executemany(
-            'INSERT OR IGNORE INTO slices (stream_id, start, "end") VALUES (?, ?, ?)',
-            [(stream_id, _time(s.start), _time(s.end)) for s in slices],
-        )
-        _close_stream_if_done(connection, stream_id)
+        _add_work(connection, work)
+        _close_region_if_done(connection, account_id, region)
 
 
-def _close_stream_if_done(connection: sqlite3.Connection, stream_id: str) -> None:
-    """When no slice is left, the target becomes the checkpoint."""
+def _close_region_if_done(connection: sqlite3.Connection, account_id: str, region: str) -> None:
+    """When no work is left, the target becomes the checkpoint."""
     left = connection.execute(
-        "SELECT count(*) FROM slices WHERE stream_id = ?", (stream_id,)
+        "SELECT count(*) FROM pending WHERE account_id = ? AND region = ?", (account_id, region)
     ).fetchone()[0]
     if left == 0:
         connection.execute(
-            "UPDATE streams SET checkpoint = coalesce(target_end, checkpoint), target_end = NULL"
-            " WHERE stream_id = ? AND target_end IS NOT NULL",
-            (stream_id,),
+            "UPDATE checkpoints SET checkpoint = target_end, target_end = NULL"
+            " WHERE account_id = ? AND region = ? AND target_end IS NOT NULL",
+            (account_id, region),
         )
 
 
@@ -565,11 +546,13 @@ def _merge_facts(connection: sqlite3.Connection, facts: Sequence[Fact]) -> None:
         )
 
 
-def _apply_page(connection: sqlite3.Connection, page: PageWrite) -> int:
+def _apply_page(connection: sqlite3.Connection, page: Page) -> int:
+    """Apply one page; return how many of its matched events were new."""
     by_event: dict[str, list[Fact]] = {}
     for fact in page.facts:
         by_event.setdefault(fact.event_id, []).append(fact)
     new_facts: list[Fact] = []
+    stream = page.stream
     with connection:
         connection.execute("BEGIN IMMEDIATE")
         for event_id, facts in by_event.items():
@@ -604,23 +587,30 @@ def _apply_page(connection: sqlite3.Connection, page: PageWrite) -> int:
                 )
                 new_facts.append(fact)
         _merge_facts(connection, new_facts)
-        done = page.done
         connection.execute(
-            'DELETE FROM slices WHERE stream_id = ? AND start = ? AND "end" = ?',
-            (page.stream_id, _time(done.start), _time(done.end)),
+            "DELETE FROM pending WHERE account_id = ? AND region = ? AND stream = ? AND start = ?"
+            ' AND "end" = ?',
+            (
+                stream.account_id,
+                stream.region,
+                stream.name,
+                _time(page.slice.start),
+                _time(page.slice.end),
+            ),
         )
-        rest = ([page.remaining] if page.remaining else []) + list(page.split)
-        connection.executemany(
-            'INSERT OR IGNORE INTO slices (stream_id, start, "end") VALUES (?, ?, ?)',
-            [(page.stream_id, _time(s.start), _time(s.end)) for s in rest],
-        )
-        _close_stream_if_done(connection, page.stream_id)
+        rest = [Work(stream, page.remaining)] if page.remaining else []
+        _add_work(connection, [*rest, *page.spawned])
+        touched = {(stream.account_id, stream.region)} | {
+            (w.stream.account_id, w.stream.region) for w in page.spawned
+        }
+        for account_id, region in sorted(touched):
+            _close_region_if_done(connection, account_id, region)
         _add_counter(
-            connection, CounterValue("lookup_requests", page.account_id, page.region, "ok", 1)
+            connection, CounterValue("lookup_requests", stream.account_id, stream.region, "ok", 1)
         )
         _add_counter(
             connection,
-            CounterValue("events", page.account_id, page.region, "", page.events_read),
+            CounterValue("events", stream.account_id, stream.region, "", page.events_read),
         )
     return len({f.event_id for f in new_facts})
 
@@ -653,7 +643,7 @@ def _finish_scan(  # noqa: PLR0917 (positional: called through to_thread.run_syn
         for counter in counters:
             _add_counter(connection, counter)
         connection.executemany(
-            "INSERT INTO region_status (account_id, region, last_success) VALUES (?, ?, ?)"
+            "INSERT INTO checkpoints (account_id, region, last_success) VALUES (?, ?, ?)"
             " ON CONFLICT DO UPDATE SET last_success = excluded.last_success",
             [(account, region, _time(finished_at)) for account, region in succeeded],
         )
@@ -684,15 +674,6 @@ def _counters(connection: sqlite3.Connection) -> list[CounterValue]:
             "SELECT name, account_id, region, label, value FROM counters ORDER BY 1, 2, 3, 4"
         )
     ]
-
-
-def _last_success(connection: sqlite3.Connection) -> dict[tuple[str, str], datetime | None]:
-    return {
-        (account, region): _parse(when) if when else None
-        for account, region, when in connection.execute(
-            "SELECT account_id, region, last_success FROM region_status"
-        )
-    }
 
 
 def _lifecycles(connection: sqlite3.Connection) -> list[Lifecycle]:

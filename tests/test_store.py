@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 
 from scanner.lifecycle import Actor, Change, Fact, Lifecycle, ResourceKey
 from scanner.pairing import merge
+from scanner.plan import Slice, StreamId, Work
+from scanner.scan import Page
 from scanner.store import (
     MIGRATIONS,
     SCHEMA_VERSION,
-    PageWrite,
     StateError,
     Store,
-    StoredSlice,
     fact_from_dict,
     fact_to_dict,
     migrate,
@@ -50,20 +50,28 @@ def fact(
     )
 
 
-def page(facts: list[Fact], done: StoredSlice, remaining: StoredSlice | None = None) -> PageWrite:
-    return PageWrite(
-        stream_id="s1",
-        account_id=KEY.account_id,
-        region=KEY.region,
-        done=done,
-        remaining=remaining,
-        split=(),
+STREAM = StreamId(KEY.account_id, KEY.region, "read_only=false")
+WHERE = (KEY.account_id, KEY.region)
+
+
+def page(
+    facts: list[Fact],
+    done: Slice,
+    remaining: Slice | None = None,
+    spawned: tuple[Work, ...] = (),
+) -> Page:
+    return Page(
+        stream=STREAM,
+        slice=done,
         facts=tuple(facts),
         events_read=len(facts) + 3,
+        event_ids=tuple(f.event_id for f in facts),
+        remaining=remaining,
+        spawned=spawned,
     )
 
 
-WINDOW = StoredSlice(T0, T0 + timedelta(hours=1))
+WINDOW = Slice(T0, T0 + timedelta(hours=1))
 
 
 @pytest.fixture
@@ -77,46 +85,62 @@ def test_fact_round_trips_through_json() -> None:
 
 
 async def test_duplicate_events_are_stored_once(store: Store) -> None:
-    await store.start_stream("s1", KEY.account_id, KEY.region, WINDOW.end, [WINDOW])
+    await store.begin_region(KEY.account_id, KEY.region, WINDOW.end, [Work(STREAM, WINDOW)])
     created = fact("e1")
-    first = await store.apply_page(page([created], WINDOW, StoredSlice(T0, T0)))
-    again = await store.apply_page(page([created], StoredSlice(T0, T0)))
-    assert (first, again) == (1, 0)
+    await store.apply(page([created], WINDOW, Slice(T0, T0)))
+    await store.apply(page([created], Slice(T0, T0)))
     assert await store.facts(KEY) == [created]
+    assert len(await store.all_facts()) == 1
     assert await store.lifecycle(KEY) == Lifecycle(KEY, created=created)
     await store.close()
 
 
 async def test_checkpoint_moves_only_when_every_slice_is_read(store: Store) -> None:
-    half = StoredSlice(T0, T0 + timedelta(minutes=30))
-    await store.start_stream("s1", KEY.account_id, KEY.region, WINDOW.end, [WINDOW])
-    split = PageWrite(
-        "s1",
-        KEY.account_id,
-        KEY.region,
-        WINDOW,
-        half,
-        (StoredSlice(T0 + timedelta(minutes=31), WINDOW.end),),
-        (),
-        0,
-    )
-    await store.apply_page(split)
-    state = (await store.streams())["s1"]
+    half = Slice(T0, T0 + timedelta(minutes=30))
+    other = Slice(T0 + timedelta(minutes=30), WINDOW.end)
+    await store.begin_region(KEY.account_id, KEY.region, WINDOW.end, [Work(STREAM, WINDOW)])
+    await store.apply(page([], WINDOW, half, (Work(STREAM, other),)))
+    state = (await store.regions())[WHERE]
     assert state.checkpoint is None
-    assert set(state.pending) == {half, StoredSlice(T0 + timedelta(minutes=31), WINDOW.end)}
-    await store.apply_page(page([], half))
-    assert (await store.streams())["s1"].checkpoint is None
-    await store.apply_page(page([], StoredSlice(T0 + timedelta(minutes=31), WINDOW.end)))
-    state = (await store.streams())["s1"]
+    assert set(state.pending) == {Work(STREAM, half), Work(STREAM, other)}
+    await store.apply(page([], half))
+    assert (await store.regions())[WHERE].checkpoint is None
+    await store.apply(page([], other))
+    state = (await store.regions())[WHERE]
     assert state.checkpoint == WINDOW.end
     assert state.pending == ()
     assert state.target_end is None
     await store.close()
 
 
+async def test_work_handed_to_other_streams_keeps_the_checkpoint_back(store: Store) -> None:
+    await store.begin_region(KEY.account_id, KEY.region, WINDOW.end, [Work(STREAM, WINDOW)])
+    names = [StreamId(KEY.account_id, KEY.region, f"event_name={n}") for n in ("A", "B")]
+    rest = Slice(T0, T0 + timedelta(minutes=50))
+    await store.apply(page([], WINDOW, None, tuple(Work(n, rest) for n in names)))
+    assert (await store.regions())[WHERE].checkpoint is None
+    for name in names:
+        await store.apply(Page(name, rest, (), 0, (), None))
+    assert (await store.regions())[WHERE].checkpoint == WINDOW.end
+    await store.close()
+
+
+async def test_a_new_scan_keeps_work_left_by_an_unfinished_one(store: Store) -> None:
+    await store.begin_region(KEY.account_id, KEY.region, WINDOW.end, [Work(STREAM, WINDOW)])
+    later = Slice(WINDOW.end - timedelta(minutes=15), WINDOW.end + timedelta(hours=1))
+    await store.begin_region(KEY.account_id, KEY.region, later.end, [Work(STREAM, later)])
+    state = (await store.regions())[WHERE]
+    assert set(state.pending) == {Work(STREAM, WINDOW), Work(STREAM, later)}
+    assert state.target_end == later.end
+    await store.apply(page([], later))
+    await store.apply(page([], WINDOW))
+    assert (await store.regions())[WHERE].checkpoint == later.end
+    await store.close()
+
+
 async def test_counters_commit_with_pages_and_scans(store: Store) -> None:
-    await store.start_stream("s1", KEY.account_id, KEY.region, WINDOW.end, [WINDOW])
-    await store.apply_page(page([fact("e1")], WINDOW))
+    await store.begin_region(KEY.account_id, KEY.region, WINDOW.end, [Work(STREAM, WINDOW)])
+    await store.apply(page([fact("e1")], WINDOW))
     scan = await store.begin_scan(T0)
     await store.finish_scan(
         scan,
@@ -128,7 +152,7 @@ async def test_counters_commit_with_pages_and_scans(store: Store) -> None:
     )
     values = {(c.name, c.label): c.value for c in await store.counters()}
     assert values == {("lookup_requests", "ok"): 1, ("events", ""): 4}
-    assert await store.last_success() == {(KEY.account_id, KEY.region): T0 + timedelta(seconds=5)}
+    assert (await store.regions())[WHERE].last_success == T0 + timedelta(seconds=5)
     [history] = await store.scans()
     assert (history.outcome, history.stats) == ("ok", {"api_calls": 1})
     await store.close()
@@ -137,13 +161,13 @@ async def test_counters_commit_with_pages_and_scans(store: Store) -> None:
 async def test_state_survives_reopen(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     store = await Store.open(path)
-    await store.start_stream("s1", KEY.account_id, KEY.region, WINDOW.end, [WINDOW])
-    await store.apply_page(page([fact("e1"), fact("e2", Change.DELETE, 5)], WINDOW))
+    await store.begin_region(KEY.account_id, KEY.region, WINDOW.end, [Work(STREAM, WINDOW)])
+    await store.apply(page([fact("e1"), fact("e2", Change.DELETE, 5)], WINDOW))
     await store.close()
     reopened = await Store.open(path)
     [lifecycle] = await reopened.lifecycles()
     assert lifecycle.deleted is not None
-    assert (await reopened.streams())["s1"].checkpoint == WINDOW.end
+    assert (await reopened.regions())[WHERE].checkpoint == WINDOW.end
     await reopened.close()
 
 
@@ -166,7 +190,7 @@ async def test_stored_lifecycles_equal_pairing_over_all_facts(
     tmp_path_factory: pytest.TempPathFactory, batches: list[list[tuple[str, Change, int, str]]]
 ) -> None:
     store = await Store.open(tmp_path_factory.mktemp("s") / "state.db")
-    await store.start_stream("s1", KEY.account_id, KEY.region, WINDOW.end, [WINDOW])
+    await store.begin_region(KEY.account_id, KEY.region, WINDOW.end, [Work(STREAM, WINDOW)])
     for batch in batches:
         facts = [
             fact(
@@ -177,7 +201,7 @@ async def test_stored_lifecycles_equal_pairing_over_all_facts(
             )
             for eid, change, minute, rid in batch
         ]
-        await store.apply_page(page(facts, WINDOW, WINDOW))
+        await store.apply(page(facts, WINDOW, WINDOW))
     stored = {lc.key: lc for lc in await store.lifecycles()}
     expected: dict[ResourceKey, Lifecycle] = {}
     for one in await store.all_facts():
@@ -191,15 +215,16 @@ async def test_migrates_forward_from_v1(tmp_path: Path) -> None:
     connection = sqlite3.connect(path, isolation_level=None)
     assert migrate(connection, target=1) == 1
     connection.execute(
-        "INSERT INTO streams (stream_id, account_id, region, checkpoint) VALUES (?, ?, ?, ?)",
-        ("s1", KEY.account_id, KEY.region, WINDOW.end.isoformat()),
+        "INSERT INTO checkpoints (account_id, region, checkpoint) VALUES (?, ?, ?)",
+        (KEY.account_id, KEY.region, WINDOW.end.isoformat()),
     )
     connection.close()
     store = await Store.open(path)
     assert await store.schema_version() == SCHEMA_VERSION == len(MIGRATIONS)
-    state = (await store.streams())["s1"]
+    state = (await store.regions())[WHERE]
     assert state.checkpoint == WINDOW.end
     assert state.target_end is None
+    assert state.last_success is None
     assert await store.counters() == []
     await store.close()
 
@@ -216,7 +241,7 @@ async def test_refuses_a_file_that_is_not_a_database(tmp_path: Path) -> None:
 async def test_refuses_a_damaged_database(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     store = await Store.open(path)
-    await store.start_stream("s1", KEY.account_id, KEY.region, WINDOW.end, [WINDOW])
+    await store.begin_region(KEY.account_id, KEY.region, WINDOW.end, [Work(STREAM, WINDOW)])
     await store.close()
     raw = bytearray(path.read_bytes())
     raw[100:] = b"\xff" * (len(raw) - 100)
