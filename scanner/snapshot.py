@@ -10,11 +10,15 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from scanner.catalog import Catalog
 from scanner.lifecycle import Lifecycle, ResourceKey
-from scanner.store import CounterValue
+from scanner.pairing import current_state, leftovers
+from scanner.records import format_time
+from scanner.settings import Settings
+from scanner.store import CounterValue, Store
 
 #: The outcomes of a lookup request, each created at 0 for every known (account, region).
 LOOKUP_OUTCOMES = ("ok", "throttled", "error")
@@ -71,6 +75,8 @@ class Snapshot:
     errors: tuple[Mapping[str, Any], ...]
     stats: Mapping[str, Any]
     metrics: MetricValues
+    scan_id: int = 0
+    outcome: str = "ok"
 
 
 def metric_values(
@@ -141,4 +147,132 @@ def metric_values(
         | {where: 0.0 for where in known if where not in last_success},
         scan_duration_seconds=scan_duration_seconds,
         scans=dict(scans or {}),
+    )
+
+
+_REASONS = (
+    ("throttled", ("throttl", "rate exceeded", "toomanyrequests", "requestlimitexceeded")),
+    (
+        "access_denied",
+        (
+            "accessdenied",
+            "access denied",
+            "unauthorized",
+            "not authorized",
+            "forbidden",
+            "expiredtoken",
+            "invalidclienttokenid",
+            "signaturedoesnotmatch",
+            "no aws credentials",
+            "optinrequired",
+        ),
+    ),
+    ("timeout", ("timeout", "timed out")),
+    (
+        "unavailable",
+        ("http 5", "unavailable", "internalfailure", "internalerror", "connect", "endpoint"),
+    ),
+)
+
+
+def reason_category(reason: str) -> str:
+    """The fixed category of a failure's reason text (a label value: never the text itself)."""
+    text = reason.lower()
+    for category, needles in _REASONS:
+        if any(needle in text for needle in needles):
+            return category
+    return "other"
+
+
+def _actor(lifecycle: Lifecycle) -> dict[str, str | None]:
+    creation = lifecycle.creation
+    actor = creation.actor if creation is not None else None
+    return {
+        "arn": actor.arn if actor else None,
+        "user_name": actor.user_name if actor else None,
+        "source_ip": actor.source_ip if actor else None,
+        "user_agent": actor.user_agent if actor else None,
+    }
+
+
+def entry_of(lifecycle: Lifecycle, catalog: Catalog, now: datetime) -> Entry | None:
+    """The leftover entry of a live lifecycle (None when its type is not in the catalog)."""
+    creation = lifecycle.creation
+    resource_type = catalog.types.get(lifecycle.key.resource_type)
+    if creation is None or resource_type is None:
+        return None
+    key = lifecycle.key
+    latest = lifecycle.created or creation
+    arn = latest.arn or creation.arn
+    name = latest.name or creation.name
+    attributes = dict(creation.attributes) | dict(latest.attributes)
+    item = {
+        "account_id": key.account_id,
+        "region": key.region,
+        "service": resource_type.service,
+        "resource_type": key.resource_type,
+        "resource_id": key.resource_id,
+        "arn": arn,
+        "name": name,
+        "state": current_state(lifecycle, catalog),
+        "created_at": format_time(creation.time),
+        "created_by": _actor(lifecycle),
+        "create_event_id": creation.event_id,
+        "age_seconds": max(0, int((now - creation.time).total_seconds())),
+        "attributes": attributes,
+        "console_url": resource_type.console_url(key, arn, name),
+    }
+    return Entry(
+        key, resource_type.service, creation.time, resource_type.hourly_cost(attributes), item
+    )
+
+
+async def build_snapshot(
+    store: Store,
+    catalog: Catalog,
+    settings: Settings,
+    now: datetime,
+    regions: Iterable[tuple[str, str]] = (),
+) -> Snapshot | None:
+    """The snapshot of the store after its last finished scan (None if no scan ever finished)."""
+    last = await store.last_finished_scan()
+    if last is None:
+        return None
+    lifecycles = {lc.key: lc for lc in await store.lifecycles()}
+    entries: list[Entry] = []
+    for lifecycle in leftovers(lifecycles):
+        entry = entry_of(lifecycle, catalog, now)
+        if entry is None:
+            continue
+        if settings.user_name is not None and entry.item["created_by"]["user_name"] != (
+            settings.user_name
+        ):
+            continue
+        entries.append(entry)
+    entries.sort(key=lambda e: e.sort_key)
+    states = await store.regions()
+    finished = last.finished_at or now
+    services = {name: t.service for name, t in catalog.types.items()}
+    values = metric_values(
+        entries=entries,
+        lifecycles=[lc for lc in lifecycles.values() if lc.key.resource_type in catalog.types],
+        services=services,
+        default_states={name: t.default_state for name, t in catalog.types.items()},
+        counters=await store.counters(),
+        last_success={where: state.last_success for where, state in states.items()},
+        regions=regions,
+        scan_duration_seconds=(finished - last.started_at).total_seconds(),
+    )
+    return Snapshot(
+        generated_at=finished,
+        window_start=finished - timedelta(days=settings.lookback_days),
+        window_end=finished,
+        entries=tuple(entries),
+        lifecycles=lifecycles,
+        services=services,
+        errors=tuple(last.errors),
+        stats=dict(last.stats),
+        metrics=values,
+        scan_id=last.scan_id,
+        outcome=last.outcome or "unknown",
     )

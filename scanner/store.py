@@ -359,6 +359,10 @@ class Store:
         """The latest scans, newest first."""
         return await self._run(_scans, self._connection, limit)
 
+    async def last_finished_scan(self) -> ScanRecord | None:
+        """The latest scan that finished (with any outcome)."""
+        return await self._run(_last_finished_scan, self._connection)
+
     async def counters(self) -> list[CounterValue]:
         """Every persisted counter series."""
         return await self._run(_counters, self._connection)
@@ -651,20 +655,33 @@ def _finish_scan(  # noqa: PLR0917 (positional: called through to_thread.run_syn
 
 def _scans(connection: sqlite3.Connection, limit: int) -> list[ScanRecord]:
     return [
-        ScanRecord(
-            scan_id,
-            _parse(started),
-            _parse(finished) if finished else None,
-            outcome,
-            orjson.loads(stats) if stats else {},
-            orjson.loads(errors) if errors else [],
-        )
-        for scan_id, started, finished, outcome, stats, errors in connection.execute(
+        _scan_of(row)
+        for row in connection.execute(
             "SELECT id, started_at, finished_at, outcome, stats, errors FROM scans"
             " ORDER BY id DESC LIMIT ?",
             (limit,),
         )
     ]
+
+
+def _scan_of(row: tuple[Any, ...]) -> ScanRecord:
+    scan_id, started, finished, outcome, stats, errors = row
+    return ScanRecord(
+        scan_id,
+        _parse(started),
+        _parse(finished) if finished else None,
+        outcome,
+        orjson.loads(stats) if stats else {},
+        orjson.loads(errors) if errors else [],
+    )
+
+
+def _last_finished_scan(connection: sqlite3.Connection) -> ScanRecord | None:
+    row = connection.execute(
+        "SELECT id, started_at, finished_at, outcome, stats, errors FROM scans"
+        " WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    return _scan_of(row) if row else None
 
 
 def _counters(connection: sqlite3.Connection) -> list[CounterValue]:
