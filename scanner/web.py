@@ -294,13 +294,20 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     """GET /readyz: the first scan has finished and the store takes writes."""
     context = request.app[CONTEXT]
-    scanned = context.current() is not None
+    snapshot = context.current()
+    scanned = snapshot is not None
     writable = await context.store.writable()
-    body = {
+    body: dict[str, Any] = {
         "ready": scanned and writable,
         "first_scan_finished": scanned,
         "store_writable": writable,
     }
+    if snapshot is not None:
+        body["last_scan"] = {
+            "id": snapshot.scan_id,
+            "outcome": snapshot.outcome,
+            "finished_at": _stamp(snapshot.generated_at),
+        }
     return _json(body, 200 if scanned and writable else 503)
 
 
