@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 from scanner.plan import (
@@ -75,7 +76,7 @@ def test_split_covers_the_slice_with_shared_boundaries() -> None:
     assert len(parts) == 4
     assert parts[0].start == piece.start
     assert parts[-1].end == piece.end
-    for left, right in zip(parts, parts[1:], strict=False):
+    for left, right in itertools.pairwise(parts):
         assert left.end == right.start
     assert split(Slice(END, END), 4) == [Slice(END, END)]
 
