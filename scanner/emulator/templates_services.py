@@ -1,0 +1,660 @@
+"""Write records of RDS, ELBv2, S3, EFS, EKS, Route 53 and helpers, shaped on real samples.
+
+As in `templates`, the comment above each function names the sample it copies.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from scanner.emulator.actors import Actor
+from scanner.emulator.envelope import Recorder
+from scanner.emulator.templates import EFS, EKS, ELB, RDS, ROUTE53, S3, Error, Network
+
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_S3_ID = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+_S3_XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
+
+
+def java_time(ts: int) -> str:
+    """A time as Java's default formatter writes it in RDS/ELB/EFS responses."""
+    moment = datetime.fromtimestamp(ts, UTC)
+    hour = moment.hour % 12 or 12
+    half = "AM" if moment.hour < 12 else "PM"
+    return f"{moment:%b} {moment.day}, {moment.year} {hour}:{moment:%M:%S} {half}"
+
+
+# rds ---------------------------------------------------------------------------------------
+@dataclass(slots=True)
+class DbInstance:
+    """What RDS echoes about one DB instance."""
+
+    identifier: str  # as RDS stores it: lower case
+    instance_class: str
+    engine: str
+    engine_version: str
+    resource_id: str  # dbiResourceId
+    zone: str
+    created: int
+
+
+def _db_body(rec: Recorder, net: Network, db: DbInstance, status: str) -> dict[str, Any]:
+    group_id = net.security_group[0]
+    return {
+        "dBInstanceIdentifier": db.identifier,
+        "dBInstanceClass": db.instance_class,
+        "engine": db.engine,
+        "dBInstanceStatus": status,
+        "masterUsername": "admin",
+        "allocatedStorage": 20,
+        "preferredBackupWindow": "03:00-03:30",
+        "backupRetentionPeriod": 7,
+        "dBSecurityGroups": [],
+        "vpcSecurityGroups": [{"vpcSecurityGroupId": group_id, "status": "active"}],
+        "dBParameterGroups": [
+            {"dBParameterGroupName": f"default.{db.engine}8.0", "parameterApplyStatus": "in-sync"}
+        ],
+        "availabilityZone": db.zone,
+        "dBSubnetGroup": {
+            "dBSubnetGroupName": f"default-{net.vpc}",
+            "dBSubnetGroupDescription": "Created from the RDS Management Console",
+            "vpcId": net.vpc,
+            "subnetGroupStatus": "Complete",
+            "subnets": [
+                {
+                    "subnetIdentifier": subnet,
+                    "subnetAvailabilityZone": {"name": zone},
+                    "subnetOutpost": {},
+                    "subnetStatus": "Active",
+                }
+                for subnet, zone in net.subnets
+            ],
+        },
+        "preferredMaintenanceWindow": "sun:05:00-sun:05:30",
+        "pendingModifiedValues": {},
+        "multiAZ": False,
+        "engineVersion": db.engine_version,
+        "autoMinorVersionUpgrade": True,
+        "readReplicaDBInstanceIdentifiers": [],
+        "licenseModel": "general-public-license",
+        "optionGroupMemberships": [{"optionGroupName": "default:mysql-8-0", "status": "in-sync"}],
+        "publiclyAccessible": False,
+        "storageType": "gp3",
+        "dbInstancePort": 0,
+        "storageEncrypted": True,
+        "dbiResourceId": db.resource_id,
+        "cACertificateIdentifier": "rds-ca-rsa2048-g1",
+        "domainMemberships": [],
+        "copyTagsToSnapshot": True,
+        "monitoringInterval": 0,
+        "dBInstanceArn": f"arn:aws:rds:{rec.region}:{rec.account}:db:{db.identifier}",
+        "iAMDatabaseAuthenticationEnabled": False,
+        "performanceInsightsEnabled": False,
+        "deletionProtection": False,
+        "associatedRoles": [],
+        "tagList": [],
+        "customerOwnedIpEnabled": False,
+        "networkType": "IPV4",
+    }
+
+
+# aws-spotlight/backend/cloudtrail/test/services/rds/datas/RDS_CreateDBInstance.json
+def create_db_instance(
+    rec: Recorder,
+    ts: int,
+    actor: Actor,
+    net: Network,
+    requested_id: str,
+    db: DbInstance,
+    *,
+    error: Error | None = None,
+) -> dict[str, Any]:
+    """CreateDBInstance: the id as typed (any case) in the request, lower case in the response."""
+    request = {
+        "dBInstanceIdentifier": requested_id,
+        "allocatedStorage": 20,
+        "dBInstanceClass": db.instance_class,
+        "engine": db.engine,
+        "masterUsername": "admin",
+        "masterUserPassword": "****",
+        "vpcSecurityGroupIds": [net.security_group[0]],
+        "dBSubnetGroupName": f"default-{net.vpc}",
+        "backupRetentionPeriod": 7,
+        "multiAZ": False,
+        "engineVersion": db.engine_version,
+        "autoMinorVersionUpgrade": True,
+        "publiclyAccessible": False,
+        "storageType": "gp3",
+        "storageEncrypted": True,
+        "copyTagsToSnapshot": True,
+        "deletionProtection": False,
+    }
+    if error is not None:
+        return rec.record(ts, actor, RDS, "CreateDBInstance", request, None, error=error)
+    body = _db_body(rec, net, db, "creating")
+    body["pendingModifiedValues"] = {"masterUserPassword": "****"}
+    return rec.record(ts, actor, RDS, "CreateDBInstance", request, body)
+
+
+# aws-spotlight/backend/cloudtrail/test/services/rds/datas/RDS_DeleteDBInstance.json
+def delete_db_instance(
+    rec: Recorder,
+    ts: int,
+    actor: Actor,
+    net: Network,
+    requested_id: str,
+    db: DbInstance,
+    *,
+    error: Error | None = None,
+) -> dict[str, Any]:
+    """DeleteDBInstance, skipping the final snapshot."""
+    request = {
+        "dBInstanceIdentifier": requested_id,
+        "skipFinalSnapshot": True,
+        "deleteAutomatedBackups": True,
+    }
+    if error is not None:
+        return rec.record(ts, actor, RDS, "DeleteDBInstance", request, None, error=error)
+    body = _db_body(rec, net, db, "deleting")
+    body["instanceCreateTime"] = java_time(db.created)
+    return rec.record(ts, actor, RDS, "DeleteDBInstance", request, body)
+
+
+# No StopDBInstance sample; StartDBInstance: panther-analysis/cloudtrail_test_logs.jsonl. The
+# response is the DBInstance structure, as for the other DB instance calls.
+def db_instance_state(
+    rec: Recorder, ts: int, actor: Actor, net: Network, name: str, requested_id: str, db: DbInstance
+) -> dict[str, Any]:
+    """StopDBInstance or StartDBInstance."""
+    status = "stopping" if name == "StopDBInstance" else "starting"
+    body = _db_body(rec, net, db, status)
+    return rec.record(ts, actor, RDS, name, {"dBInstanceIdentifier": requested_id}, body)
+
+
+# aws-spotlight/backend/cloudtrail/test/services/rds/datas/RDS_ModifyDBInstance.json
+def rename_db_instance(
+    rec: Recorder,
+    ts: int,
+    actor: Actor,
+    net: Network,
+    requested_id: str,
+    new_id: str,
+    db: DbInstance,
+) -> dict[str, Any]:
+    """ModifyDBInstance renaming now: the response still shows the old id, the new one pending."""
+    request = {
+        "dBInstanceIdentifier": requested_id,
+        "applyImmediately": True,
+        "allowMajorVersionUpgrade": False,
+        "newDBInstanceIdentifier": new_id,
+    }
+    body = _db_body(rec, net, db, "available")
+    body["pendingModifiedValues"] = {"dBInstanceIdentifier": new_id.lower()}
+    body["instanceCreateTime"] = java_time(db.created)
+    return rec.record(ts, actor, RDS, "ModifyDBInstance", request, body)
+
+
+@dataclass(slots=True)
+class DbCluster:
+    """What RDS echoes about one Aurora cluster."""
+
+    identifier: str  # lower case
+    resource_id: str
+    created: int
+    zones: tuple[str, ...]
+
+
+def _cluster_body(rec: Recorder, net: Network, db: DbCluster, status: str) -> dict[str, Any]:
+    endpoint_id = rec.account[-6:]
+    return {
+        "allocatedStorage": 1,
+        "availabilityZones": list(db.zones),
+        "backupRetentionPeriod": 7,
+        "databaseName": "",
+        "dBClusterIdentifier": db.identifier,
+        "dBClusterParameterGroup": "default.aurora-postgresql15",
+        "dBSubnetGroup": "default",
+        "status": status,
+        "endpoint": f"{db.identifier}.cluster-c{endpoint_id}.{rec.region}.rds.amazonaws.com",
+        "readerEndpoint": f"{db.identifier}.cluster-ro-c{endpoint_id}.{rec.region}.rds.amazonaws.com",
+        "multiAZ": False,
+        "engine": "aurora-postgresql",
+        "engineVersion": "15.4",
+        "port": 5432,
+        "masterUsername": "postgres",
+        "preferredBackupWindow": "04:00-04:30",
+        "preferredMaintenanceWindow": "sat:06:00-sat:06:30",
+        "readReplicaIdentifiers": [],
+        "dBClusterMembers": [],
+        "vpcSecurityGroups": [{"vpcSecurityGroupId": net.security_group[0], "status": "active"}],
+        "hostedZoneId": "Z2R2ITUGPM61AM",
+        "storageEncrypted": True,
+        "dbClusterResourceId": db.resource_id,
+        "dBClusterArn": f"arn:aws:rds:{rec.region}:{rec.account}:cluster:{db.identifier}",
+        "associatedRoles": [],
+        "iAMDatabaseAuthenticationEnabled": False,
+        "clusterCreateTime": java_time(db.created),
+        "engineMode": "provisioned",
+        "deletionProtection": False,
+        "httpEndpointEnabled": False,
+        "copyTagsToSnapshot": True,
+        "crossAccountClone": False,
+        "domainMemberships": [],
+        "tagList": [],
+    }
+
+
+# aws-spotlight/backend/cloudtrail/test/services/rds/datas/RDS_CreateDBCluster.json
+def create_db_cluster(
+    rec: Recorder, ts: int, actor: Actor, net: Network, requested_id: str, db: DbCluster
+) -> dict[str, Any]:
+    """CreateDBCluster (Aurora PostgreSQL); the id as typed in the request, lower in the reply."""
+    request = {
+        "backupRetentionPeriod": 7,
+        "dBClusterIdentifier": requested_id,
+        "vpcSecurityGroupIds": [net.security_group[0]],
+        "dBSubnetGroupName": "default",
+        "engine": "aurora-postgresql",
+        "engineVersion": "15.4",
+        "port": 5432,
+        "masterUsername": "postgres",
+        "masterUserPassword": "****",
+        "storageEncrypted": True,
+        "engineMode": "provisioned",
+        "deletionProtection": False,
+        "copyTagsToSnapshot": True,
+    }
+    body = _cluster_body(rec, net, db, "creating")
+    return rec.record(ts, actor, RDS, "CreateDBCluster", request, body)
+
+
+# aws-spotlight/backend/cloudtrail/test/services/rds/datas/RDS_DeleteDBCluster.json
+def delete_db_cluster(
+    rec: Recorder, ts: int, actor: Actor, net: Network, requested_id: str, db: DbCluster
+) -> dict[str, Any]:
+    """DeleteDBCluster; `requested_id` may be the cluster's name or its ARN."""
+    request = {"dBClusterIdentifier": requested_id, "skipFinalSnapshot": True}
+    body = _cluster_body(rec, net, db, "deleting")
+    return rec.record(ts, actor, RDS, "DeleteDBCluster", request, body)
+
+
+# No StopDBCluster/StartDBCluster sample; the response is the DBCluster structure.
+def db_cluster_state(
+    rec: Recorder, ts: int, actor: Actor, net: Network, name: str, requested_id: str, db: DbCluster
+) -> dict[str, Any]:
+    """StopDBCluster or StartDBCluster."""
+    status = "stopping" if name == "StopDBCluster" else "starting"
+    body = _cluster_body(rec, net, db, status)
+    return rec.record(ts, actor, RDS, name, {"dBClusterIdentifier": requested_id}, body)
+
+
+# elbv2 -------------------------------------------------------------------------------------
+_ELB_EXTRA = {"apiVersion": "2015-12-01"}
+
+
+# awsdocs/elb-application-load-balancers-user-guide/load-balancer-cloudtrail-logs.json
+def create_load_balancer(
+    rec: Recorder, ts: int, actor: Actor, net: Network, name: str, arn: str
+) -> dict[str, Any]:
+    """CreateLoadBalancer (application); the ARN is in `loadBalancers[0].loadBalancerArn`."""
+    subnets = [subnet for subnet, _ in net.subnets[:2]]
+    request = {
+        "subnets": subnets,
+        "securityGroups": [net.security_group[0]],
+        "name": name,
+        "scheme": "internet-facing",
+        "type": "application",
+    }
+    suffix = arn.rsplit("/", 1)[-1]
+    balancer = {
+        "type": "application",
+        "loadBalancerName": name,
+        "vpcId": net.vpc,
+        "securityGroups": [net.security_group[0]],
+        "state": {"code": "provisioning"},
+        "availabilityZones": [
+            {"subnetId": subnet, "zoneName": zone, "loadBalancerAddresses": []}
+            for subnet, zone in net.subnets[:2]
+        ],
+        "dNSName": f"{name}-{int(suffix[:8], 16)}.{rec.region}.elb.amazonaws.com",
+        "canonicalHostedZoneId": "Z35SXDOTRQ7X7K",
+        "createdTime": java_time(ts),
+        "loadBalancerArn": arn,
+        "scheme": "internet-facing",
+        "ipAddressType": "ipv4",
+    }
+    response = {"loadBalancers": [balancer]}
+    return rec.record(ts, actor, ELB, "CreateLoadBalancer", request, response, extra=_ELB_EXTRA)
+
+
+# aws-spotlight/archive/.../delete/elb/ELASTICLOADBALANCING_DeleteLoadBalancer.json
+def delete_load_balancer(rec: Recorder, ts: int, actor: Actor, arn: str) -> dict[str, Any]:
+    """DeleteLoadBalancer by ARN."""
+    request = {"loadBalancerArn": arn}
+    return rec.record(ts, actor, ELB, "DeleteLoadBalancer", request, None, extra=_ELB_EXTRA)
+
+
+# s3 ----------------------------------------------------------------------------------------
+def _s3_extra(rec: Recorder) -> dict[str, Any]:
+    token = base64.b64encode(rec.rng.getrandbits(384).to_bytes(48, "big")).decode()
+    return {
+        "additionalEventData": {
+            "SignatureVersion": "SigV4",
+            "CipherSuite": "TLS_AES_128_GCM_SHA256",
+            "bytesTransferredIn": 0,
+            "AuthenticationMethod": "AuthHeader",
+            "x-amz-id-2": token,
+            "bytesTransferredOut": 0,
+        }
+    }
+
+
+def _s3_resources(rec: Recorder, bucket: str) -> list[dict[str, str]]:
+    return [{"accountId": rec.account, "type": "AWS::S3::Bucket", "ARN": f"arn:aws:s3:::{bucket}"}]
+
+
+def _s3_host(rec: Recorder) -> str:
+    return "s3.amazonaws.com" if rec.region == "us-east-1" else f"s3.{rec.region}.amazonaws.com"
+
+
+def _s3_request_id(rec: Recorder) -> str:
+    return "".join(rec.rng.choices(_S3_ID, k=16))
+
+
+# aws-spotlight/backend/cloudtrail/test/services/s3/datas/S3_CreateBucket.json
+def create_bucket(rec: Recorder, ts: int, actor: Actor, bucket: str) -> dict[str, Any]:
+    """CreateBucket; outside us-east-1 the request names the LocationConstraint."""
+    request: dict[str, Any] = {"bucketName": bucket, "Host": _s3_host(rec)}
+    if rec.region != "us-east-1":
+        request["CreateBucketConfiguration"] = {
+            "LocationConstraint": rec.region,
+            "xmlns": _S3_XMLNS,
+        }
+    return rec.record(
+        ts,
+        actor,
+        S3,
+        "CreateBucket",
+        request,
+        None,
+        extra=_s3_extra(rec),
+        resources=_s3_resources(rec, bucket),
+        request_id=_s3_request_id(rec),
+    )
+
+
+# aws-spotlight/backend/cloudtrail/test/services/s3/datas/S3_DeleteBucket.json
+def delete_bucket(
+    rec: Recorder, ts: int, actor: Actor, bucket: str, *, error: Error | None = None
+) -> dict[str, Any]:
+    """DeleteBucket (fails with BucketNotEmpty when `error` says so)."""
+    return rec.record(
+        ts,
+        actor,
+        S3,
+        "DeleteBucket",
+        {"bucketName": bucket, "Host": _s3_host(rec)},
+        None,
+        error=error,
+        extra=_s3_extra(rec),
+        resources=_s3_resources(rec, bucket),
+        request_id=_s3_request_id(rec),
+    )
+
+
+# panther-analysis/cloudtrail_test_logs.jsonl (PutBucketPolicy)
+def put_bucket_policy(rec: Recorder, ts: int, actor: Actor, bucket: str) -> dict[str, Any]:
+    """PutBucketPolicy: a write that creates nothing."""
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ],
+    }
+    request = {
+        "bucketName": bucket,
+        "bucketPolicy": policy,
+        "host": [_s3_host(rec)],
+        "policy": [""],
+    }
+    return rec.record(
+        ts,
+        actor,
+        S3,
+        "PutBucketPolicy",
+        request,
+        None,
+        extra=_s3_extra(rec),
+        resources=_s3_resources(rec, bucket),
+        request_id=_s3_request_id(rec),
+    )
+
+
+# efs ---------------------------------------------------------------------------------------
+_EFS_EXTRA = {"apiVersion": "2015-02-01"}
+
+
+# aws-spotlight/backend/cloudtrail/test/services/efs/datas/ELASTICFILESYSTEM_CreateFileSystem.json
+def create_file_system(
+    rec: Recorder, ts: int, actor: Actor, file_system_id: str, name: str
+) -> dict[str, Any]:
+    """CreateFileSystem; the id is server-made, in `fileSystemId`."""
+    token = rec.uuid()
+    tags = [{"key": "Name", "value": name}]
+    request = {"creationToken": token, "encrypted": True, "tags": tags}
+    response = {
+        "ownerId": rec.account,
+        "creationToken": token,
+        "fileSystemId": file_system_id,
+        "fileSystemArn": (
+            f"arn:aws:elasticfilesystem:{rec.region}:{rec.account}:file-system/{file_system_id}"
+        ),
+        "creationTime": java_time(ts),
+        "lifeCycleState": "creating",
+        "name": name,
+        "numberOfMountTargets": 0,
+        "sizeInBytes": {"value": 0, "valueInIA": 0, "valueInStandard": 0},
+        "performanceMode": "generalPurpose",
+        "encrypted": True,
+        "kmsKeyId": f"arn:aws:kms:{rec.region}:{rec.account}:key/{token}",
+        "throughputMode": "bursting",
+        "tags": tags,
+    }
+    return rec.record(ts, actor, EFS, "CreateFileSystem", request, response, extra=_EFS_EXTRA)
+
+
+# aws-spotlight/backend/cloudtrail/test/services/efs/datas/ELASTICFILESYSTEM_DeleteFileSystem.json
+def delete_file_system(rec: Recorder, ts: int, actor: Actor, file_system_id: str) -> dict[str, Any]:
+    """DeleteFileSystem (responseElements null, as recorded)."""
+    request = {"fileSystemId": file_system_id}
+    return rec.record(ts, actor, EFS, "DeleteFileSystem", request, None, extra=_EFS_EXTRA)
+
+
+# eks ---------------------------------------------------------------------------------------
+def _eks_cluster(rec: Recorder, net: Network, name: str, created: int, status: str) -> Any:
+    return {
+        "name": name,
+        "arn": f"arn:aws:eks:{rec.region}:{rec.account}:cluster/{name}",
+        "createdAt": float(created),
+        "version": "1.29",
+        "roleArn": f"arn:aws:iam::{rec.account}:role/eks-cluster-role",
+        "resourcesVpcConfig": {
+            "subnetIds": [subnet for subnet, _ in net.subnets[:2]],
+            "securityGroupIds": [net.security_group[0]],
+            "vpcId": net.vpc,
+            "endpointPublicAccess": True,
+            "endpointPrivateAccess": False,
+            "publicAccessCidrs": ["0.0.0.0/0"],
+        },
+        "kubernetesNetworkConfig": {"serviceIpv4Cidr": "172.20.0.0/16"},
+        "logging": {"clusterLogging": [{"types": ["api", "audit"], "enabled": False}]},
+        "status": status,
+        "certificateAuthority": {},
+        "platformVersion": "eks.7",
+        "tags": {},
+    }
+
+
+# aws-spotlight/backend/cloudtrail/test/services/eks/datas/EKS_CreateCluster.json
+def create_eks_cluster(
+    rec: Recorder, ts: int, actor: Actor, net: Network, name: str
+) -> dict[str, Any]:
+    """CreateCluster (EKS); the name is client-chosen."""
+    request = {
+        "resourcesVpcConfig": {
+            "subnetIds": [subnet for subnet, _ in net.subnets[:2]],
+            "securityGroupIds": [net.security_group[0]],
+            "endpointPublicAccess": True,
+            "endpointPrivateAccess": False,
+        },
+        "roleArn": f"arn:aws:iam::{rec.account}:role/eks-cluster-role",
+        "name": name,
+        "logging": {"clusterLogging": [{"enabled": False, "types": ["api", "audit"]}]},
+        "version": "1.29",
+        "tags": {},
+    }
+    response = {"cluster": _eks_cluster(rec, net, name, ts, "CREATING")}
+    return rec.record(ts, actor, EKS, "CreateCluster", request, response)
+
+
+# aws-spotlight/backend/cloudtrail/test/services/eks/datas/EKS_DeleteCluster.json
+def delete_eks_cluster(
+    rec: Recorder, ts: int, actor: Actor, net: Network, name: str, created: int
+) -> dict[str, Any]:
+    """DeleteCluster (EKS) by name."""
+    response = {"cluster": _eks_cluster(rec, net, name, created, "DELETING")}
+    return rec.record(ts, actor, EKS, "DeleteCluster", {"name": name}, response)
+
+
+# route 53 (global: recorded in us-east-1) --------------------------------------------------
+_R53_EXTRA = {"apiVersion": "2013-04-01"}
+
+
+def _change_info(rec: Recorder, ts: int) -> dict[str, str]:
+    change = rec.upper_id("/change/C", 20, _UPPER)
+    return {"id": change, "status": "PENDING", "submittedAt": java_time(ts)}
+
+
+# aws-spotlight/backend/cloudtrail/test/services/route53/datas/ROUTE53_CreateHostedZone.json
+def create_hosted_zone(
+    rec: Recorder, ts: int, actor: Actor, zone_id: str, domain: str
+) -> dict[str, Any]:
+    """CreateHostedZone; the response's id reads `/hostedzone/Z...`, the name ends with a dot."""
+    reference = rec.uuid()
+    config = {"comment": "", "privateZone": False}
+    response = {
+        "hostedZone": {
+            "id": f"/hostedzone/{zone_id}",
+            "name": f"{domain}.",
+            "callerReference": reference,
+            "config": config,
+            "resourceRecordSetCount": 2,
+        },
+        "changeInfo": _change_info(rec, ts),
+        "delegationSet": {
+            "nameServers": [
+                f"ns-{rec.rng.randint(1, 2047)}.awsdns-{rec.rng.randint(0, 63):02d}.{tld}"
+                for tld in ("org", "co.uk", "com", "net")
+            ]
+        },
+        "location": f"https://route53.amazonaws.com/2013-04-01/hostedzone/{zone_id}",
+    }
+    request = {"name": domain, "callerReference": reference, "hostedZoneConfig": config}
+    return rec.record(
+        ts,
+        actor,
+        ROUTE53,
+        "CreateHostedZone",
+        request,
+        response,
+        extra=_R53_EXTRA,
+        region="us-east-1",
+    )
+
+
+# aws-spotlight/backend/cloudtrail/test/services/route53/datas/ROUTE53_DeleteHostedZone.json
+def delete_hosted_zone(rec: Recorder, ts: int, actor: Actor, zone_id: str) -> dict[str, Any]:
+    """DeleteHostedZone by bare zone id."""
+    response = {"changeInfo": _change_info(rec, ts)}
+    return rec.record(
+        ts,
+        actor,
+        ROUTE53,
+        "DeleteHostedZone",
+        {"id": zone_id},
+        response,
+        extra=_R53_EXTRA,
+        region="us-east-1",
+    )
+
+
+# helpers that create nothing tracked --------------------------------------------------------
+# aws-spotlight/archive/backend/src/cloudtrail/test/datas/create/LOGS_CreateLogGroup.json
+def create_log_group(rec: Recorder, ts: int, actor: Actor, name: str) -> dict[str, Any]:
+    """CreateLogGroup (CloudWatch Logs)."""
+    return rec.record(
+        ts,
+        actor,
+        "logs.amazonaws.com",
+        "CreateLogGroup",
+        {"logGroupName": name},
+        None,
+        extra={"apiVersion": "20140328"},
+    )
+
+
+# aws-spotlight/backend/cloudtrail/test/services/cloudformation/datas/CLOUDFORMATION_CreateStack.json
+def create_stack(rec: Recorder, ts: int, actor: Actor, stack: str, stack_id: str) -> dict[str, Any]:
+    """CreateStack by a user; the stack's role then makes the resource calls."""
+    request = {
+        "stackName": stack,
+        "capabilities": ["CAPABILITY_IAM"],
+        "onFailure": "ROLLBACK",
+        "parameters": [],
+        "tags": [],
+    }
+    source = "cloudformation.amazonaws.com"
+    return rec.record(ts, actor, source, "CreateStack", request, {"stackId": stack_id})
+
+
+# aws-spotlight/backend/cloudtrail/test/services/cloudformation/datas/CLOUDFORMATION_DeleteStack.json
+def delete_stack(rec: Recorder, ts: int, actor: Actor, stack_id: str) -> dict[str, Any]:
+    """DeleteStack by stack ARN."""
+    source = "cloudformation.amazonaws.com"
+    return rec.record(ts, actor, source, "DeleteStack", {"stackName": stack_id}, None)
+
+
+# aws-spotlight/backend/cloudtrail/test/services/autoscaling/datas/AUTOSCALING_CreateAutoScalingGroup.json
+def create_asg(
+    rec: Recorder, ts: int, actor: Actor, net: Network, name: str, size: int
+) -> dict[str, Any]:
+    """CreateAutoScalingGroup; instances are then launched by the Auto Scaling role."""
+    request = {
+        "autoScalingGroupName": name,
+        "launchConfigurationName": f"{name}-lc",
+        "minSize": 0,
+        "maxSize": size + 2,
+        "desiredCapacity": size,
+        "vPCZoneIdentifier": ",".join(subnet for subnet, _ in net.subnets),
+        "tags": [],
+    }
+    source = "autoscaling.amazonaws.com"
+    return rec.record(ts, actor, source, "CreateAutoScalingGroup", request, None)
+
+
+# aws-spotlight/backend/cloudtrail/test/services/autoscaling/datas/AUTOSCALING_DeleteAutoScalingGroup.json
+def delete_asg(rec: Recorder, ts: int, actor: Actor, name: str) -> dict[str, Any]:
+    """DeleteAutoScalingGroup with forceDelete (the role then terminates its instances)."""
+    request = {"forceDelete": True, "autoScalingGroupName": name}
+    source = "autoscaling.amazonaws.com"
+    return rec.record(ts, actor, source, "DeleteAutoScalingGroup", request, None)
