@@ -3,14 +3,34 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from scanner.emulator.actors import Actor
 
 _HEX = "0123456789abcdef"
 _VARIANT = "89ab"
 _EVENT_VERSION = "1.09"
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    """The VPC that resources of one (account, region) live in."""
+
+    vpc: str
+    subnets: tuple[tuple[str, str], ...]  # (subnet id, availability zone)
+    security_group: tuple[str, str]  # (id, name)
+    amis: tuple[str, ...]
+
+
+class Call(NamedTuple):
+    """One call being recorded: by whom, when, and in which (account, region) and VPC."""
+
+    rec: Recorder
+    ts: int
+    actor: Actor
+    net: Network
 
 
 class Recorder:
@@ -79,8 +99,7 @@ class Recorder:
     # records -------------------------------------------------------------------------------
     def record(
         self,
-        ts: int,
-        actor: Actor,
+        call: Call,
         source: str,
         name: str,
         request: Any,
@@ -94,6 +113,7 @@ class Recorder:
         request_id: str | None = None,
     ) -> dict[str, Any]:
         """One CloudTrail record in the field order CloudTrail writes."""
+        ts, actor = call.ts, call.actor
         region = region or self.region
         agent, tls = actor.client_fields(source, name, region)
         if request_id is None:

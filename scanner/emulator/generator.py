@@ -184,12 +184,15 @@ def _slices(spec: GeneratorSpec) -> Iterator[_Slice]:
     for account in account_ids(spec):
         cast = account_cast(random.Random(f"{spec.seed}/{account}/cast"), account)
         for region in spec.regions:
-            yield _plan(spec, cast, account, region, start, end)
+            yield _plan(spec, cast, (account, region), (start, end))
 
 
 def _plan(
-    spec: GeneratorSpec, cast: Cast, account: str, region: str, start: int, end: int
+    spec: GeneratorSpec, cast: Cast, where: tuple[str, str], window: tuple[int, int]
 ) -> _Slice:
+    """Write the writes of one (account, region) and prepare its reads."""
+    account, region = where
+    start, end = window
     rng = random.Random(f"{spec.seed}/{account}/{region}/writes")
     rec = Recorder(rng, account, region, start, end)
     planner = Planner(

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from scanner.emulator import templates as ec2
 from scanner.emulator import templates_services as svc
 from scanner.emulator.actors import Actor, Cast
-from scanner.emulator.envelope import Recorder
+from scanner.emulator.envelope import Call, Recorder
 
 DAY = 86400
 HOUR = 3600
@@ -108,6 +108,10 @@ class Planner:
         )
         self._type_weights = [_WEIGHTS[t] for t in self.types]
 
+    def call(self, ts: int, actor: Actor) -> Call:
+        """A call by `actor` at `ts` in this (account, region)."""
+        return Call(self.rec, ts, actor, self.net)
+
     # choices ---------------------------------------------------------------------------------
     def serial(self) -> int:
         """A number for names, increasing in the (account, region)."""
@@ -195,18 +199,16 @@ class Planner:
         if dry_run:
             ts = self.rec.clamp(t0 - 20)
             name = f"{self.rng.choice(_APPS)}-dry-run"
-            record = ec2.run_instances(
-                self.rec, ts, actor, self.net, [], "t3.micro", name, error=_DRY_RUN
-            )
+            record = ec2.run_instances(self.call(ts, actor), [], "t3.micro", name, error=_DRY_RUN)
             self.emit(ts, record)
         ids = [self.rec.hex_id("i-") for _ in range(count)]
         name = f"{self.rng.choice(_APPS)}-{self.serial()}"
         kind = self.rng.choice(_INSTANCE_TYPES)
-        record = self.emit(t0, ec2.run_instances(self.rec, t0, actor, self.net, ids, kind, name))
+        record = self.emit(t0, ec2.run_instances(self.call(t0, actor), ids, kind, name))
         items = [self.track("ec2.instance", i, t0, record, actor) for i in ids]
         if not quiet and self.rng.random() < 0.2:
             ts = self.between(t0, t_end)
-            self.emit(ts, ec2.create_tags(self.rec, ts, actor, ids[0]))
+            self.emit(ts, ec2.create_tags(self.call(ts, actor), ids[0]))
         if not quiet and self.rng.random() < 0.35 and t_end - t0 > 600:
             self._stop_start_instances(items, t0, t_end, actor)
         survivors = count if leftover else (keep or 0)
@@ -231,14 +233,16 @@ class Planner:
             previous = "running" if current == "stopped" else "stopped"
             showing = "stopping" if current == "stopped" else "pending"
             changes = [(item.resource_id, previous, showing) for item in items]
-            self.emit(ts, ec2.instance_state_change(self.rec, ts, actor, name, changes))
+            self.emit(ts, ec2.instance_state_change(self.call(ts, actor), name, changes))
             for item in items:
                 item.state = current
 
     def terminate(self, items: list[Tracked], ts: int, actor: Actor) -> None:
         """TerminateInstances of several instances in one call."""
         changes = [(i.resource_id, i.state, "shutting-down") for i in items]
-        self.emit(ts, ec2.instance_state_change(self.rec, ts, actor, "TerminateInstances", changes))
+        self.emit(
+            ts, ec2.instance_state_change(self.call(ts, actor), "TerminateInstances", changes)
+        )
         for item in items:
             self.gone(item)
 
@@ -248,13 +252,13 @@ class Planner:
         vid = self.rec.hex_id("vol-")
         size = self.rng.choice((8, 20, 50, 100, 500))
         name = f"{self.rng.choice(_APPS)}-data-{self.serial()}"
-        record = self.emit(t0, ec2.create_volume(self.rec, t0, actor, self.net, vid, size, name))
+        record = self.emit(t0, ec2.create_volume(self.call(t0, actor), vid, size, name))
         item = self.track("ec2.volume", vid, t0, record, actor)
         if self.rng.random() < 0.15:
             ts = self.between(t0, t_end)
-            self.emit(ts, ec2.create_tags(self.rec, ts, actor, vid))
+            self.emit(ts, ec2.create_tags(self.call(ts, actor), vid))
         if not leftover:
-            self.emit(t_end, ec2.delete_volume(self.rec, t_end, actor, vid))
+            self.emit(t_end, ec2.delete_volume(self.call(t_end, actor), vid))
             self.gone(item)
 
     def _snapshot(self, leftover: bool) -> None:
@@ -263,11 +267,11 @@ class Planner:
         sid = self.rec.hex_id("snap-")
         volume = self.rec.hex_id("vol-")  # a volume older than the history
         record = self.emit(
-            t0, ec2.create_snapshot(self.rec, t0, actor, sid, volume, self.rng.choice((8, 30)))
+            t0, ec2.create_snapshot(self.call(t0, actor), sid, volume, self.rng.choice((8, 30)))
         )
         item = self.track("ec2.snapshot", sid, t0, record, actor)
         if not leftover:
-            self.emit(t_end, ec2.delete_snapshot(self.rec, t_end, actor, sid))
+            self.emit(t_end, ec2.delete_snapshot(self.call(t_end, actor), sid))
             self.gone(item)
 
     def _elastic_ip(self, leftover: bool) -> None:
@@ -278,10 +282,10 @@ class Planner:
     def elastic_ip(self, actor: Actor, t0: int, t_end: int | None) -> str:
         """AllocateAddress, and ReleaseAddress at `t_end` unless None."""
         alloc = self.rec.hex_id("eipalloc-")
-        record = self.emit(t0, ec2.allocate_address(self.rec, t0, actor, alloc))
+        record = self.emit(t0, ec2.allocate_address(self.call(t0, actor), alloc))
         item = self.track("ec2.elastic_ip", alloc, t0, record, actor)
         if t_end is not None:
-            self.emit(t_end, ec2.release_address(self.rec, t_end, actor, alloc))
+            self.emit(t_end, ec2.release_address(self.call(t_end, actor), alloc))
             self.gone(item)
         return alloc
 
@@ -292,10 +296,10 @@ class Planner:
         alloc = self.elastic_ip(actor, t0, released)
         nat = self.rec.hex_id("nat-")
         ts = t0 + 30
-        record = self.emit(ts, ec2.create_nat_gateway(self.rec, ts, actor, self.net, nat, alloc))
+        record = self.emit(ts, ec2.create_nat_gateway(self.call(ts, actor), nat, alloc))
         item = self.track("ec2.nat_gateway", nat, ts, record, actor)
         if not leftover:
-            self.emit(t_end, ec2.delete_nat_gateway(self.rec, t_end, actor, nat))
+            self.emit(t_end, ec2.delete_nat_gateway(self.call(t_end, actor), nat))
             self.gone(item)
 
     # rds ---------------------------------------------------------------------------------
@@ -331,19 +335,19 @@ class Planner:
             zone=zone,
             created=t0,
         )
-        record = self.emit(t0, svc.create_db_instance(self.rec, t0, actor, self.net, requested, db))
+        record = self.emit(t0, svc.create_db_instance(self.call(t0, actor), requested, db))
         item = self.track("rds.db_instance", db.identifier, t0, record, actor)
         used = requested  # the id as the user keeps typing it
         if failed_delete:
             ts = min(t0 + self.rng.randint(60, 400), t_end - 2)
-            message = f"Instance {db.identifier} is currently creating - a final snapshot cannot be taken."
+            message = (
+                f"Instance {db.identifier} is currently creating - "
+                "a final snapshot cannot be taken."
+            )
             self.emit(
                 ts,
                 svc.delete_db_instance(
-                    self.rec,
-                    ts,
-                    actor,
-                    self.net,
+                    self.call(ts, actor),
                     used,
                     db,
                     error=("InvalidDBInstanceState", message),
@@ -352,7 +356,7 @@ class Planner:
         if rename and t_end - t0 > 1200:
             ts = self.between(t0 + 900, t_end)
             new = self.db_name(self.rng.random() < 0.5)
-            self.emit(ts, svc.rename_db_instance(self.rec, ts, actor, self.net, used, new, db))
+            self.emit(ts, svc.rename_db_instance(self.call(ts, actor), used, new, db))
             item.renamed_from.append(item.resource_id)
             del self.by_id[("rds.db_instance", item.resource_id)]
             item.resource_id = db.identifier = new.lower()
@@ -362,29 +366,25 @@ class Planner:
         if self.rng.random() < 0.3 and t_end - t0 > 3600:
             self._stop_start(
                 item,
-                t0,
-                t_end,
-                actor,
-                lambda ts, name: svc.db_instance_state(
-                    self.rec, ts, actor, self.net, name, used, db
-                ),
+                (t0, t_end),
+                lambda ts, name: svc.db_instance_state(self.call(ts, actor), name, used, db),
                 ("StopDBInstance", "StartDBInstance"),
             )
         if not leftover:
             typed = used if self.rng.random() < 0.7 else used.lower()
-            self.emit(t_end, svc.delete_db_instance(self.rec, t_end, actor, self.net, typed, db))
+            self.emit(t_end, svc.delete_db_instance(self.call(t_end, actor), typed, db))
             self.gone(item)
         return item
 
     def _stop_start(
         self,
         item: Tracked,
-        t0: int,
-        t_end: int,
-        actor: Actor,
+        span: tuple[int, int],
         make: Callable[[int, str], dict[str, Any]],
         names: tuple[str, str],
     ) -> None:
+        """Stop and start a database once or twice within `span`, maybe leaving it stopped."""
+        t0, t_end = span
         cycles = self.rng.randint(1, 2)
         step = (t_end - t0) // (2 * cycles + 1)
         ts = t0
@@ -409,23 +409,19 @@ class Planner:
             created=t0,
             zones=tuple(zone for _, zone in self.net.subnets),
         )
-        record = self.emit(t0, svc.create_db_cluster(self.rec, t0, actor, self.net, requested, db))
+        record = self.emit(t0, svc.create_db_cluster(self.call(t0, actor), requested, db))
         item = self.track("rds.db_cluster", db.identifier, t0, record, actor)
         if self.rng.random() < 0.3 and t_end - t0 > 3600:
             self._stop_start(
                 item,
-                t0,
-                t_end,
-                actor,
-                lambda ts, name: svc.db_cluster_state(
-                    self.rec, ts, actor, self.net, name, requested, db
-                ),
+                (t0, t_end),
+                lambda ts, name: svc.db_cluster_state(self.call(ts, actor), name, requested, db),
                 ("StopDBCluster", "StartDBCluster"),
             )
         if not leftover:
             arn = f"arn:aws:rds:{self.rec.region}:{self.rec.account}:cluster:{db.identifier}"
             typed = arn if self.rng.random() < 0.4 else requested
-            self.emit(t_end, svc.delete_db_cluster(self.rec, t_end, actor, self.net, typed, db))
+            self.emit(t_end, svc.delete_db_cluster(self.call(t_end, actor), typed, db))
             self.gone(item)
 
     # other services --------------------------------------------------------------------------
@@ -437,11 +433,12 @@ class Planner:
         t0, t_end = span or self.span(leftover)
         name = f"{self.rng.choice(_APPS)}-alb-{self.serial()}"
         suffix = self.rec.hex_id("", 16)
-        arn = f"arn:aws:elasticloadbalancing:{self.rec.region}:{self.rec.account}:loadbalancer/app/{name}/{suffix}"
-        record = self.emit(t0, svc.create_load_balancer(self.rec, t0, actor, self.net, name, arn))
+        region, account = self.rec.region, self.rec.account
+        arn = f"arn:aws:elasticloadbalancing:{region}:{account}:loadbalancer/app/{name}/{suffix}"
+        record = self.emit(t0, svc.create_load_balancer(self.call(t0, actor), name, arn))
         item = self.track("elbv2.load_balancer", arn, t0, record, actor)
         if not leftover:
-            self.emit(t_end, svc.delete_load_balancer(self.rec, t_end, actor, arn))
+            self.emit(t_end, svc.delete_load_balancer(self.call(t_end, actor), arn))
             self.gone(item)
         return item
 
@@ -465,17 +462,17 @@ class Planner:
         actor = actor or self.human()
         t0, t_end = span or self.span(leftover)
         name = name or self.bucket_name()
-        record = self.emit(t0, svc.create_bucket(self.rec, t0, actor, name))
+        record = self.emit(t0, svc.create_bucket(self.call(t0, actor), name))
         item = self.track("s3.bucket", name, t0, record, actor)
         if not quiet and self.rng.random() < 0.3:
             ts = self.between(t0, t_end)
-            self.emit(ts, svc.put_bucket_policy(self.rec, ts, actor, name))
+            self.emit(ts, svc.put_bucket_policy(self.call(ts, actor), name))
         if not_empty:
             ts = self.between(t0, t_end) if not leftover else self.between(t0, self.rec.end)
             error = ("BucketNotEmpty", "The bucket you tried to delete is not empty")
-            self.emit(ts, svc.delete_bucket(self.rec, ts, actor, name, error=error))
+            self.emit(ts, svc.delete_bucket(self.call(ts, actor), name, error=error))
         if not leftover:
-            self.emit(t_end, svc.delete_bucket(self.rec, t_end, actor, name))
+            self.emit(t_end, svc.delete_bucket(self.call(t_end, actor), name))
             self.gone(item)
         return item
 
@@ -490,20 +487,20 @@ class Planner:
         t0, t_end = self.span(leftover)
         fs = self.rec.hex_id("fs-")
         name = f"{self.rng.choice(_APPS)}-shared-{self.serial()}"
-        record = self.emit(t0, svc.create_file_system(self.rec, t0, actor, fs, name))
+        record = self.emit(t0, svc.create_file_system(self.call(t0, actor), fs, name))
         item = self.track("efs.file_system", fs, t0, record, actor)
         if not leftover:
-            self.emit(t_end, svc.delete_file_system(self.rec, t_end, actor, fs))
+            self.emit(t_end, svc.delete_file_system(self.call(t_end, actor), fs))
             self.gone(item)
 
     def _eks_cluster(self, leftover: bool) -> None:
         actor = self.human()
         t0, t_end = self.span(leftover)
         name = f"{self.rng.choice(_APPS)}-eks-{self.serial()}"
-        record = self.emit(t0, svc.create_eks_cluster(self.rec, t0, actor, self.net, name))
+        record = self.emit(t0, svc.create_eks_cluster(self.call(t0, actor), name))
         item = self.track("eks.cluster", name, t0, record, actor)
         if not leftover:
-            self.emit(t_end, svc.delete_eks_cluster(self.rec, t_end, actor, self.net, name, t0))
+            self.emit(t_end, svc.delete_eks_cluster(self.call(t_end, actor), name, t0))
             self.gone(item)
 
     def _hosted_zone(self, leftover: bool) -> None:
@@ -511,16 +508,16 @@ class Planner:
         t0, t_end = self.span(leftover)
         zone = self.rec.upper_id("Z0", 19, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
         domain = f"{self.rng.choice(_APPS)}{self.serial()}.example.com"
-        record = self.emit(t0, svc.create_hosted_zone(self.rec, t0, actor, zone, domain))
+        record = self.emit(t0, svc.create_hosted_zone(self.call(t0, actor), zone, domain))
         item = self.track("route53.hosted_zone", zone, t0, record, actor)
         if not leftover:
-            self.emit(t_end, svc.delete_hosted_zone(self.rec, t_end, actor, zone))
+            self.emit(t_end, svc.delete_hosted_zone(self.call(t_end, actor), zone))
             self.gone(item)
 
     def _instance(self, leftover: bool) -> None:
         self.instances(leftover)
 
-    _LIFECYCLES: dict[str, Callable[[Planner, bool], None]] = {
+    _LIFECYCLES: ClassVar[dict[str, Callable[[Planner, bool], None]]] = {
         "ec2.instance": _instance,
         "ec2.volume": _volume,
         "ec2.snapshot": _snapshot,

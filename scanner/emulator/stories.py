@@ -31,7 +31,7 @@ def unauthorized_launch(plan: Planner) -> None:
     resource = f"arn:aws:ec2:{plan.rec.region}:{plan.rec.account}:instance/*"
     error = _denied(actor, "ec2:RunInstances", resource)
     name = f"{plan.rng.choice(_APPS)}-denied"
-    record = ec2.run_instances(plan.rec, ts, actor, plan.net, [], "m5.large", name, error=error)
+    record = ec2.run_instances(plan.call(ts, actor), [], "m5.large", name, error=error)
     plan.emit(ts, record)
 
 
@@ -46,7 +46,7 @@ def terminate_denied(plan: Planner) -> None:
     error = _denied(intruder, "ec2:TerminateInstances", resource)
     changes = [(items[0].resource_id, "running", "shutting-down")]
     record = ec2.instance_state_change(
-        plan.rec, ts, intruder, "TerminateInstances", changes, error=error
+        plan.call(ts, intruder), "TerminateInstances", changes, error=error
     )
     plan.emit(ts, record)
 
@@ -61,7 +61,7 @@ def auto_scaling(plan: Planner) -> None:
         t0 = max(plan.rec.start, t_end - 2 * HOUR)
     name = f"{plan.rng.choice(_APPS)}-asg-{plan.serial()}"
     size = plan.rng.randint(2, 3)
-    plan.emit(t0, svc.create_asg(plan.rec, t0, owner, plan.net, name, size))
+    plan.emit(t0, svc.create_asg(plan.call(t0, owner), name, size))
     live = []
     for n in range(size):
         ts = t0 + 40 + n * 5
@@ -73,7 +73,7 @@ def auto_scaling(plan: Planner) -> None:
         plan.terminate([victim], ts, role)
         live += plan.instances(True, actor=role, span=(ts + 60, t_end), quiet=True)
     if deleted:
-        plan.emit(t_end - 60, svc.delete_asg(plan.rec, t_end - 60, owner, name))
+        plan.emit(t_end - 60, svc.delete_asg(plan.call(t_end - 60, owner), name))
         plan.terminate(live, t_end, role)
 
 
@@ -86,8 +86,9 @@ def cloudformation_stack(plan: Planner) -> None:
     if t_end - t0 < 1200:
         t0 = max(plan.rec.start, t_end - 1200)
     stack = f"{plan.rng.choice(_APPS)}-stack-{plan.serial()}"
-    stack_id = f"arn:aws:cloudformation:{plan.rec.region}:{plan.rec.account}:stack/{stack}/{plan.rec.uuid()}"
-    plan.emit(t0, svc.create_stack(plan.rec, t0, owner, stack, stack_id))
+    region, account = plan.rec.region, plan.rec.account
+    stack_id = f"arn:aws:cloudformation:{region}:{account}:stack/{stack}/{plan.rec.uuid()}"
+    plan.emit(t0, svc.create_stack(plan.call(t0, owner), stack, stack_id))
     # CloudFormation deletes what it made shortly after the user's DeleteStack, in reverse.
     delete_at = t_end - 300
     last = delete_at if deleted else t_end
@@ -95,15 +96,15 @@ def cloudformation_stack(plan: Planner) -> None:
     balancer = plan.load_balancer(True, actor=role, span=(t0 + 30, last))
     instances = plan.instances(True, actor=role, span=(t0 + 60, last), quiet=True)
     if deleted:
-        plan.emit(delete_at, svc.delete_stack(plan.rec, delete_at, owner, stack_id))
+        plan.emit(delete_at, svc.delete_stack(plan.call(delete_at, owner), stack_id))
         plan.terminate(instances, delete_at + 20, role)
         plan.emit(
             delete_at + 90,
-            svc.delete_load_balancer(plan.rec, delete_at + 90, role, balancer.resource_id),
+            svc.delete_load_balancer(plan.call(delete_at + 90, role), balancer.resource_id),
         )
         plan.gone(balancer)
         plan.emit(
-            delete_at + 120, svc.delete_bucket(plan.rec, delete_at + 120, role, bucket.resource_id)
+            delete_at + 120, svc.delete_bucket(plan.call(delete_at + 120, role), bucket.resource_id)
         )
         plan.gone(bucket)
 
@@ -134,7 +135,7 @@ def rds_recreate(plan: Planner) -> None:
     ts = plan.between(t0, t1)
     db = svc.DbInstance(requested.lower(), "db.t3.micro", "mysql", "8.0.35", "db-X", "", t0)
     error = ("DBInstanceAlreadyExists", "DB instance already exists")
-    plan.emit(ts, svc.create_db_instance(plan.rec, ts, actor, plan.net, requested, db, error=error))
+    plan.emit(ts, svc.create_db_instance(plan.call(ts, actor), requested, db, error=error))
     t2 = plan.between(t1, end - 600)
     second = plan.db_instance(True, requested=requested.lower(), span=(t2, end), actor=actor)
     assert first.resource_id == second.resource_id
@@ -163,12 +164,13 @@ def helper_write(plan: Planner) -> None:
     ts = plan.moment(plan.rec.start, plan.rec.end)
     kind = plan.rng.random()
     if kind < 0.4:
-        plan.emit(ts, ec2.authorize_ingress(plan.rec, ts, actor, plan.net))
+        plan.emit(ts, ec2.authorize_ingress(plan.call(ts, actor)))
     elif kind < 0.7:
-        name = f"/aws/{plan.rng.choice(('lambda', 'ecs', 'app'))}/{plan.rng.choice(_APPS)}-{plan.serial()}"
-        plan.emit(ts, svc.create_log_group(plan.rec, ts, actor, name))
+        kind_name = plan.rng.choice(("lambda", "ecs", "app"))
+        name = f"/aws/{kind_name}/{plan.rng.choice(_APPS)}-{plan.serial()}"
+        plan.emit(ts, svc.create_log_group(plan.call(ts, actor), name))
     else:
-        plan.emit(ts, ec2.create_tags(plan.rec, ts, actor, plan.net.vpc))
+        plan.emit(ts, ec2.create_tags(plan.call(ts, actor), plan.net.vpc))
 
 
 Story = Callable[[Planner], None]

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from scanner.emulator.actors import Actor
-from scanner.emulator.envelope import Recorder
-from scanner.emulator.templates import EFS, EKS, ELB, RDS, ROUTE53, S3, Error, Network
+from scanner.emulator.envelope import Call, Network, Recorder
+from scanner.emulator.templates import EFS, EKS, ELB, RDS, ROUTE53, S3, Error
 
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _S3_ID = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -103,16 +102,14 @@ def _db_body(rec: Recorder, net: Network, db: DbInstance, status: str) -> dict[s
 
 # aws-spotlight/backend/cloudtrail/test/services/rds/datas/RDS_CreateDBInstance.json
 def create_db_instance(
-    rec: Recorder,
-    ts: int,
-    actor: Actor,
-    net: Network,
+    call: Call,
     requested_id: str,
     db: DbInstance,
     *,
     error: Error | None = None,
 ) -> dict[str, Any]:
     """CreateDBInstance: the id as typed (any case) in the request, lower case in the response."""
+    rec, net = call.rec, call.net
     request = {
         "dBInstanceIdentifier": requested_id,
         "allocatedStorage": 20,
@@ -133,58 +130,53 @@ def create_db_instance(
         "deletionProtection": False,
     }
     if error is not None:
-        return rec.record(ts, actor, RDS, "CreateDBInstance", request, None, error=error)
+        return rec.record(call, RDS, "CreateDBInstance", request, None, error=error)
     body = _db_body(rec, net, db, "creating")
     body["pendingModifiedValues"] = {"masterUserPassword": "****"}
-    return rec.record(ts, actor, RDS, "CreateDBInstance", request, body)
+    return rec.record(call, RDS, "CreateDBInstance", request, body)
 
 
 # aws-spotlight/backend/cloudtrail/test/services/rds/datas/RDS_DeleteDBInstance.json
 def delete_db_instance(
-    rec: Recorder,
-    ts: int,
-    actor: Actor,
-    net: Network,
+    call: Call,
     requested_id: str,
     db: DbInstance,
     *,
     error: Error | None = None,
 ) -> dict[str, Any]:
     """DeleteDBInstance, skipping the final snapshot."""
+    rec, net = call.rec, call.net
     request = {
         "dBInstanceIdentifier": requested_id,
         "skipFinalSnapshot": True,
         "deleteAutomatedBackups": True,
     }
     if error is not None:
-        return rec.record(ts, actor, RDS, "DeleteDBInstance", request, None, error=error)
+        return rec.record(call, RDS, "DeleteDBInstance", request, None, error=error)
     body = _db_body(rec, net, db, "deleting")
     body["instanceCreateTime"] = java_time(db.created)
-    return rec.record(ts, actor, RDS, "DeleteDBInstance", request, body)
+    return rec.record(call, RDS, "DeleteDBInstance", request, body)
 
 
 # No StopDBInstance sample; StartDBInstance: panther-analysis/cloudtrail_test_logs.jsonl. The
 # response is the DBInstance structure, as for the other DB instance calls.
-def db_instance_state(
-    rec: Recorder, ts: int, actor: Actor, net: Network, name: str, requested_id: str, db: DbInstance
-) -> dict[str, Any]:
+def db_instance_state(call: Call, name: str, requested_id: str, db: DbInstance) -> dict[str, Any]:
     """StopDBInstance or StartDBInstance."""
+    rec, net = call.rec, call.net
     status = "stopping" if name == "StopDBInstance" else "starting"
     body = _db_body(rec, net, db, status)
-    return rec.record(ts, actor, RDS, name, {"dBInstanceIdentifier": requested_id}, body)
+    return rec.record(call, RDS, name, {"dBInstanceIdentifier": requested_id}, body)
 
 
 # aws-spotlight/backend/cloudtrail/test/services/rds/datas/RDS_ModifyDBInstance.json
 def rename_db_instance(
-    rec: Recorder,
-    ts: int,
-    actor: Actor,
-    net: Network,
+    call: Call,
     requested_id: str,
     new_id: str,
     db: DbInstance,
 ) -> dict[str, Any]:
     """ModifyDBInstance renaming now: the response still shows the old id, the new one pending."""
+    rec, net = call.rec, call.net
     request = {
         "dBInstanceIdentifier": requested_id,
         "applyImmediately": True,
@@ -194,7 +186,7 @@ def rename_db_instance(
     body = _db_body(rec, net, db, "available")
     body["pendingModifiedValues"] = {"dBInstanceIdentifier": new_id.lower()}
     body["instanceCreateTime"] = java_time(db.created)
-    return rec.record(ts, actor, RDS, "ModifyDBInstance", request, body)
+    return rec.record(call, RDS, "ModifyDBInstance", request, body)
 
 
 @dataclass(slots=True)
@@ -219,7 +211,9 @@ def _cluster_body(rec: Recorder, net: Network, db: DbCluster, status: str) -> di
         "dBSubnetGroup": "default",
         "status": status,
         "endpoint": f"{db.identifier}.cluster-c{endpoint_id}.{rec.region}.rds.amazonaws.com",
-        "readerEndpoint": f"{db.identifier}.cluster-ro-c{endpoint_id}.{rec.region}.rds.amazonaws.com",
+        "readerEndpoint": (
+            f"{db.identifier}.cluster-ro-c{endpoint_id}.{rec.region}.rds.amazonaws.com"
+        ),
         "multiAZ": False,
         "engine": "aurora-postgresql",
         "engineVersion": "15.4",
@@ -248,10 +242,9 @@ def _cluster_body(rec: Recorder, net: Network, db: DbCluster, status: str) -> di
 
 
 # aws-spotlight/backend/cloudtrail/test/services/rds/datas/RDS_CreateDBCluster.json
-def create_db_cluster(
-    rec: Recorder, ts: int, actor: Actor, net: Network, requested_id: str, db: DbCluster
-) -> dict[str, Any]:
+def create_db_cluster(call: Call, requested_id: str, db: DbCluster) -> dict[str, Any]:
     """CreateDBCluster (Aurora PostgreSQL); the id as typed in the request, lower in the reply."""
+    rec, net = call.rec, call.net
     request = {
         "backupRetentionPeriod": 7,
         "dBClusterIdentifier": requested_id,
@@ -268,27 +261,25 @@ def create_db_cluster(
         "copyTagsToSnapshot": True,
     }
     body = _cluster_body(rec, net, db, "creating")
-    return rec.record(ts, actor, RDS, "CreateDBCluster", request, body)
+    return rec.record(call, RDS, "CreateDBCluster", request, body)
 
 
 # aws-spotlight/backend/cloudtrail/test/services/rds/datas/RDS_DeleteDBCluster.json
-def delete_db_cluster(
-    rec: Recorder, ts: int, actor: Actor, net: Network, requested_id: str, db: DbCluster
-) -> dict[str, Any]:
+def delete_db_cluster(call: Call, requested_id: str, db: DbCluster) -> dict[str, Any]:
     """DeleteDBCluster; `requested_id` may be the cluster's name or its ARN."""
+    rec, net = call.rec, call.net
     request = {"dBClusterIdentifier": requested_id, "skipFinalSnapshot": True}
     body = _cluster_body(rec, net, db, "deleting")
-    return rec.record(ts, actor, RDS, "DeleteDBCluster", request, body)
+    return rec.record(call, RDS, "DeleteDBCluster", request, body)
 
 
 # No StopDBCluster/StartDBCluster sample; the response is the DBCluster structure.
-def db_cluster_state(
-    rec: Recorder, ts: int, actor: Actor, net: Network, name: str, requested_id: str, db: DbCluster
-) -> dict[str, Any]:
+def db_cluster_state(call: Call, name: str, requested_id: str, db: DbCluster) -> dict[str, Any]:
     """StopDBCluster or StartDBCluster."""
+    rec, net = call.rec, call.net
     status = "stopping" if name == "StopDBCluster" else "starting"
     body = _cluster_body(rec, net, db, status)
-    return rec.record(ts, actor, RDS, name, {"dBClusterIdentifier": requested_id}, body)
+    return rec.record(call, RDS, name, {"dBClusterIdentifier": requested_id}, body)
 
 
 # elbv2 -------------------------------------------------------------------------------------
@@ -296,10 +287,9 @@ _ELB_EXTRA = {"apiVersion": "2015-12-01"}
 
 
 # awsdocs/elb-application-load-balancers-user-guide/load-balancer-cloudtrail-logs.json
-def create_load_balancer(
-    rec: Recorder, ts: int, actor: Actor, net: Network, name: str, arn: str
-) -> dict[str, Any]:
+def create_load_balancer(call: Call, name: str, arn: str) -> dict[str, Any]:
     """CreateLoadBalancer (application); the ARN is in `loadBalancers[0].loadBalancerArn`."""
+    rec, ts, net = call.rec, call.ts, call.net
     subnets = [subnet for subnet, _ in net.subnets[:2]]
     request = {
         "subnets": subnets,
@@ -327,14 +317,15 @@ def create_load_balancer(
         "ipAddressType": "ipv4",
     }
     response = {"loadBalancers": [balancer]}
-    return rec.record(ts, actor, ELB, "CreateLoadBalancer", request, response, extra=_ELB_EXTRA)
+    return rec.record(call, ELB, "CreateLoadBalancer", request, response, extra=_ELB_EXTRA)
 
 
 # aws-spotlight/archive/.../delete/elb/ELASTICLOADBALANCING_DeleteLoadBalancer.json
-def delete_load_balancer(rec: Recorder, ts: int, actor: Actor, arn: str) -> dict[str, Any]:
+def delete_load_balancer(call: Call, arn: str) -> dict[str, Any]:
     """DeleteLoadBalancer by ARN."""
+    rec = call.rec
     request = {"loadBalancerArn": arn}
-    return rec.record(ts, actor, ELB, "DeleteLoadBalancer", request, None, extra=_ELB_EXTRA)
+    return rec.record(call, ELB, "DeleteLoadBalancer", request, None, extra=_ELB_EXTRA)
 
 
 # s3 ----------------------------------------------------------------------------------------
@@ -365,8 +356,9 @@ def _s3_request_id(rec: Recorder) -> str:
 
 
 # aws-spotlight/backend/cloudtrail/test/services/s3/datas/S3_CreateBucket.json
-def create_bucket(rec: Recorder, ts: int, actor: Actor, bucket: str) -> dict[str, Any]:
+def create_bucket(call: Call, bucket: str) -> dict[str, Any]:
     """CreateBucket; outside us-east-1 the request names the LocationConstraint."""
+    rec = call.rec
     request: dict[str, Any] = {"bucketName": bucket, "Host": _s3_host(rec)}
     if rec.region != "us-east-1":
         request["CreateBucketConfiguration"] = {
@@ -374,8 +366,7 @@ def create_bucket(rec: Recorder, ts: int, actor: Actor, bucket: str) -> dict[str
             "xmlns": _S3_XMLNS,
         }
     return rec.record(
-        ts,
-        actor,
+        call,
         S3,
         "CreateBucket",
         request,
@@ -387,13 +378,11 @@ def create_bucket(rec: Recorder, ts: int, actor: Actor, bucket: str) -> dict[str
 
 
 # aws-spotlight/backend/cloudtrail/test/services/s3/datas/S3_DeleteBucket.json
-def delete_bucket(
-    rec: Recorder, ts: int, actor: Actor, bucket: str, *, error: Error | None = None
-) -> dict[str, Any]:
+def delete_bucket(call: Call, bucket: str, *, error: Error | None = None) -> dict[str, Any]:
     """DeleteBucket (fails with BucketNotEmpty when `error` says so)."""
+    rec = call.rec
     return rec.record(
-        ts,
-        actor,
+        call,
         S3,
         "DeleteBucket",
         {"bucketName": bucket, "Host": _s3_host(rec)},
@@ -406,8 +395,9 @@ def delete_bucket(
 
 
 # panther-analysis/cloudtrail_test_logs.jsonl (PutBucketPolicy)
-def put_bucket_policy(rec: Recorder, ts: int, actor: Actor, bucket: str) -> dict[str, Any]:
+def put_bucket_policy(call: Call, bucket: str) -> dict[str, Any]:
     """PutBucketPolicy: a write that creates nothing."""
+    rec = call.rec
     policy = {
         "Version": "2012-10-17",
         "Statement": [
@@ -428,8 +418,7 @@ def put_bucket_policy(rec: Recorder, ts: int, actor: Actor, bucket: str) -> dict
         "policy": [""],
     }
     return rec.record(
-        ts,
-        actor,
+        call,
         S3,
         "PutBucketPolicy",
         request,
@@ -445,10 +434,9 @@ _EFS_EXTRA = {"apiVersion": "2015-02-01"}
 
 
 # aws-spotlight/backend/cloudtrail/test/services/efs/datas/ELASTICFILESYSTEM_CreateFileSystem.json
-def create_file_system(
-    rec: Recorder, ts: int, actor: Actor, file_system_id: str, name: str
-) -> dict[str, Any]:
+def create_file_system(call: Call, file_system_id: str, name: str) -> dict[str, Any]:
     """CreateFileSystem; the id is server-made, in `fileSystemId`."""
+    rec, ts = call.rec, call.ts
     token = rec.uuid()
     tags = [{"key": "Name", "value": name}]
     request = {"creationToken": token, "encrypted": True, "tags": tags}
@@ -470,14 +458,15 @@ def create_file_system(
         "throughputMode": "bursting",
         "tags": tags,
     }
-    return rec.record(ts, actor, EFS, "CreateFileSystem", request, response, extra=_EFS_EXTRA)
+    return rec.record(call, EFS, "CreateFileSystem", request, response, extra=_EFS_EXTRA)
 
 
 # aws-spotlight/backend/cloudtrail/test/services/efs/datas/ELASTICFILESYSTEM_DeleteFileSystem.json
-def delete_file_system(rec: Recorder, ts: int, actor: Actor, file_system_id: str) -> dict[str, Any]:
+def delete_file_system(call: Call, file_system_id: str) -> dict[str, Any]:
     """DeleteFileSystem (responseElements null, as recorded)."""
+    rec = call.rec
     request = {"fileSystemId": file_system_id}
-    return rec.record(ts, actor, EFS, "DeleteFileSystem", request, None, extra=_EFS_EXTRA)
+    return rec.record(call, EFS, "DeleteFileSystem", request, None, extra=_EFS_EXTRA)
 
 
 # eks ---------------------------------------------------------------------------------------
@@ -506,10 +495,9 @@ def _eks_cluster(rec: Recorder, net: Network, name: str, created: int, status: s
 
 
 # aws-spotlight/backend/cloudtrail/test/services/eks/datas/EKS_CreateCluster.json
-def create_eks_cluster(
-    rec: Recorder, ts: int, actor: Actor, net: Network, name: str
-) -> dict[str, Any]:
+def create_eks_cluster(call: Call, name: str) -> dict[str, Any]:
     """CreateCluster (EKS); the name is client-chosen."""
+    rec, ts, net = call.rec, call.ts, call.net
     request = {
         "resourcesVpcConfig": {
             "subnetIds": [subnet for subnet, _ in net.subnets[:2]],
@@ -524,16 +512,15 @@ def create_eks_cluster(
         "tags": {},
     }
     response = {"cluster": _eks_cluster(rec, net, name, ts, "CREATING")}
-    return rec.record(ts, actor, EKS, "CreateCluster", request, response)
+    return rec.record(call, EKS, "CreateCluster", request, response)
 
 
 # aws-spotlight/backend/cloudtrail/test/services/eks/datas/EKS_DeleteCluster.json
-def delete_eks_cluster(
-    rec: Recorder, ts: int, actor: Actor, net: Network, name: str, created: int
-) -> dict[str, Any]:
+def delete_eks_cluster(call: Call, name: str, created: int) -> dict[str, Any]:
     """DeleteCluster (EKS) by name."""
+    rec, net = call.rec, call.net
     response = {"cluster": _eks_cluster(rec, net, name, created, "DELETING")}
-    return rec.record(ts, actor, EKS, "DeleteCluster", {"name": name}, response)
+    return rec.record(call, EKS, "DeleteCluster", {"name": name}, response)
 
 
 # route 53 (global: recorded in us-east-1) --------------------------------------------------
@@ -546,10 +533,9 @@ def _change_info(rec: Recorder, ts: int) -> dict[str, str]:
 
 
 # aws-spotlight/backend/cloudtrail/test/services/route53/datas/ROUTE53_CreateHostedZone.json
-def create_hosted_zone(
-    rec: Recorder, ts: int, actor: Actor, zone_id: str, domain: str
-) -> dict[str, Any]:
+def create_hosted_zone(call: Call, zone_id: str, domain: str) -> dict[str, Any]:
     """CreateHostedZone; the response's id reads `/hostedzone/Z...`, the name ends with a dot."""
+    rec, ts = call.rec, call.ts
     reference = rec.uuid()
     config = {"comment": "", "privateZone": False}
     response = {
@@ -571,8 +557,7 @@ def create_hosted_zone(
     }
     request = {"name": domain, "callerReference": reference, "hostedZoneConfig": config}
     return rec.record(
-        ts,
-        actor,
+        call,
         ROUTE53,
         "CreateHostedZone",
         request,
@@ -583,12 +568,12 @@ def create_hosted_zone(
 
 
 # aws-spotlight/backend/cloudtrail/test/services/route53/datas/ROUTE53_DeleteHostedZone.json
-def delete_hosted_zone(rec: Recorder, ts: int, actor: Actor, zone_id: str) -> dict[str, Any]:
+def delete_hosted_zone(call: Call, zone_id: str) -> dict[str, Any]:
     """DeleteHostedZone by bare zone id."""
+    rec, ts = call.rec, call.ts
     response = {"changeInfo": _change_info(rec, ts)}
     return rec.record(
-        ts,
-        actor,
+        call,
         ROUTE53,
         "DeleteHostedZone",
         {"id": zone_id},
@@ -600,11 +585,11 @@ def delete_hosted_zone(rec: Recorder, ts: int, actor: Actor, zone_id: str) -> di
 
 # helpers that create nothing tracked --------------------------------------------------------
 # aws-spotlight/archive/backend/src/cloudtrail/test/datas/create/LOGS_CreateLogGroup.json
-def create_log_group(rec: Recorder, ts: int, actor: Actor, name: str) -> dict[str, Any]:
+def create_log_group(call: Call, name: str) -> dict[str, Any]:
     """CreateLogGroup (CloudWatch Logs)."""
+    rec = call.rec
     return rec.record(
-        ts,
-        actor,
+        call,
         "logs.amazonaws.com",
         "CreateLogGroup",
         {"logGroupName": name},
@@ -613,9 +598,10 @@ def create_log_group(rec: Recorder, ts: int, actor: Actor, name: str) -> dict[st
     )
 
 
-# aws-spotlight/backend/cloudtrail/test/services/cloudformation/datas/CLOUDFORMATION_CreateStack.json
-def create_stack(rec: Recorder, ts: int, actor: Actor, stack: str, stack_id: str) -> dict[str, Any]:
+# aws-spotlight/.../services/cloudformation/datas/CLOUDFORMATION_CreateStack.json
+def create_stack(call: Call, stack: str, stack_id: str) -> dict[str, Any]:
     """CreateStack by a user; the stack's role then makes the resource calls."""
+    rec = call.rec
     request = {
         "stackName": stack,
         "capabilities": ["CAPABILITY_IAM"],
@@ -624,21 +610,21 @@ def create_stack(rec: Recorder, ts: int, actor: Actor, stack: str, stack_id: str
         "tags": [],
     }
     source = "cloudformation.amazonaws.com"
-    return rec.record(ts, actor, source, "CreateStack", request, {"stackId": stack_id})
+    return rec.record(call, source, "CreateStack", request, {"stackId": stack_id})
 
 
-# aws-spotlight/backend/cloudtrail/test/services/cloudformation/datas/CLOUDFORMATION_DeleteStack.json
-def delete_stack(rec: Recorder, ts: int, actor: Actor, stack_id: str) -> dict[str, Any]:
+# aws-spotlight/.../services/cloudformation/datas/CLOUDFORMATION_DeleteStack.json
+def delete_stack(call: Call, stack_id: str) -> dict[str, Any]:
     """DeleteStack by stack ARN."""
+    rec = call.rec
     source = "cloudformation.amazonaws.com"
-    return rec.record(ts, actor, source, "DeleteStack", {"stackName": stack_id}, None)
+    return rec.record(call, source, "DeleteStack", {"stackName": stack_id}, None)
 
 
-# aws-spotlight/backend/cloudtrail/test/services/autoscaling/datas/AUTOSCALING_CreateAutoScalingGroup.json
-def create_asg(
-    rec: Recorder, ts: int, actor: Actor, net: Network, name: str, size: int
-) -> dict[str, Any]:
+# aws-spotlight/.../services/autoscaling/datas/AUTOSCALING_CreateAutoScalingGroup.json
+def create_asg(call: Call, name: str, size: int) -> dict[str, Any]:
     """CreateAutoScalingGroup; instances are then launched by the Auto Scaling role."""
+    rec, net = call.rec, call.net
     request = {
         "autoScalingGroupName": name,
         "launchConfigurationName": f"{name}-lc",
@@ -649,12 +635,13 @@ def create_asg(
         "tags": [],
     }
     source = "autoscaling.amazonaws.com"
-    return rec.record(ts, actor, source, "CreateAutoScalingGroup", request, None)
+    return rec.record(call, source, "CreateAutoScalingGroup", request, None)
 
 
-# aws-spotlight/backend/cloudtrail/test/services/autoscaling/datas/AUTOSCALING_DeleteAutoScalingGroup.json
-def delete_asg(rec: Recorder, ts: int, actor: Actor, name: str) -> dict[str, Any]:
+# aws-spotlight/.../services/autoscaling/datas/AUTOSCALING_DeleteAutoScalingGroup.json
+def delete_asg(call: Call, name: str) -> dict[str, Any]:
     """DeleteAutoScalingGroup with forceDelete (the role then terminates its instances)."""
+    rec = call.rec
     request = {"forceDelete": True, "autoScalingGroupName": name}
     source = "autoscaling.amazonaws.com"
-    return rec.record(ts, actor, source, "DeleteAutoScalingGroup", request, None)
+    return rec.record(call, source, "DeleteAutoScalingGroup", request, None)
