@@ -158,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
     flags = _flags(args)
     settings = load_settings(args.config, os.environ, flags)
     kind, paths = _source(args)
-    logs.configure("info" if args.verbose else "warning", stream=sys.stderr)
+    logs.configure("info" if args.verbose else "warning")
     output = args.format or ("table" if sys.stdout.isatty() else "json")
     live = sys.stderr.isatty() and not args.verbose
     whole_files = args.lookback_days is None and "LEFTOVERS_LOOKBACK_DAYS" not in os.environ
