@@ -14,6 +14,14 @@ _VARIANT = "89ab"
 _EVENT_VERSION = "1.09"
 
 
+def java_time(ts: int) -> str:
+    """A time as Java's default formatter writes it in RDS/ELB/EFS responses."""
+    moment = datetime.fromtimestamp(ts, UTC)
+    hour = moment.hour % 12 or 12
+    half = "AM" if moment.hour < 12 else "PM"
+    return f"{moment:%b} {moment.day}, {moment.year} {hour}:{moment:%M:%S} {half}"
+
+
 @dataclass(frozen=True, slots=True)
 class Network:
     """The VPC that resources of one (account, region) live in."""

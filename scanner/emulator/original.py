@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from scanner.emulator import templates as ec2
-from scanner.emulator import templates_services as svc
+from scanner.emulator import templates_rds as rds
 from scanner.emulator.actors import Cast, iam_user
 from scanner.emulator.envelope import Call, Recorder
 from scanner.emulator.noise import Noise
@@ -43,7 +43,7 @@ def original_script_case(now: datetime | None = None) -> tuple[list[dict[str, An
     rec.emit(
         ts, ec2.instance_state_change(Call(rec, ts, student, net), "TerminateInstances", changes)
     )
-    db = svc.DbInstance(
+    db = rds.DbInstance(
         identifier="database-1-instance-1",
         instance_class="db.r5.large",
         engine="aurora-mysql",
@@ -54,7 +54,7 @@ def original_script_case(now: datetime | None = None) -> tuple[list[dict[str, An
     )
     ts = t0 + 900
     create_db = rec.emit(
-        ts, svc.create_db_instance(Call(rec, ts, student, net), "database-1-instance-1", db)
+        ts, rds.create_db_instance(Call(rec, ts, student, net), "database-1-instance-1", db)
     )
     cast = Cast((student,), (), student, student, student)
     noise = Noise(random.Random("original-script/reads"), rec, cast, net, global_ok=True)
