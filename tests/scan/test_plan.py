@@ -85,8 +85,8 @@ def test_estimates_and_split_counts() -> None:
     assert estimate_pages(50, timedelta(hours=1), timedelta(hours=9)) == 9.0
     assert estimate_pages(0, timedelta(hours=1), timedelta(hours=9)) == 0.0
     assert split_count(40.0, free_chains=7) == 8
-    assert split_count(5.0, free_chains=7) == 2
-    assert split_count(3.0, free_chains=7) == 1
+    assert split_count(5.0, free_chains=7) == 5
+    assert split_count(1.5, free_chains=7) == 1
     assert split_count(40.0, free_chains=0) == 1
 
 
