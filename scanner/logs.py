@@ -64,16 +64,32 @@ def redact_credentials(
     return event_dict
 
 
+class _CurrentStderr:
+    """Whatever `sys.stderr` is at the time of writing (tests swap it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
 def configure(level: str = "info", stream: TextIO | None = None, json: bool | None = None) -> None:
-    """Configure structlog and the standard loggers once; JSON unless `stream` is a terminal."""
-    stream = stream if stream is not None else sys.stderr
+    """Configure structlog and the standard loggers once; JSON unless `stream` is a terminal.
+
+    Without `stream`, logs go to whatever `sys.stderr` is when each line is written.
+    """
+    target: Any = stream if stream is not None else _CurrentStderr()
     if json is None:
-        json = not stream.isatty()
+        json = not target.isatty()
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer()
         if json
-        else structlog.dev.ConsoleRenderer(colors=stream.isatty())
+        else structlog.dev.ConsoleRenderer(colors=target.isatty())
     )
     structlog.configure(
         processors=[
@@ -85,10 +101,10 @@ def configure(level: str = "info", stream: TextIO | None = None, json: bool | No
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(stream),
+        logger_factory=structlog.PrintLoggerFactory(target),
         cache_logger_on_first_use=True,
     )
-    logging.basicConfig(level=max(numeric, logging.WARNING), stream=stream)
+    logging.basicConfig(level=max(numeric, logging.WARNING), stream=target)
     quiet_aws_loggers()
 
 

@@ -147,10 +147,14 @@ def estimate_pages(events_in_page: int, covered: timedelta, remaining: timedelta
 
 
 def split_count(estimated_pages: float, free_chains: int) -> int:
-    """Slices to cut the rest into: one per free chain (plus ours), each worth 2 pages or more."""
+    """Slices to cut the rest into: one per free chain (plus ours), each worth a page or more.
+
+    Free chains exist only while fewer than rate x latency calls are in flight, so the extra
+    partial page each new slice costs is paid from otherwise idle request budget.
+    """
     if free_chains <= 0:
         return 1
-    return max(1, min(free_chains + 1, math.floor(estimated_pages / 2)))
+    return max(1, min(free_chains + 1, math.floor(estimated_pages)))
 
 
 def split(piece: Slice, count: int) -> list[Slice]:

@@ -300,19 +300,27 @@ class _Scan:
         params = work.slice  # the StartTime/EndTime the current token is bound to
         token: str | None = None
         restarts = 0
+        pages_since_restart = 0
         live = self.progress.of(stream)
         while True:
             try:
                 batch = await self.call(region, stream, params, token)
             except SourceError as error:
-                resumable = error.kind in ("invalid_token", "throttled", "transient")
-                if resumable and restarts < MAX_RESTARTS:
+                # A lost token, or a chain that got somewhere before its retries ran out,
+                # restarts from its last applied page; a fresh chain that cannot get a page
+                # (region down, access denied) gives the stream up at once.
+                resumable = error.kind == "invalid_token" or (
+                    error.kind in ("throttled", "transient") and pages_since_restart > 0
+                )
+                if resumable and token is not None and restarts < MAX_RESTARTS:
                     restarts += 1
+                    pages_since_restart = 0
                     params, token = current, None
                     log.info("chain_restarted", stream=stream.name, reason=error.reason)
                     continue
                 self.fail(stream, error.reason, current)
                 return
+            pages_since_restart += 1
             self.events_read += batch.events_read
             live.events += batch.events_read
             facts = self.facts_of(region, batch)

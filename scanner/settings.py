@@ -28,6 +28,13 @@ MAX_LOOKBACK_DAYS = 90
 
 StreamStrategy = Literal["auto", "read_only", "event_names"]
 _LIST_KEYS = ("regions", "resource_types", "accounts")
+#: Keys whose command-line flag is not simply `--<key>`.
+_FLAG_NAMES = {
+    "regions": "--region",
+    "accounts": "--account",
+    "resource_types": "--types",
+    "user_name": "--user",
+}
 
 
 # ---------------------------------------------------------------- the file model (pydantic)
@@ -181,7 +188,8 @@ def load_settings(
         if value is None:
             continue
         key = tuple(dotted.split("."))
-        _assign(data, key, value, origins, "--" + dotted.replace("_", "-"))
+        flag = _FLAG_NAMES.get(dotted, "--" + dotted.replace("_", "-"))
+        _assign(data, key, value, origins, flag)
     try:
         model = FileModel.model_validate(data)
     except ValidationError as error:

@@ -27,7 +27,12 @@ from scanner.emulator.clock import ManualClock
 from scanner.emulator.runtime import Emulator, Running
 from scanner.records import format_time
 
-SAMPLES = Path(__file__).resolve().parents[1] / ".." / "shared" / "cloudtrail-samples"
+REPO = Path(__file__).resolve().parents[1]
+#: ../shared/cloudtrail-samples beside the repository (one level further up from a worktree)
+SAMPLES_CANDIDATES = [
+    REPO / ".." / "shared" / "cloudtrail-samples",
+    REPO / ".." / ".." / "shared" / "cloudtrail-samples",
+]
 EMULATOR_NOW = datetime(2026, 11, 1, 12, 0, 0, tzinfo=UTC)
 ACCOUNT_A = "111111111111"
 ACCOUNT_B = "222222222222"
@@ -39,9 +44,10 @@ MakeRecord = Callable[..., dict[str, Any]]
 @pytest.fixture(scope="session")
 def cloudtrail_samples() -> Path:
     """The folder of real CloudTrail records; tests that need it skip when it is absent."""
-    if not SAMPLES.is_dir():
-        pytest.skip(f"no CloudTrail samples at {SAMPLES.resolve()}")
-    return SAMPLES.resolve()
+    for candidate in SAMPLES_CANDIDATES:
+        if candidate.is_dir():
+            return candidate.resolve()
+    pytest.skip(f"no CloudTrail samples at {SAMPLES_CANDIDATES[0].resolve()}")
 
 
 @pytest.fixture

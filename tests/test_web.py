@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from openapi_spec_validator import validate
+from snapshots import NOW, build
 
 from scanner.metrics import build_registry
 from scanner.openapi import openapi_document
 from scanner.snapshot import Snapshot
 from scanner.store import Store
 from scanner.web import Context, create_app
-from tests.snapshots import NOW, build
 
 Factory = Callable[..., Any]
 

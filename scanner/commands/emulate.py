@@ -128,7 +128,7 @@ def _announce(running: Running) -> None:
         f"x {len(regions)} regions (read {loaded.read}, duplicates {loaded.duplicates}, "
         f"not records {loaded.skipped}); default account {emulator.default_account}"
     )
-    print("export these to point AWS clients at it:")
+    print("point AWS clients at it with:")
     region = "us-east-1" if "us-east-1" in regions or not regions else regions[0]
     for name, value in running.env(region).items():
         print(f"  export {name}={value}")

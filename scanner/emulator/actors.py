@@ -261,17 +261,11 @@ def account_cast(rng: random.Random, account: str) -> Cast:
         iam_user(rng, account, name, client) for name, client in zip(names, clients, strict=True)
     ]
     sso_role = f"AWSReservedSSO_AdministratorAccess_{rng.getrandbits(64):016x}"
-    for session in rng.sample(_ROLE_SESSIONS, 2):
-        humans.append(
-            _role(
-                rng,
-                account,
-                sso_role,
-                session,
-                rng.choice(("console", "cli")),
-                path="aws-reserved/sso.amazonaws.com/",
-            )
-        )
+    sso_path = "aws-reserved/sso.amazonaws.com/"
+    humans.extend(
+        _role(rng, account, sso_role, session, rng.choice(("console", "cli")), path=sso_path)
+        for session in rng.sample(_ROLE_SESSIONS, 2)
+    )
     instance_session = f"i-{rng.getrandbits(68):017x}"
     readers = (
         _role(rng, account, "ReadOnlyAudit", instance_session, "boto3"),

@@ -3,14 +3,42 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from scanner.emulator.actors import Actor
 
 _HEX = "0123456789abcdef"
 _VARIANT = "89ab"
 _EVENT_VERSION = "1.09"
+
+
+def java_time(ts: int) -> str:
+    """A time as Java's default formatter writes it in RDS/ELB/EFS responses."""
+    moment = datetime.fromtimestamp(ts, UTC)
+    hour = moment.hour % 12 or 12
+    half = "AM" if moment.hour < 12 else "PM"
+    return f"{moment:%b} {moment.day}, {moment.year} {hour}:{moment:%M:%S} {half}"
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    """The VPC that resources of one (account, region) live in."""
+
+    vpc: str
+    subnets: tuple[tuple[str, str], ...]  # (subnet id, availability zone)
+    security_group: tuple[str, str]  # (id, name)
+    amis: tuple[str, ...]
+
+
+class Call(NamedTuple):
+    """One call being recorded: by whom, when, and in which (account, region) and VPC."""
+
+    rec: Recorder
+    ts: int
+    actor: Actor
+    net: Network
 
 
 class Recorder:
@@ -79,8 +107,7 @@ class Recorder:
     # records -------------------------------------------------------------------------------
     def record(
         self,
-        ts: int,
-        actor: Actor,
+        call: Call,
         source: str,
         name: str,
         request: Any,
@@ -94,6 +121,7 @@ class Recorder:
         request_id: str | None = None,
     ) -> dict[str, Any]:
         """One CloudTrail record in the field order CloudTrail writes."""
+        ts, actor = call.ts, call.actor
         region = region or self.region
         agent, tls = actor.client_fields(source, name, region)
         if request_id is None:

@@ -27,9 +27,11 @@ _READ_PREFIXES = ("Describe", "List", "Get", "Head", "Lookup", "Search", "Batch 
 
 @dataclass(frozen=True, slots=True)
 class ServedEvent:
-    """One record ready to serve: its sort time, its filter values, and the item as bytes."""
+    """One record ready to serve: where and when, its filter values, and the item as bytes."""
 
     event_id: str
+    account: str
+    region: str
     time: float
     attributes: tuple[tuple[str, str], ...]
     item: bytes
@@ -42,26 +44,29 @@ def read_only_of(record: Record) -> bool:
     return record.event_name.startswith(_READ_PREFIXES)
 
 
+def _tail(value: object, separator: str) -> str | None:
+    """The text after the last `separator` in a string, or None."""
+    if isinstance(value, str) and separator in value:
+        return value.rsplit(separator, 1)[1] or None
+    return None
+
+
 def username_of(body: Mapping[str, Any]) -> str | None:
     """`Username` as event history shows it: user name, role session name, or `root`."""
     identity = body.get("userIdentity")
     if not isinstance(identity, Mapping):
         return None
     kind = identity.get("type")
-    arn = identity.get("arn")
-    arn_tail = arn.rsplit("/", 1)[1] if isinstance(arn, str) and "/" in arn else None
-    principal = identity.get("principalId")
-    session = principal.partition(":")[2] if isinstance(principal, str) else None
-    candidates: list[object]
+    found: object = None
     if kind == "Root":
-        candidates = ["root"]
+        found = "root"
     elif kind in ("AssumedRole", "FederatedUser"):
-        candidates = [arn_tail, session]
+        found = _tail(identity.get("arn"), "/") or _tail(identity.get("principalId"), ":")
     else:
-        candidates = [identity.get("userName"), arn_tail]
-        if kind == "AWSService":
-            candidates.append(identity.get("invokedBy"))
-    return next((c for c in candidates if isinstance(c, str) and c), None)
+        found = identity.get("userName") or _tail(identity.get("arn"), "/")
+        if not found and kind == "AWSService":
+            found = identity.get("invokedBy")
+    return found if isinstance(found, str) and found else None
 
 
 def access_key_of(body: Mapping[str, Any]) -> str | None:
@@ -143,7 +148,10 @@ def serve_event(record: Record) -> ServedEvent:
                 attributes.append(("ResourceName", short))
     return ServedEvent(
         event_id=record.event_id,
+        account=record.account_id,
+        region=record.region,
         time=when,
         attributes=tuple(dict.fromkeys(attributes)),
-        item=orjson.dumps(item),
+        # orjson over-allocates its output buffer: keep an exact-size copy
+        item=memoryview(orjson.dumps(item)).tobytes(),
     )

@@ -5,7 +5,9 @@ from __future__ import annotations
 import gzip
 import random
 import re
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -184,12 +186,15 @@ def _slices(spec: GeneratorSpec) -> Iterator[_Slice]:
     for account in account_ids(spec):
         cast = account_cast(random.Random(f"{spec.seed}/{account}/cast"), account)
         for region in spec.regions:
-            yield _plan(spec, cast, account, region, start, end)
+            yield _plan(spec, cast, (account, region), (start, end))
 
 
 def _plan(
-    spec: GeneratorSpec, cast: Cast, account: str, region: str, start: int, end: int
+    spec: GeneratorSpec, cast: Cast, where: tuple[str, str], window: tuple[int, int]
 ) -> _Slice:
+    """Write the writes of one (account, region) and prepare its reads."""
+    account, region = where
+    start, end = window
     rng = random.Random(f"{spec.seed}/{account}/{region}/writes")
     rec = Recorder(rng, account, region, start, end)
     planner = Planner(
@@ -302,45 +307,69 @@ FILE_SECONDS = 300
 _FILE_ID = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
-def write_history(spec: GeneratorSpec, out_dir: Path) -> GroundTruth:
+def write_history(
+    spec: GeneratorSpec, out_dir: Path, *, file_seconds: int = FILE_SECONDS
+) -> GroundTruth:
     """Write the history in CloudTrail's S3 layout under `out_dir`, and `truth.json` beside it.
 
     Files: `AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/
     <account>_CloudTrail_<region>_<YYYYMMDDTHHMMZ>_<random16>.json.gz`, each `{"Records": [...]}`
-    holding about five minutes of records in no particular order. Returns the truth.
+    holding `file_seconds` (five minutes) of records in no particular order; the time in the
+    name is the start of that span. Files are compressed and written by a few threads (zlib and
+    file I/O release the GIL). Returns the truth, also written as `out_dir/truth.json`.
     """
     spec = _fixed(spec)
     items: list[TruthItem] = []
     stats = HistoryStats()
-    for piece in _slices(spec):
-        rng = random.Random(f"{spec.seed}/{piece.account}/{piece.region}/files")
-        folder = out_dir / "AWSLogs" / piece.account / "CloudTrail" / piece.region
-        batch: list[dict[str, Any]] = []
-        window = -1
-        for ts, record in _timed(piece):
-            if ts // FILE_SECONDS != window:
-                if batch:
-                    _write_file(folder, piece, window * FILE_SECONDS, batch, rng)
-                batch = []
-                window = ts // FILE_SECONDS
-            batch.append(record)
-        if batch:
-            _write_file(folder, piece, window * FILE_SECONDS, batch, rng)
-        items += _truth_items(piece)
-        stats += _stats(piece)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        pending: deque[Future[None]] = deque()
+        for piece in _slices(spec):
+            rng = random.Random(f"{spec.seed}/{piece.account}/{piece.region}/files")
+            folder = out_dir / "AWSLogs" / piece.account / "CloudTrail" / piece.region
+            for path, batch in _files(piece, folder, file_seconds, rng):
+                pending.append(pool.submit(_write_file, path, batch))
+                while len(pending) > 64:
+                    pending.popleft().result()
+            items += _truth_items(piece)
+            stats += _stats(piece)
+        for future in pending:
+            future.result()
     truth = _truth(spec, items, stats)
     truth.write(out_dir / "truth.json")
     return truth
 
 
-def _write_file(
-    folder: Path, piece: _Slice, ts: int, batch: list[dict[str, Any]], rng: random.Random
-) -> None:
+def _files(
+    piece: _Slice, folder: Path, seconds: int, rng: random.Random
+) -> Iterator[tuple[Path, list[dict[str, Any]]]]:
+    """(path, shuffled records) of each file of one (account, region)."""
+    batch: list[dict[str, Any]] = []
+    window = -1
+    days: set[Path] = set()
+    for ts, record in _timed(piece):
+        if ts // seconds != window:
+            if batch:
+                rng.shuffle(batch)
+                yield _file_path(piece, folder, window * seconds, rng, days), batch
+            batch = []
+            window = ts // seconds
+        batch.append(record)
+    if batch:
+        rng.shuffle(batch)
+        yield _file_path(piece, folder, window * seconds, rng, days), batch
+
+
+def _file_path(piece: _Slice, folder: Path, ts: int, rng: random.Random, days: set[Path]) -> Path:
     moment = datetime.fromtimestamp(ts, UTC)
     day = folder / f"{moment:%Y}" / f"{moment:%m}" / f"{moment:%d}"
-    day.mkdir(parents=True, exist_ok=True)
-    rng.shuffle(batch)
+    if day not in days:
+        day.mkdir(parents=True, exist_ok=True)
+        days.add(day)
     suffix = "".join(rng.choices(_FILE_ID, k=16))
-    name = f"{piece.account}_CloudTrail_{piece.region}_{moment:%Y%m%dT%H%MZ}_{suffix}.json.gz"
+    return day / f"{piece.account}_CloudTrail_{piece.region}_{moment:%Y%m%dT%H%MZ}_{suffix}.json.gz"
+
+
+def _write_file(path: Path, batch: list[dict[str, Any]]) -> None:
     data = gzip.compress(orjson.dumps({"Records": batch}), compresslevel=5, mtime=0)
-    (day / name).write_bytes(data)
+    path.write_bytes(data)

@@ -7,8 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from scanner.emulator.actors import Actor, Cast
-from scanner.emulator.envelope import Recorder
-from scanner.emulator.templates import Network
+from scanner.emulator.envelope import Call, Network, Recorder
 
 # (eventSource, eventName, weight, global: recorded in us-east-1 only). The request shapes
 # follow the read records in the samples (stratus-red-team DescribeInstances, panther
@@ -79,7 +78,7 @@ def _requests(name: str, net: Network, bucket: str, host: str) -> Any:
         "ListClusters": {"maxResults": 100},
         "GetCallerIdentity": None,
         "DescribeLogGroups": {"limit": 50},
-        "LookupEvents": {"maxResults": 50, "startTime": None, "endTime": None},
+        "LookupEvents": {"maxResults": 50},
         "ListUsers": None,
         "ListRoles": None,
         "GetUser": None,
@@ -96,6 +95,7 @@ class Noise:
     ):
         self.rng = rng
         self.rec = rec
+        self.net = net
         bucket = f"cf-templates-{rec.account}-{rec.region}"  # a bucket older than the history
         host = "s3.amazonaws.com" if rec.region == "us-east-1" else f"s3.{rec.region}.amazonaws.com"
         self.kinds: list[tuple[str, str, Any, str | None]] = []
@@ -147,6 +147,7 @@ class Noise:
         rand = self.rng.random
         kinds, cumulative, actors = self.kinds, self.cumulative, self.actors
         record = self.rec.record
+        rec, net = self.rec, self.net
         last = len(kinds) - 1
         for ts in times:
             roll = rand()
@@ -165,8 +166,7 @@ class Noise:
             yield (
                 ts,
                 record(
-                    ts,
-                    actor,
+                    Call(rec, ts, actor, net),
                     source,
                     name,
                     request,

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from scanner.emulator import templates as ec2
-from scanner.emulator import templates_services as svc
+from scanner.emulator import templates_rds as rds
 from scanner.emulator.actors import Cast, iam_user
-from scanner.emulator.envelope import Recorder
+from scanner.emulator.envelope import Call, Recorder
 from scanner.emulator.noise import Noise
 from scanner.emulator.truth import GroundTruth, HistoryStats, TruthItem
 
@@ -32,14 +32,18 @@ def original_script_case(now: datetime | None = None) -> tuple[list[dict[str, An
     t0 = end - 50 * 60
     first = [rec.hex_id("i-")]
     rest = [rec.hex_id("i-"), rec.hex_id("i-")]
-    launch_one = rec.emit(t0, ec2.run_instances(rec, t0, student, net, first, "t2.micro", "test-1"))
+    launch_one = rec.emit(
+        t0, ec2.run_instances(Call(rec, t0, student, net), first, "t2.micro", "test-1")
+    )
     launch_two = rec.emit(
-        t0 + 95, ec2.run_instances(rec, t0 + 95, student, net, rest, "t2.micro", "test-2")
+        t0 + 95, ec2.run_instances(Call(rec, t0 + 95, student, net), rest, "t2.micro", "test-2")
     )
     changes = [(first[0], "running", "shutting-down")]
     ts = t0 + 600
-    rec.emit(ts, ec2.instance_state_change(rec, ts, student, "TerminateInstances", changes))
-    db = svc.DbInstance(
+    rec.emit(
+        ts, ec2.instance_state_change(Call(rec, ts, student, net), "TerminateInstances", changes)
+    )
+    db = rds.DbInstance(
         identifier="database-1-instance-1",
         instance_class="db.r5.large",
         engine="aurora-mysql",
@@ -50,7 +54,7 @@ def original_script_case(now: datetime | None = None) -> tuple[list[dict[str, An
     )
     ts = t0 + 900
     create_db = rec.emit(
-        ts, svc.create_db_instance(rec, ts, student, net, "database-1-instance-1", db)
+        ts, rds.create_db_instance(Call(rec, ts, student, net), "database-1-instance-1", db)
     )
     cast = Cast((student,), (), student, student, student)
     noise = Noise(random.Random("original-script/reads"), rec, cast, net, global_ok=True)

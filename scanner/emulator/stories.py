@@ -8,20 +8,39 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from scanner.emulator import templates as ec2
+from scanner.emulator import templates_rds as rds
 from scanner.emulator import templates_services as svc
-from scanner.emulator.scenarios import _APPS, DAY, HOUR, Planner, _denied
+from scanner.emulator.lifecycles_ec2 import (
+    address,
+    instances,
+    nat_gateway,
+    snapshot,
+    terminate,
+    volume,
+)
+from scanner.emulator.lifecycles_services import (
+    bucket,
+    bucket_name,
+    db_cluster,
+    db_instance,
+    eks_cluster,
+    file_system,
+    hosted_zone,
+    load_balancer,
+)
+from scanner.emulator.scenarios import APPS, DAY, HOUR, Planner, denied
 
 
 def multi_launch(plan: Planner) -> None:
     """One RunInstances for 2-4 instances; most terminated together, one maybe kept."""
     count = plan.rng.randint(2, 4)
     keep = plan.rng.choice((0, 1, 1))
-    plan.instances(False, count=count, keep=keep)
+    instances(plan, False, count=count, keep=keep)
 
 
 def dry_run_launch(plan: Planner) -> None:
     """A dry run (Client.DryRunOperation) seconds before the real launch."""
-    plan.instances(plan.leftover(), dry_run=True)
+    instances(plan, plan.leftover(), dry_run=True)
 
 
 def unauthorized_launch(plan: Planner) -> None:
@@ -29,24 +48,24 @@ def unauthorized_launch(plan: Planner) -> None:
     actor = plan.cast.humans[plan.rng.randrange(len(plan.cast.humans))]
     ts = plan.moment(plan.rec.start, plan.rec.end)
     resource = f"arn:aws:ec2:{plan.rec.region}:{plan.rec.account}:instance/*"
-    error = _denied(actor, "ec2:RunInstances", resource)
-    name = f"{plan.rng.choice(_APPS)}-denied"
-    record = ec2.run_instances(plan.rec, ts, actor, plan.net, [], "m5.large", name, error=error)
+    error = denied(actor, "ec2:RunInstances", resource)
+    name = f"{plan.rng.choice(APPS)}-denied"
+    record = ec2.run_instances(plan.call(ts, actor), [], "m5.large", name, error=error)
     plan.emit(ts, record)
 
 
 def terminate_denied(plan: Planner) -> None:
     """Someone not allowed tries to terminate an instance; it lives on (a leftover)."""
     owner = plan.human()
-    items = plan.instances(True, actor=owner)
+    items = instances(plan, True, actor=owner)
     others = [a for a in plan.cast.humans if a is not owner] or [owner]
     intruder = others[plan.rng.randrange(len(others))]
     ts = plan.between(items[0].created, plan.rec.end)
     resource = f"arn:aws:ec2:{plan.rec.region}:{plan.rec.account}:instance/{items[0].resource_id}"
-    error = _denied(intruder, "ec2:TerminateInstances", resource)
+    error = denied(intruder, "ec2:TerminateInstances", resource)
     changes = [(items[0].resource_id, "running", "shutting-down")]
     record = ec2.instance_state_change(
-        plan.rec, ts, intruder, "TerminateInstances", changes, error=error
+        plan.call(ts, intruder), "TerminateInstances", changes, error=error
     )
     plan.emit(ts, record)
 
@@ -59,22 +78,22 @@ def auto_scaling(plan: Planner) -> None:
     t0, t_end = plan.span(not deleted)
     if t_end - t0 < 2 * HOUR:
         t0 = max(plan.rec.start, t_end - 2 * HOUR)
-    name = f"{plan.rng.choice(_APPS)}-asg-{plan.serial()}"
+    name = f"{plan.rng.choice(APPS)}-asg-{plan.serial()}"
     size = plan.rng.randint(2, 3)
-    plan.emit(t0, svc.create_asg(plan.rec, t0, owner, plan.net, name, size))
+    plan.emit(t0, svc.create_asg(plan.call(t0, owner), name, size))
     live = []
     for n in range(size):
         ts = t0 + 40 + n * 5
-        live += plan.instances(True, actor=role, span=(ts, t_end), quiet=True)
+        live += instances(plan, True, actor=role, span=(ts, t_end), quiet=True)
     # a scale-in and a replacement now and then
     if plan.rng.random() < 0.7 and t_end - t0 > 2 * HOUR:
         ts = plan.between(t0 + HOUR, t_end - 600)
         victim = live.pop(0)
-        plan.terminate([victim], ts, role)
-        live += plan.instances(True, actor=role, span=(ts + 60, t_end), quiet=True)
+        terminate(plan, [victim], ts, role)
+        live += instances(plan, True, actor=role, span=(ts + 60, t_end), quiet=True)
     if deleted:
-        plan.emit(t_end - 60, svc.delete_asg(plan.rec, t_end - 60, owner, name))
-        plan.terminate(live, t_end, role)
+        plan.emit(t_end - 60, svc.delete_asg(plan.call(t_end - 60, owner), name))
+        terminate(plan, live, t_end, role)
 
 
 def cloudformation_stack(plan: Planner) -> None:
@@ -85,27 +104,28 @@ def cloudformation_stack(plan: Planner) -> None:
     t0, t_end = plan.span(not deleted)
     if t_end - t0 < 1200:
         t0 = max(plan.rec.start, t_end - 1200)
-    stack = f"{plan.rng.choice(_APPS)}-stack-{plan.serial()}"
-    stack_id = f"arn:aws:cloudformation:{plan.rec.region}:{plan.rec.account}:stack/{stack}/{plan.rec.uuid()}"
-    plan.emit(t0, svc.create_stack(plan.rec, t0, owner, stack, stack_id))
+    stack = f"{plan.rng.choice(APPS)}-stack-{plan.serial()}"
+    region, account = plan.rec.region, plan.rec.account
+    stack_id = f"arn:aws:cloudformation:{region}:{account}:stack/{stack}/{plan.rec.uuid()}"
+    plan.emit(t0, svc.create_stack(plan.call(t0, owner), stack, stack_id))
     # CloudFormation deletes what it made shortly after the user's DeleteStack, in reverse.
     delete_at = t_end - 300
     last = delete_at if deleted else t_end
-    bucket = plan.bucket(True, actor=role, span=(t0 + 10, last), quiet=True)
-    balancer = plan.load_balancer(True, actor=role, span=(t0 + 30, last))
-    instances = plan.instances(True, actor=role, span=(t0 + 60, last), quiet=True)
+    store = bucket(plan, True, actor=role, span=(t0 + 10, last), quiet=True)
+    balancer = load_balancer(plan, True, actor=role, span=(t0 + 30, last))
+    servers = instances(plan, True, actor=role, span=(t0 + 60, last), quiet=True)
     if deleted:
-        plan.emit(delete_at, svc.delete_stack(plan.rec, delete_at, owner, stack_id))
-        plan.terminate(instances, delete_at + 20, role)
+        plan.emit(delete_at, svc.delete_stack(plan.call(delete_at, owner), stack_id))
+        terminate(plan, servers, delete_at + 20, role)
         plan.emit(
             delete_at + 90,
-            svc.delete_load_balancer(plan.rec, delete_at + 90, role, balancer.resource_id),
+            svc.delete_load_balancer(plan.call(delete_at + 90, role), balancer.resource_id),
         )
         plan.gone(balancer)
         plan.emit(
-            delete_at + 120, svc.delete_bucket(plan.rec, delete_at + 120, role, bucket.resource_id)
+            delete_at + 120, svc.delete_bucket(plan.call(delete_at + 120, role), store.resource_id)
         )
-        plan.gone(bucket)
+        plan.gone(store)
 
 
 def rds_rename(plan: Planner) -> None:
@@ -114,12 +134,12 @@ def rds_rename(plan: Planner) -> None:
     t0, t_end = plan.span(leftover)
     if t_end - t0 < 3 * HOUR:
         t0 = max(plan.rec.start, t_end - 3 * HOUR)
-    plan.db_instance(leftover, span=(t0, t_end), rename=True)
+    db_instance(plan, leftover, span=(t0, t_end), rename=True)
 
 
 def rds_failed_delete(plan: Planner) -> None:
     """A DeleteDBInstance refused (InvalidDBInstanceState) while the instance is creating."""
-    plan.db_instance(plan.rng.random() < 0.5, failed_delete=True)
+    db_instance(plan, plan.rng.random() < 0.5, failed_delete=True)
 
 
 def rds_recreate(plan: Planner) -> None:
@@ -130,31 +150,33 @@ def rds_recreate(plan: Planner) -> None:
     start, end = plan.rec.start, plan.rec.end
     t0 = plan.moment(start, start + (end - start) // 2)
     t1 = min(t0 + plan.rng.randint(HOUR, 5 * DAY), end - 2 * HOUR)
-    first = plan.db_instance(False, requested=requested, span=(t0, t1), actor=actor)
+    first = db_instance(plan, False, requested=requested, span=(t0, t1), actor=actor)
     ts = plan.between(t0, t1)
-    db = svc.DbInstance(requested.lower(), "db.t3.micro", "mysql", "8.0.35", "db-X", "", t0)
+    db = rds.DbInstance(requested.lower(), "db.t3.micro", "mysql", "8.0.35", "db-X", "", t0)
     error = ("DBInstanceAlreadyExists", "DB instance already exists")
-    plan.emit(ts, svc.create_db_instance(plan.rec, ts, actor, plan.net, requested, db, error=error))
+    plan.emit(ts, rds.create_db_instance(plan.call(ts, actor), requested, db, error=error))
     t2 = plan.between(t1, end - 600)
-    second = plan.db_instance(True, requested=requested.lower(), span=(t2, end), actor=actor)
+    second = db_instance(plan, True, requested=requested.lower(), span=(t2, end), actor=actor)
     assert first.resource_id == second.resource_id
 
 
 def bucket_not_empty(plan: Planner) -> None:
     """DeleteBucket refused with BucketNotEmpty; emptied and deleted later, or left."""
-    plan.bucket(plan.rng.random() < 0.5, not_empty=True)
+    bucket(plan, plan.rng.random() < 0.5, not_empty=True)
 
 
 def bucket_recreate(plan: Planner) -> None:
     """A bucket deleted and created again with the same name: the second one is left."""
     actor = plan.human()
-    name = plan.bucket_name()
+    name = bucket_name(
+        plan,
+    )
     start, end = plan.rec.start, plan.rec.end
     t0 = plan.moment(start, start + (end - start) // 2)
     t1 = min(t0 + plan.rng.randint(600, 3 * DAY), end - 2 * HOUR)
-    plan.bucket(False, name=name, actor=actor, span=(t0, t1))
+    bucket(plan, False, name=name, actor=actor, span=(t0, t1))
     t2 = plan.between(t1 + 120, end - 600)
-    plan.bucket(True, name=name, actor=actor, span=(t2, end))
+    bucket(plan, True, name=name, actor=actor, span=(t2, end))
 
 
 def helper_write(plan: Planner) -> None:
@@ -163,12 +185,13 @@ def helper_write(plan: Planner) -> None:
     ts = plan.moment(plan.rec.start, plan.rec.end)
     kind = plan.rng.random()
     if kind < 0.4:
-        plan.emit(ts, ec2.authorize_ingress(plan.rec, ts, actor, plan.net))
+        plan.emit(ts, ec2.authorize_ingress(plan.call(ts, actor)))
     elif kind < 0.7:
-        name = f"/aws/{plan.rng.choice(('lambda', 'ecs', 'app'))}/{plan.rng.choice(_APPS)}-{plan.serial()}"
-        plan.emit(ts, svc.create_log_group(plan.rec, ts, actor, name))
+        kind_name = plan.rng.choice(("lambda", "ecs", "app"))
+        name = f"/aws/{kind_name}/{plan.rng.choice(APPS)}-{plan.serial()}"
+        plan.emit(ts, svc.create_log_group(plan.call(ts, actor), name))
     else:
-        plan.emit(ts, ec2.create_tags(plan.rec, ts, actor, plan.net.vpc))
+        plan.emit(ts, ec2.create_tags(plan.call(ts, actor), plan.net.vpc))
 
 
 Story = Callable[[Planner], None]
@@ -189,12 +212,31 @@ STORIES: dict[str, tuple[Story, int]] = {
 }
 
 
+Lifecycle = Callable[[Planner, bool], object]
+
+#: One plain lifecycle per catalog type: create, maybe change, delete unless left over.
+LIFECYCLES: dict[str, Lifecycle] = {
+    "ec2.instance": instances,
+    "ec2.volume": volume,
+    "ec2.snapshot": snapshot,
+    "ec2.elastic_ip": address,
+    "ec2.nat_gateway": nat_gateway,
+    "rds.db_instance": db_instance,
+    "rds.db_cluster": db_cluster,
+    "elbv2.load_balancer": load_balancer,
+    "s3.bucket": bucket,
+    "efs.file_system": file_system,
+    "eks.cluster": eks_cluster,
+    "route53.hosted_zone": hosted_zone,
+}
+
+
 def play(plan: Planner, budget: int, *, guaranteed: bool) -> None:
     """Create about `budget` resources: first every type and story once when `guaranteed`."""
     if guaranteed:
         for rtype in plan.types:
-            plan.lifecycle(rtype, leftover=True)
-            plan.lifecycle(rtype, leftover=False)
+            LIFECYCLES[rtype](plan, True)
+            LIFECYCLES[rtype](plan, False)
         for story, _ in STORIES.values():
             story(plan)
     names = list(STORIES)
@@ -204,6 +246,6 @@ def play(plan: Planner, budget: int, *, guaranteed: bool) -> None:
         if roll < 0.12:
             STORIES[plan.rng.choices(names, weights)[0]][0](plan)
         else:
-            plan.lifecycle(plan.random_type(), plan.leftover())
+            LIFECYCLES[plan.random_type()](plan, plan.leftover())
         if plan.rng.random() < 0.3:
             helper_write(plan)

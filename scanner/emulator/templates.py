@@ -6,11 +6,9 @@ Each function builds one record through a `Recorder`; the comment above it names
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from scanner.emulator.actors import Actor
-from scanner.emulator.envelope import Recorder
+from scanner.emulator.envelope import Call, Network, Recorder
 
 EC2 = "ec2.amazonaws.com"
 RDS = "rds.amazonaws.com"
@@ -24,16 +22,6 @@ _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _S3_REQUEST = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 Error = tuple[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class Network:
-    """The VPC that resources of one (account, region) live in."""
-
-    vpc: str
-    subnets: tuple[tuple[str, str], ...]  # (subnet id, availability zone)
-    security_group: tuple[str, str]  # (id, name)
-    amis: tuple[str, ...]
 
 
 def network(rec: Recorder) -> Network:
@@ -59,10 +47,7 @@ def _private_ip(rec: Recorder) -> str:
 # ec2 --------------------------------------------------------------------------------------
 # aws-spotlight/backend/cloudtrail/test/services/ec2/datas/EC2_RunInstances.json
 def run_instances(
-    rec: Recorder,
-    ts: int,
-    actor: Actor,
-    net: Network,
+    call: Call,
     instance_ids: list[str],
     instance_type: str,
     name: str,
@@ -70,6 +55,7 @@ def run_instances(
     error: Error | None = None,
 ) -> dict[str, Any]:
     """RunInstances for `len(instance_ids)` instances (minCount = maxCount); failed: no ids."""
+    rec, ts, actor, net = call.rec, call.ts, call.actor, call.net
     count = max(len(instance_ids), 1)
     subnet, zone = net.subnets[rec.rng.randrange(len(net.subnets))]
     ami = net.amis[rec.rng.randrange(len(net.amis))]
@@ -86,7 +72,7 @@ def run_instances(
         "tagSpecificationSet": {"items": [{"resourceType": "instance", "tags": tags}]},
     }
     if error is not None:
-        return rec.record(ts, actor, EC2, "RunInstances", request, None, error=error)
+        return rec.record(call, EC2, "RunInstances", request, None, error=error)
     request_id = rec.uuid()
     group_id, group_name = net.security_group
     items = []
@@ -141,7 +127,7 @@ def run_instances(
     }
     if actor.invoked_by == "autoscaling.amazonaws.com":
         response["requesterId"] = "226008221399"
-    return rec.record(ts, actor, EC2, "RunInstances", request, response, request_id=request_id)
+    return rec.record(call, EC2, "RunInstances", request, response, request_id=request_id)
 
 
 _STATE_CODES = {"pending": 0, "running": 16, "shutting-down": 32, "stopping": 64, "stopped": 80}
@@ -150,20 +136,19 @@ _STATE_CODES = {"pending": 0, "running": 16, "shutting-down": 32, "stopping": 64
 # awsdocs/aws-cloudtrail-user-guide/cloudtrail-log-file-examples.json (StopInstances,
 # StartInstances); aws-spotlight .../ec2/datas/EC2_TerminateInstances.json
 def instance_state_change(
-    rec: Recorder,
-    ts: int,
-    actor: Actor,
+    call: Call,
     name: str,
     changes: list[tuple[str, str, str]],
     *,
     error: Error | None = None,
 ) -> dict[str, Any]:
     """Stop/Start/TerminateInstances: `changes` holds (instance id, previous, current) states."""
+    rec = call.rec
     request: dict[str, Any] = {"instancesSet": _items("instanceId", [c[0] for c in changes])}
     if name == "StopInstances":
         request["force"] = False
     if error is not None:
-        return rec.record(ts, actor, EC2, name, request, None, error=error)
+        return rec.record(call, EC2, name, request, None, error=error)
     request_id = rec.uuid()
     items = [
         {
@@ -174,14 +159,13 @@ def instance_state_change(
         for instance_id, previous, current in changes
     ]
     response = {"requestId": request_id, "instancesSet": {"items": items}}
-    return rec.record(ts, actor, EC2, name, request, response, request_id=request_id)
+    return rec.record(call, EC2, name, request, response, request_id=request_id)
 
 
 # aws-spotlight/backend/cloudtrail/test/services/ec2/datas/EC2_CreateVolume.json
-def create_volume(
-    rec: Recorder, ts: int, actor: Actor, net: Network, volume_id: str, size: int, name: str
-) -> dict[str, Any]:
+def create_volume(call: Call, volume_id: str, size: int, name: str) -> dict[str, Any]:
     """CreateVolume (gp3)."""
+    rec, ts, net = call.rec, call.ts, call.net
     zone = net.subnets[rec.rng.randrange(len(net.subnets))][1]
     tags = [{"key": "Name", "value": name}]
     request = {
@@ -208,20 +192,20 @@ def create_volume(
         "multiAttachEnabled": False,
         "throughput": 125,
     }
-    return rec.record(ts, actor, EC2, "CreateVolume", request, response, request_id=request_id)
+    return rec.record(call, EC2, "CreateVolume", request, response, request_id=request_id)
 
 
 # aws-spotlight/backend/cloudtrail/test/services/ec2/datas/EC2_DeleteVolume.json
-def delete_volume(rec: Recorder, ts: int, actor: Actor, volume_id: str) -> dict[str, Any]:
+def delete_volume(call: Call, volume_id: str) -> dict[str, Any]:
     """DeleteVolume."""
-    return rec.record(ts, actor, EC2, "DeleteVolume", {"volumeId": volume_id}, {"_return": True})
+    rec = call.rec
+    return rec.record(call, EC2, "DeleteVolume", {"volumeId": volume_id}, {"_return": True})
 
 
 # aws-spotlight/backend/cloudtrail/test/services/ec2/datas/EC2_CreateSnapshot.json
-def create_snapshot(
-    rec: Recorder, ts: int, actor: Actor, snapshot_id: str, volume_id: str, size: int
-) -> dict[str, Any]:
+def create_snapshot(call: Call, snapshot_id: str, volume_id: str, size: int) -> dict[str, Any]:
     """CreateSnapshot of a volume."""
+    rec, ts = call.rec, call.ts
     description = f"backup of {volume_id}"
     request_id = rec.uuid()
     response = {
@@ -237,21 +221,23 @@ def create_snapshot(
         "tagSet": {},
     }
     request = {"volumeId": volume_id, "description": description}
-    return rec.record(ts, actor, EC2, "CreateSnapshot", request, response, request_id=request_id)
+    return rec.record(call, EC2, "CreateSnapshot", request, response, request_id=request_id)
 
 
 # aws-spotlight/backend/cloudtrail/test/services/ec2/datas/EC2_DeleteSnapshot.json
-def delete_snapshot(rec: Recorder, ts: int, actor: Actor, snapshot_id: str) -> dict[str, Any]:
+def delete_snapshot(call: Call, snapshot_id: str) -> dict[str, Any]:
     """DeleteSnapshot."""
+    rec = call.rec
     request_id = rec.uuid()
     request = {"snapshotId": snapshot_id, "force": False}
     response = {"requestId": request_id, "_return": True}
-    return rec.record(ts, actor, EC2, "DeleteSnapshot", request, response, request_id=request_id)
+    return rec.record(call, EC2, "DeleteSnapshot", request, response, request_id=request_id)
 
 
 # aws-spotlight/backend/cloudtrail/test/services/ec2/datas/EC2_AllocateAddress.json
-def allocate_address(rec: Recorder, ts: int, actor: Actor, allocation_id: str) -> dict[str, Any]:
+def allocate_address(call: Call, allocation_id: str) -> dict[str, Any]:
     """AllocateAddress in the VPC domain."""
+    rec = call.rec
     request_id = rec.uuid()
     bits = rec.rng.getrandbits(16)
     response = {
@@ -263,23 +249,23 @@ def allocate_address(rec: Recorder, ts: int, actor: Actor, allocation_id: str) -
         "networkBorderGroup": rec.region,
     }
     request = {"domain": "vpc", "networkBorderGroup": rec.region}
-    return rec.record(ts, actor, EC2, "AllocateAddress", request, response, request_id=request_id)
+    return rec.record(call, EC2, "AllocateAddress", request, response, request_id=request_id)
 
 
 # aws-spotlight/backend/cloudtrail/test/services/ec2/datas/EC2_ReleaseAddress.json
-def release_address(rec: Recorder, ts: int, actor: Actor, allocation_id: str) -> dict[str, Any]:
+def release_address(call: Call, allocation_id: str) -> dict[str, Any]:
     """ReleaseAddress by allocation id."""
+    rec = call.rec
     request_id = rec.uuid()
     request = {"allocationId": allocation_id, "networkBorderGroup": rec.region}
     response = {"requestId": request_id, "_return": True}
-    return rec.record(ts, actor, EC2, "ReleaseAddress", request, response, request_id=request_id)
+    return rec.record(call, EC2, "ReleaseAddress", request, response, request_id=request_id)
 
 
 # aws-spotlight/backend/cloudtrail/test/services/ec2/datas/EC2_CreateNatGateway.json
-def create_nat_gateway(
-    rec: Recorder, ts: int, actor: Actor, net: Network, nat_id: str, allocation_id: str
-) -> dict[str, Any]:
+def create_nat_gateway(call: Call, nat_id: str, allocation_id: str) -> dict[str, Any]:
     """CreateNatGateway: request and response wrapped in `CreateNatGateway{Request,Response}`."""
+    rec, ts, net = call.rec, call.ts, call.net
     subnet = net.subnets[0][0]
     request_id = rec.uuid()
     request = {"CreateNatGatewayRequest": {"AllocationId": allocation_id, "SubnetId": subnet}}
@@ -299,12 +285,13 @@ def create_nat_gateway(
             "requestId": request_id,
         }
     }
-    return rec.record(ts, actor, EC2, "CreateNatGateway", request, response, request_id=request_id)
+    return rec.record(call, EC2, "CreateNatGateway", request, response, request_id=request_id)
 
 
 # aws-spotlight/backend/cloudtrail/test/services/ec2/datas/EC2_DeleteNatGateway.json
-def delete_nat_gateway(rec: Recorder, ts: int, actor: Actor, nat_id: str) -> dict[str, Any]:
+def delete_nat_gateway(call: Call, nat_id: str) -> dict[str, Any]:
     """DeleteNatGateway: wrapped in `DeleteNatGateway{Request,Response}`."""
+    rec = call.rec
     request_id = rec.uuid()
     request = {"DeleteNatGatewayRequest": {"NatGatewayId": nat_id}}
     response = {
@@ -314,12 +301,13 @@ def delete_nat_gateway(rec: Recorder, ts: int, actor: Actor, nat_id: str) -> dic
             "natGatewayId": nat_id,
         }
     }
-    return rec.record(ts, actor, EC2, "DeleteNatGateway", request, response, request_id=request_id)
+    return rec.record(call, EC2, "DeleteNatGateway", request, response, request_id=request_id)
 
 
 # No EC2 CreateTags sample exists; the shape is that of the EC2 API (resourcesSet, tagSet).
-def create_tags(rec: Recorder, ts: int, actor: Actor, resource_id: str) -> dict[str, Any]:
+def create_tags(call: Call, resource_id: str) -> dict[str, Any]:
     """CreateTags on one EC2 resource (a write that creates nothing)."""
+    rec = call.rec
     request_id = rec.uuid()
     owner = rec.rng.choice(("team-a", "team-b", "platform", "data"))
     request = {
@@ -327,12 +315,13 @@ def create_tags(rec: Recorder, ts: int, actor: Actor, resource_id: str) -> dict[
         "tagSet": {"items": [{"key": "owner", "value": owner}]},
     }
     response = {"requestId": request_id, "_return": True}
-    return rec.record(ts, actor, EC2, "CreateTags", request, response, request_id=request_id)
+    return rec.record(call, EC2, "CreateTags", request, response, request_id=request_id)
 
 
 # stratus-red-team/detonation-logs/aws.exfiltration.ec2-security-group-open-port-22-ingress.json
-def authorize_ingress(rec: Recorder, ts: int, actor: Actor, net: Network) -> dict[str, Any]:
+def authorize_ingress(call: Call) -> dict[str, Any]:
     """AuthorizeSecurityGroupIngress of one port from one address (creates nothing we track)."""
+    rec, net = call.rec, call.net
     port = rec.rng.choice((22, 443, 5432, 3306, 8080))
     cidr = f"198.51.100.{rec.rng.randint(1, 254)}/32"
     group_id = net.security_group[0]
@@ -357,5 +346,5 @@ def authorize_ingress(rec: Recorder, ts: int, actor: Actor, net: Network) -> dic
     }
     response = {"requestId": request_id, "_return": True, "securityGroupRuleSet": {"items": [rule]}}
     return rec.record(
-        ts, actor, EC2, "AuthorizeSecurityGroupIngress", request, response, request_id=request_id
+        call, EC2, "AuthorizeSecurityGroupIngress", request, response, request_id=request_id
     )

@@ -1,4 +1,4 @@
-"""Write records of RDS, ELBv2, S3, EFS, EKS, Route 53 and helpers, shaped on real samples.
+"""Write records of ELBv2, S3, EFS, EKS, Route 53 and helpers, shaped on real samples.
 
 As in `templates`, the comment above each function names the sample it copies.
 """
@@ -6,289 +6,14 @@ As in `templates`, the comment above each function names the sample it copies.
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from scanner.emulator.actors import Actor
-from scanner.emulator.envelope import Recorder
-from scanner.emulator.templates import EFS, EKS, ELB, RDS, ROUTE53, S3, Error, Network
+from scanner.emulator.envelope import Call, Network, Recorder, java_time
+from scanner.emulator.templates import EFS, EKS, ELB, ROUTE53, S3, Error
 
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _S3_ID = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _S3_XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
-
-
-def java_time(ts: int) -> str:
-    """A time as Java's default formatter writes it in RDS/ELB/EFS responses."""
-    moment = datetime.fromtimestamp(ts, UTC)
-    hour = moment.hour % 12 or 12
-    half = "AM" if moment.hour < 12 else "PM"
-    return f"{moment:%b} {moment.day}, {moment.year} {hour}:{moment:%M:%S} {half}"
-
-
-# rds ---------------------------------------------------------------------------------------
-@dataclass(slots=True)
-class DbInstance:
-    """What RDS echoes about one DB instance."""
-
-    identifier: str  # as RDS stores it: lower case
-    instance_class: str
-    engine: str
-    engine_version: str
-    resource_id: str  # dbiResourceId
-    zone: str
-    created: int
-
-
-def _db_body(rec: Recorder, net: Network, db: DbInstance, status: str) -> dict[str, Any]:
-    group_id = net.security_group[0]
-    return {
-        "dBInstanceIdentifier": db.identifier,
-        "dBInstanceClass": db.instance_class,
-        "engine": db.engine,
-        "dBInstanceStatus": status,
-        "masterUsername": "admin",
-        "allocatedStorage": 20,
-        "preferredBackupWindow": "03:00-03:30",
-        "backupRetentionPeriod": 7,
-        "dBSecurityGroups": [],
-        "vpcSecurityGroups": [{"vpcSecurityGroupId": group_id, "status": "active"}],
-        "dBParameterGroups": [
-            {"dBParameterGroupName": f"default.{db.engine}8.0", "parameterApplyStatus": "in-sync"}
-        ],
-        "availabilityZone": db.zone,
-        "dBSubnetGroup": {
-            "dBSubnetGroupName": f"default-{net.vpc}",
-            "dBSubnetGroupDescription": "Created from the RDS Management Console",
-            "vpcId": net.vpc,
-            "subnetGroupStatus": "Complete",
-            "subnets": [
-                {
-                    "subnetIdentifier": subnet,
-                    "subnetAvailabilityZone": {"name": zone},
-                    "subnetOutpost": {},
-                    "subnetStatus": "Active",
-                }
-                for subnet, zone in net.subnets
-            ],
-        },
-        "preferredMaintenanceWindow": "sun:05:00-sun:05:30",
-        "pendingModifiedValues": {},
-        "multiAZ": False,
-        "engineVersion": db.engine_version,
-        "autoMinorVersionUpgrade": True,
-        "readReplicaDBInstanceIdentifiers": [],
-        "licenseModel": "general-public-license",
-        "optionGroupMemberships": [{"optionGroupName": "default:mysql-8-0", "status": "in-sync"}],
-        "publiclyAccessible": False,
-        "storageType": "gp3",
-        "dbInstancePort": 0,
-        "storageEncrypted": True,
-        "dbiResourceId": db.resource_id,
-        "cACertificateIdentifier": "rds-ca-rsa2048-g1",
-        "domainMemberships": [],
-        "copyTagsToSnapshot": True,
-        "monitoringInterval": 0,
-        "dBInstanceArn": f"arn:aws:rds:{rec.region}:{rec.account}:db:{db.identifier}",
-        "iAMDatabaseAuthenticationEnabled": False,
-        "performanceInsightsEnabled": False,
-        "deletionProtection": False,
-        "associatedRoles": [],
-        "tagList": [],
-        "customerOwnedIpEnabled": False,
-        "networkType": "IPV4",
-    }
-
-
-# aws-spotlight/backend/cloudtrail/test/services/rds/datas/RDS_CreateDBInstance.json
-def create_db_instance(
-    rec: Recorder,
-    ts: int,
-    actor: Actor,
-    net: Network,
-    requested_id: str,
-    db: DbInstance,
-    *,
-    error: Error | None = None,
-) -> dict[str, Any]:
-    """CreateDBInstance: the id as typed (any case) in the request, lower case in the response."""
-    request = {
-        "dBInstanceIdentifier": requested_id,
-        "allocatedStorage": 20,
-        "dBInstanceClass": db.instance_class,
-        "engine": db.engine,
-        "masterUsername": "admin",
-        "masterUserPassword": "****",
-        "vpcSecurityGroupIds": [net.security_group[0]],
-        "dBSubnetGroupName": f"default-{net.vpc}",
-        "backupRetentionPeriod": 7,
-        "multiAZ": False,
-        "engineVersion": db.engine_version,
-        "autoMinorVersionUpgrade": True,
-        "publiclyAccessible": False,
-        "storageType": "gp3",
-        "storageEncrypted": True,
-        "copyTagsToSnapshot": True,
-        "deletionProtection": False,
-    }
-    if error is not None:
-        return rec.record(ts, actor, RDS, "CreateDBInstance", request, None, error=error)
-    body = _db_body(rec, net, db, "creating")
-    body["pendingModifiedValues"] = {"masterUserPassword": "****"}
-    return rec.record(ts, actor, RDS, "CreateDBInstance", request, body)
-
-
-# aws-spotlight/backend/cloudtrail/test/services/rds/datas/RDS_DeleteDBInstance.json
-def delete_db_instance(
-    rec: Recorder,
-    ts: int,
-    actor: Actor,
-    net: Network,
-    requested_id: str,
-    db: DbInstance,
-    *,
-    error: Error | None = None,
-) -> dict[str, Any]:
-    """DeleteDBInstance, skipping the final snapshot."""
-    request = {
-        "dBInstanceIdentifier": requested_id,
-        "skipFinalSnapshot": True,
-        "deleteAutomatedBackups": True,
-    }
-    if error is not None:
-        return rec.record(ts, actor, RDS, "DeleteDBInstance", request, None, error=error)
-    body = _db_body(rec, net, db, "deleting")
-    body["instanceCreateTime"] = java_time(db.created)
-    return rec.record(ts, actor, RDS, "DeleteDBInstance", request, body)
-
-
-# No StopDBInstance sample; StartDBInstance: panther-analysis/cloudtrail_test_logs.jsonl. The
-# response is the DBInstance structure, as for the other DB instance calls.
-def db_instance_state(
-    rec: Recorder, ts: int, actor: Actor, net: Network, name: str, requested_id: str, db: DbInstance
-) -> dict[str, Any]:
-    """StopDBInstance or StartDBInstance."""
-    status = "stopping" if name == "StopDBInstance" else "starting"
-    body = _db_body(rec, net, db, status)
-    return rec.record(ts, actor, RDS, name, {"dBInstanceIdentifier": requested_id}, body)
-
-
-# aws-spotlight/backend/cloudtrail/test/services/rds/datas/RDS_ModifyDBInstance.json
-def rename_db_instance(
-    rec: Recorder,
-    ts: int,
-    actor: Actor,
-    net: Network,
-    requested_id: str,
-    new_id: str,
-    db: DbInstance,
-) -> dict[str, Any]:
-    """ModifyDBInstance renaming now: the response still shows the old id, the new one pending."""
-    request = {
-        "dBInstanceIdentifier": requested_id,
-        "applyImmediately": True,
-        "allowMajorVersionUpgrade": False,
-        "newDBInstanceIdentifier": new_id,
-    }
-    body = _db_body(rec, net, db, "available")
-    body["pendingModifiedValues"] = {"dBInstanceIdentifier": new_id.lower()}
-    body["instanceCreateTime"] = java_time(db.created)
-    return rec.record(ts, actor, RDS, "ModifyDBInstance", request, body)
-
-
-@dataclass(slots=True)
-class DbCluster:
-    """What RDS echoes about one Aurora cluster."""
-
-    identifier: str  # lower case
-    resource_id: str
-    created: int
-    zones: tuple[str, ...]
-
-
-def _cluster_body(rec: Recorder, net: Network, db: DbCluster, status: str) -> dict[str, Any]:
-    endpoint_id = rec.account[-6:]
-    return {
-        "allocatedStorage": 1,
-        "availabilityZones": list(db.zones),
-        "backupRetentionPeriod": 7,
-        "databaseName": "",
-        "dBClusterIdentifier": db.identifier,
-        "dBClusterParameterGroup": "default.aurora-postgresql15",
-        "dBSubnetGroup": "default",
-        "status": status,
-        "endpoint": f"{db.identifier}.cluster-c{endpoint_id}.{rec.region}.rds.amazonaws.com",
-        "readerEndpoint": f"{db.identifier}.cluster-ro-c{endpoint_id}.{rec.region}.rds.amazonaws.com",
-        "multiAZ": False,
-        "engine": "aurora-postgresql",
-        "engineVersion": "15.4",
-        "port": 5432,
-        "masterUsername": "postgres",
-        "preferredBackupWindow": "04:00-04:30",
-        "preferredMaintenanceWindow": "sat:06:00-sat:06:30",
-        "readReplicaIdentifiers": [],
-        "dBClusterMembers": [],
-        "vpcSecurityGroups": [{"vpcSecurityGroupId": net.security_group[0], "status": "active"}],
-        "hostedZoneId": "Z2R2ITUGPM61AM",
-        "storageEncrypted": True,
-        "dbClusterResourceId": db.resource_id,
-        "dBClusterArn": f"arn:aws:rds:{rec.region}:{rec.account}:cluster:{db.identifier}",
-        "associatedRoles": [],
-        "iAMDatabaseAuthenticationEnabled": False,
-        "clusterCreateTime": java_time(db.created),
-        "engineMode": "provisioned",
-        "deletionProtection": False,
-        "httpEndpointEnabled": False,
-        "copyTagsToSnapshot": True,
-        "crossAccountClone": False,
-        "domainMemberships": [],
-        "tagList": [],
-    }
-
-
-# aws-spotlight/backend/cloudtrail/test/services/rds/datas/RDS_CreateDBCluster.json
-def create_db_cluster(
-    rec: Recorder, ts: int, actor: Actor, net: Network, requested_id: str, db: DbCluster
-) -> dict[str, Any]:
-    """CreateDBCluster (Aurora PostgreSQL); the id as typed in the request, lower in the reply."""
-    request = {
-        "backupRetentionPeriod": 7,
-        "dBClusterIdentifier": requested_id,
-        "vpcSecurityGroupIds": [net.security_group[0]],
-        "dBSubnetGroupName": "default",
-        "engine": "aurora-postgresql",
-        "engineVersion": "15.4",
-        "port": 5432,
-        "masterUsername": "postgres",
-        "masterUserPassword": "****",
-        "storageEncrypted": True,
-        "engineMode": "provisioned",
-        "deletionProtection": False,
-        "copyTagsToSnapshot": True,
-    }
-    body = _cluster_body(rec, net, db, "creating")
-    return rec.record(ts, actor, RDS, "CreateDBCluster", request, body)
-
-
-# aws-spotlight/backend/cloudtrail/test/services/rds/datas/RDS_DeleteDBCluster.json
-def delete_db_cluster(
-    rec: Recorder, ts: int, actor: Actor, net: Network, requested_id: str, db: DbCluster
-) -> dict[str, Any]:
-    """DeleteDBCluster; `requested_id` may be the cluster's name or its ARN."""
-    request = {"dBClusterIdentifier": requested_id, "skipFinalSnapshot": True}
-    body = _cluster_body(rec, net, db, "deleting")
-    return rec.record(ts, actor, RDS, "DeleteDBCluster", request, body)
-
-
-# No StopDBCluster/StartDBCluster sample; the response is the DBCluster structure.
-def db_cluster_state(
-    rec: Recorder, ts: int, actor: Actor, net: Network, name: str, requested_id: str, db: DbCluster
-) -> dict[str, Any]:
-    """StopDBCluster or StartDBCluster."""
-    status = "stopping" if name == "StopDBCluster" else "starting"
-    body = _cluster_body(rec, net, db, status)
-    return rec.record(ts, actor, RDS, name, {"dBClusterIdentifier": requested_id}, body)
 
 
 # elbv2 -------------------------------------------------------------------------------------
@@ -296,10 +21,9 @@ _ELB_EXTRA = {"apiVersion": "2015-12-01"}
 
 
 # awsdocs/elb-application-load-balancers-user-guide/load-balancer-cloudtrail-logs.json
-def create_load_balancer(
-    rec: Recorder, ts: int, actor: Actor, net: Network, name: str, arn: str
-) -> dict[str, Any]:
+def create_load_balancer(call: Call, name: str, arn: str) -> dict[str, Any]:
     """CreateLoadBalancer (application); the ARN is in `loadBalancers[0].loadBalancerArn`."""
+    rec, ts, net = call.rec, call.ts, call.net
     subnets = [subnet for subnet, _ in net.subnets[:2]]
     request = {
         "subnets": subnets,
@@ -327,14 +51,15 @@ def create_load_balancer(
         "ipAddressType": "ipv4",
     }
     response = {"loadBalancers": [balancer]}
-    return rec.record(ts, actor, ELB, "CreateLoadBalancer", request, response, extra=_ELB_EXTRA)
+    return rec.record(call, ELB, "CreateLoadBalancer", request, response, extra=_ELB_EXTRA)
 
 
 # aws-spotlight/archive/.../delete/elb/ELASTICLOADBALANCING_DeleteLoadBalancer.json
-def delete_load_balancer(rec: Recorder, ts: int, actor: Actor, arn: str) -> dict[str, Any]:
+def delete_load_balancer(call: Call, arn: str) -> dict[str, Any]:
     """DeleteLoadBalancer by ARN."""
+    rec = call.rec
     request = {"loadBalancerArn": arn}
-    return rec.record(ts, actor, ELB, "DeleteLoadBalancer", request, None, extra=_ELB_EXTRA)
+    return rec.record(call, ELB, "DeleteLoadBalancer", request, None, extra=_ELB_EXTRA)
 
 
 # s3 ----------------------------------------------------------------------------------------
@@ -365,8 +90,9 @@ def _s3_request_id(rec: Recorder) -> str:
 
 
 # aws-spotlight/backend/cloudtrail/test/services/s3/datas/S3_CreateBucket.json
-def create_bucket(rec: Recorder, ts: int, actor: Actor, bucket: str) -> dict[str, Any]:
+def create_bucket(call: Call, bucket: str) -> dict[str, Any]:
     """CreateBucket; outside us-east-1 the request names the LocationConstraint."""
+    rec = call.rec
     request: dict[str, Any] = {"bucketName": bucket, "Host": _s3_host(rec)}
     if rec.region != "us-east-1":
         request["CreateBucketConfiguration"] = {
@@ -374,8 +100,7 @@ def create_bucket(rec: Recorder, ts: int, actor: Actor, bucket: str) -> dict[str
             "xmlns": _S3_XMLNS,
         }
     return rec.record(
-        ts,
-        actor,
+        call,
         S3,
         "CreateBucket",
         request,
@@ -387,13 +112,11 @@ def create_bucket(rec: Recorder, ts: int, actor: Actor, bucket: str) -> dict[str
 
 
 # aws-spotlight/backend/cloudtrail/test/services/s3/datas/S3_DeleteBucket.json
-def delete_bucket(
-    rec: Recorder, ts: int, actor: Actor, bucket: str, *, error: Error | None = None
-) -> dict[str, Any]:
+def delete_bucket(call: Call, bucket: str, *, error: Error | None = None) -> dict[str, Any]:
     """DeleteBucket (fails with BucketNotEmpty when `error` says so)."""
+    rec = call.rec
     return rec.record(
-        ts,
-        actor,
+        call,
         S3,
         "DeleteBucket",
         {"bucketName": bucket, "Host": _s3_host(rec)},
@@ -406,18 +129,18 @@ def delete_bucket(
 
 
 # panther-analysis/cloudtrail_test_logs.jsonl (PutBucketPolicy)
-def put_bucket_policy(rec: Recorder, ts: int, actor: Actor, bucket: str) -> dict[str, Any]:
+def put_bucket_policy(call: Call, bucket: str) -> dict[str, Any]:
     """PutBucketPolicy: a write that creates nothing."""
+    rec = call.rec
     policy = {
         "Version": "2012-10-17",
         "Statement": [
             {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                "Sid": "AccountRead",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{call.rec.account}:root"},
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
             }
         ],
     }
@@ -428,8 +151,7 @@ def put_bucket_policy(rec: Recorder, ts: int, actor: Actor, bucket: str) -> dict
         "policy": [""],
     }
     return rec.record(
-        ts,
-        actor,
+        call,
         S3,
         "PutBucketPolicy",
         request,
@@ -445,10 +167,9 @@ _EFS_EXTRA = {"apiVersion": "2015-02-01"}
 
 
 # aws-spotlight/backend/cloudtrail/test/services/efs/datas/ELASTICFILESYSTEM_CreateFileSystem.json
-def create_file_system(
-    rec: Recorder, ts: int, actor: Actor, file_system_id: str, name: str
-) -> dict[str, Any]:
+def create_file_system(call: Call, file_system_id: str, name: str) -> dict[str, Any]:
     """CreateFileSystem; the id is server-made, in `fileSystemId`."""
+    rec, ts = call.rec, call.ts
     token = rec.uuid()
     tags = [{"key": "Name", "value": name}]
     request = {"creationToken": token, "encrypted": True, "tags": tags}
@@ -470,14 +191,15 @@ def create_file_system(
         "throughputMode": "bursting",
         "tags": tags,
     }
-    return rec.record(ts, actor, EFS, "CreateFileSystem", request, response, extra=_EFS_EXTRA)
+    return rec.record(call, EFS, "CreateFileSystem", request, response, extra=_EFS_EXTRA)
 
 
 # aws-spotlight/backend/cloudtrail/test/services/efs/datas/ELASTICFILESYSTEM_DeleteFileSystem.json
-def delete_file_system(rec: Recorder, ts: int, actor: Actor, file_system_id: str) -> dict[str, Any]:
+def delete_file_system(call: Call, file_system_id: str) -> dict[str, Any]:
     """DeleteFileSystem (responseElements null, as recorded)."""
+    rec = call.rec
     request = {"fileSystemId": file_system_id}
-    return rec.record(ts, actor, EFS, "DeleteFileSystem", request, None, extra=_EFS_EXTRA)
+    return rec.record(call, EFS, "DeleteFileSystem", request, None, extra=_EFS_EXTRA)
 
 
 # eks ---------------------------------------------------------------------------------------
@@ -506,10 +228,9 @@ def _eks_cluster(rec: Recorder, net: Network, name: str, created: int, status: s
 
 
 # aws-spotlight/backend/cloudtrail/test/services/eks/datas/EKS_CreateCluster.json
-def create_eks_cluster(
-    rec: Recorder, ts: int, actor: Actor, net: Network, name: str
-) -> dict[str, Any]:
+def create_eks_cluster(call: Call, name: str) -> dict[str, Any]:
     """CreateCluster (EKS); the name is client-chosen."""
+    rec, ts, net = call.rec, call.ts, call.net
     request = {
         "resourcesVpcConfig": {
             "subnetIds": [subnet for subnet, _ in net.subnets[:2]],
@@ -524,16 +245,15 @@ def create_eks_cluster(
         "tags": {},
     }
     response = {"cluster": _eks_cluster(rec, net, name, ts, "CREATING")}
-    return rec.record(ts, actor, EKS, "CreateCluster", request, response)
+    return rec.record(call, EKS, "CreateCluster", request, response)
 
 
 # aws-spotlight/backend/cloudtrail/test/services/eks/datas/EKS_DeleteCluster.json
-def delete_eks_cluster(
-    rec: Recorder, ts: int, actor: Actor, net: Network, name: str, created: int
-) -> dict[str, Any]:
+def delete_eks_cluster(call: Call, name: str, created: int) -> dict[str, Any]:
     """DeleteCluster (EKS) by name."""
+    rec, net = call.rec, call.net
     response = {"cluster": _eks_cluster(rec, net, name, created, "DELETING")}
-    return rec.record(ts, actor, EKS, "DeleteCluster", {"name": name}, response)
+    return rec.record(call, EKS, "DeleteCluster", {"name": name}, response)
 
 
 # route 53 (global: recorded in us-east-1) --------------------------------------------------
@@ -546,10 +266,9 @@ def _change_info(rec: Recorder, ts: int) -> dict[str, str]:
 
 
 # aws-spotlight/backend/cloudtrail/test/services/route53/datas/ROUTE53_CreateHostedZone.json
-def create_hosted_zone(
-    rec: Recorder, ts: int, actor: Actor, zone_id: str, domain: str
-) -> dict[str, Any]:
+def create_hosted_zone(call: Call, zone_id: str, domain: str) -> dict[str, Any]:
     """CreateHostedZone; the response's id reads `/hostedzone/Z...`, the name ends with a dot."""
+    rec, ts = call.rec, call.ts
     reference = rec.uuid()
     config = {"comment": "", "privateZone": False}
     response = {
@@ -571,8 +290,7 @@ def create_hosted_zone(
     }
     request = {"name": domain, "callerReference": reference, "hostedZoneConfig": config}
     return rec.record(
-        ts,
-        actor,
+        call,
         ROUTE53,
         "CreateHostedZone",
         request,
@@ -583,12 +301,12 @@ def create_hosted_zone(
 
 
 # aws-spotlight/backend/cloudtrail/test/services/route53/datas/ROUTE53_DeleteHostedZone.json
-def delete_hosted_zone(rec: Recorder, ts: int, actor: Actor, zone_id: str) -> dict[str, Any]:
+def delete_hosted_zone(call: Call, zone_id: str) -> dict[str, Any]:
     """DeleteHostedZone by bare zone id."""
+    rec, ts = call.rec, call.ts
     response = {"changeInfo": _change_info(rec, ts)}
     return rec.record(
-        ts,
-        actor,
+        call,
         ROUTE53,
         "DeleteHostedZone",
         {"id": zone_id},
@@ -600,11 +318,11 @@ def delete_hosted_zone(rec: Recorder, ts: int, actor: Actor, zone_id: str) -> di
 
 # helpers that create nothing tracked --------------------------------------------------------
 # aws-spotlight/archive/backend/src/cloudtrail/test/datas/create/LOGS_CreateLogGroup.json
-def create_log_group(rec: Recorder, ts: int, actor: Actor, name: str) -> dict[str, Any]:
+def create_log_group(call: Call, name: str) -> dict[str, Any]:
     """CreateLogGroup (CloudWatch Logs)."""
+    rec = call.rec
     return rec.record(
-        ts,
-        actor,
+        call,
         "logs.amazonaws.com",
         "CreateLogGroup",
         {"logGroupName": name},
@@ -613,9 +331,10 @@ def create_log_group(rec: Recorder, ts: int, actor: Actor, name: str) -> dict[st
     )
 
 
-# aws-spotlight/backend/cloudtrail/test/services/cloudformation/datas/CLOUDFORMATION_CreateStack.json
-def create_stack(rec: Recorder, ts: int, actor: Actor, stack: str, stack_id: str) -> dict[str, Any]:
+# aws-spotlight/.../services/cloudformation/datas/CLOUDFORMATION_CreateStack.json
+def create_stack(call: Call, stack: str, stack_id: str) -> dict[str, Any]:
     """CreateStack by a user; the stack's role then makes the resource calls."""
+    rec = call.rec
     request = {
         "stackName": stack,
         "capabilities": ["CAPABILITY_IAM"],
@@ -624,21 +343,21 @@ def create_stack(rec: Recorder, ts: int, actor: Actor, stack: str, stack_id: str
         "tags": [],
     }
     source = "cloudformation.amazonaws.com"
-    return rec.record(ts, actor, source, "CreateStack", request, {"stackId": stack_id})
+    return rec.record(call, source, "CreateStack", request, {"stackId": stack_id})
 
 
-# aws-spotlight/backend/cloudtrail/test/services/cloudformation/datas/CLOUDFORMATION_DeleteStack.json
-def delete_stack(rec: Recorder, ts: int, actor: Actor, stack_id: str) -> dict[str, Any]:
+# aws-spotlight/.../services/cloudformation/datas/CLOUDFORMATION_DeleteStack.json
+def delete_stack(call: Call, stack_id: str) -> dict[str, Any]:
     """DeleteStack by stack ARN."""
+    rec = call.rec
     source = "cloudformation.amazonaws.com"
-    return rec.record(ts, actor, source, "DeleteStack", {"stackName": stack_id}, None)
+    return rec.record(call, source, "DeleteStack", {"stackName": stack_id}, None)
 
 
-# aws-spotlight/backend/cloudtrail/test/services/autoscaling/datas/AUTOSCALING_CreateAutoScalingGroup.json
-def create_asg(
-    rec: Recorder, ts: int, actor: Actor, net: Network, name: str, size: int
-) -> dict[str, Any]:
+# aws-spotlight/.../services/autoscaling/datas/AUTOSCALING_CreateAutoScalingGroup.json
+def create_asg(call: Call, name: str, size: int) -> dict[str, Any]:
     """CreateAutoScalingGroup; instances are then launched by the Auto Scaling role."""
+    rec, net = call.rec, call.net
     request = {
         "autoScalingGroupName": name,
         "launchConfigurationName": f"{name}-lc",
@@ -649,12 +368,13 @@ def create_asg(
         "tags": [],
     }
     source = "autoscaling.amazonaws.com"
-    return rec.record(ts, actor, source, "CreateAutoScalingGroup", request, None)
+    return rec.record(call, source, "CreateAutoScalingGroup", request, None)
 
 
-# aws-spotlight/backend/cloudtrail/test/services/autoscaling/datas/AUTOSCALING_DeleteAutoScalingGroup.json
-def delete_asg(rec: Recorder, ts: int, actor: Actor, name: str) -> dict[str, Any]:
+# aws-spotlight/.../services/autoscaling/datas/AUTOSCALING_DeleteAutoScalingGroup.json
+def delete_asg(call: Call, name: str) -> dict[str, Any]:
     """DeleteAutoScalingGroup with forceDelete (the role then terminates its instances)."""
+    rec = call.rec
     request = {"forceDelete": True, "autoScalingGroupName": name}
     source = "autoscaling.amazonaws.com"
-    return rec.record(ts, actor, source, "DeleteAutoScalingGroup", request, None)
+    return rec.record(call, source, "DeleteAutoScalingGroup", request, None)

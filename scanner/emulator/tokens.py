@@ -39,7 +39,7 @@ class TokenCodec:
             raw = base64.urlsafe_b64decode(token.encode())
         except (binascii.Error, ValueError, UnicodeEncodeError):
             raise InvalidTokenError("not a token") from None
-        if len(raw) != _PAYLOAD.size + _MAC_SIZE:
+        if len(raw) != _PAYLOAD.size + _MAC_SIZE or base64.urlsafe_b64encode(raw).decode() != token:
             raise InvalidTokenError("not a token")
         payload, mac = raw[: _PAYLOAD.size], raw[_PAYLOAD.size :]
         if not hmac.compare_digest(mac, self._mac(binding, payload)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 from scanner.plan import (
@@ -75,7 +76,7 @@ def test_split_covers_the_slice_with_shared_boundaries() -> None:
     assert len(parts) == 4
     assert parts[0].start == piece.start
     assert parts[-1].end == piece.end
-    for left, right in zip(parts, parts[1:], strict=False):
+    for left, right in itertools.pairwise(parts):
         assert left.end == right.start
     assert split(Slice(END, END), 4) == [Slice(END, END)]
 
@@ -84,8 +85,8 @@ def test_estimates_and_split_counts() -> None:
     assert estimate_pages(50, timedelta(hours=1), timedelta(hours=9)) == 9.0
     assert estimate_pages(0, timedelta(hours=1), timedelta(hours=9)) == 0.0
     assert split_count(40.0, free_chains=7) == 8
-    assert split_count(5.0, free_chains=7) == 2
-    assert split_count(3.0, free_chains=7) == 1
+    assert split_count(5.0, free_chains=7) == 5
+    assert split_count(1.5, free_chains=7) == 1
     assert split_count(40.0, free_chains=0) == 1
 
 

@@ -17,7 +17,8 @@ from scanner.plan import (
 from scanner.records import Record
 from scanner.scan import MemorySink, Page, ScanOptions, run_scan
 from scanner.settings import RetrySettings
-from tests.scan.fakes import FakeSource, VirtualClock, extract, keys_alive, record
+
+from .fakes import FakeSource, VirtualClock, extract, keys_alive, record
 
 END = datetime(2025, 3, 31, tzinfo=UTC)
 WINDOW = Slice(END - timedelta(days=10), END)

@@ -10,6 +10,9 @@ from botocore.config import Config
 
 from scanner.records import parse_time
 
+#: One session for every client: it caches the service models, so clients come cheap.
+SESSION = boto3.session.Session()
+
 NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=5)
 
 
@@ -28,7 +31,7 @@ def client(
             "aws_secret_access_key": credentials["SecretAccessKey"],
             "aws_session_token": credentials["SessionToken"],
         }
-    return boto3.session.Session().client(
+    return SESSION.client(
         service, region_name=region, endpoint_url=endpoint_url, config=config, **keys
     )
 

@@ -1,0 +1,133 @@
+"""Life stories of EC2 resources: instances, volumes, snapshots, addresses, NAT gateways."""
+
+from __future__ import annotations
+
+from scanner.emulator import templates as ec2
+from scanner.emulator.actors import Actor
+from scanner.emulator.scenarios import APPS, DRY_RUN, INSTANCE_TYPES, Planner, Tracked
+
+
+def instances(
+    plan: Planner,
+    leftover: bool,
+    *,
+    count: int = 1,
+    actor: Actor | None = None,
+    span: tuple[int, int] | None = None,
+    keep: int | None = None,
+    dry_run: bool = False,
+    quiet: bool = False,
+) -> list[Tracked]:
+    """RunInstances for `count` instances; stops and starts; terminate all but `keep`."""
+    actor = actor or plan.human()
+    t0, t_end = span or plan.span(leftover)
+    if dry_run:
+        ts = plan.rec.clamp(t0 - 20)
+        name = f"{plan.rng.choice(APPS)}-dry-run"
+        record = ec2.run_instances(plan.call(ts, actor), [], "t3.micro", name, error=DRY_RUN)
+        plan.emit(ts, record)
+    ids = [plan.rec.hex_id("i-") for _ in range(count)]
+    name = f"{plan.rng.choice(APPS)}-{plan.serial()}"
+    kind = plan.rng.choice(INSTANCE_TYPES)
+    record = plan.emit(t0, ec2.run_instances(plan.call(t0, actor), ids, kind, name))
+    items = [plan.track("ec2.instance", i, t0, record, actor) for i in ids]
+    if not quiet and plan.rng.random() < 0.2:
+        ts = plan.between(t0, t_end)
+        plan.emit(ts, ec2.create_tags(plan.call(ts, actor), ids[0]))
+    if not quiet and plan.rng.random() < 0.35 and t_end - t0 > 600:
+        _stop_start_instances(plan, items, t0, t_end, actor)
+    survivors = count if leftover else (keep or 0)
+    doomed = items[survivors:]
+    if doomed:
+        terminate(plan, doomed, t_end, actor)
+    return items
+
+
+def _stop_start_instances(
+    plan: Planner, items: list[Tracked], t0: int, t_end: int, actor: Actor
+) -> None:
+    cycles = plan.rng.randint(1, 3)
+    step = (t_end - t0) // (2 * cycles + 1)
+    ts = t0
+    for n in range(2 * cycles):
+        if n == 2 * cycles - 1 and plan.rng.random() < 0.5:
+            break  # leave it stopped
+        ts += max(step, 2) - 1
+        name, current = (
+            ("StopInstances", "stopped") if n % 2 == 0 else ("StartInstances", "running")
+        )
+        previous = "running" if current == "stopped" else "stopped"
+        showing = "stopping" if current == "stopped" else "pending"
+        changes = [(item.resource_id, previous, showing) for item in items]
+        plan.emit(ts, ec2.instance_state_change(plan.call(ts, actor), name, changes))
+        for item in items:
+            item.state = current
+
+
+def terminate(plan: Planner, items: list[Tracked], ts: int, actor: Actor) -> None:
+    """TerminateInstances of several instances in one call."""
+    changes = [(i.resource_id, i.state, "shutting-down") for i in items]
+    plan.emit(ts, ec2.instance_state_change(plan.call(ts, actor), "TerminateInstances", changes))
+    for item in items:
+        plan.gone(item)
+
+
+def volume(plan: Planner, leftover: bool) -> None:
+    actor = plan.human()
+    t0, t_end = plan.span(leftover)
+    vid = plan.rec.hex_id("vol-")
+    size = plan.rng.choice((8, 20, 50, 100, 500))
+    name = f"{plan.rng.choice(APPS)}-data-{plan.serial()}"
+    record = plan.emit(t0, ec2.create_volume(plan.call(t0, actor), vid, size, name))
+    item = plan.track("ec2.volume", vid, t0, record, actor)
+    if plan.rng.random() < 0.15:
+        ts = plan.between(t0, t_end)
+        plan.emit(ts, ec2.create_tags(plan.call(ts, actor), vid))
+    if not leftover:
+        plan.emit(t_end, ec2.delete_volume(plan.call(t_end, actor), vid))
+        plan.gone(item)
+
+
+def snapshot(plan: Planner, leftover: bool) -> None:
+    actor = plan.human()
+    t0, t_end = plan.span(leftover)
+    sid = plan.rec.hex_id("snap-")
+    volume = plan.rec.hex_id("vol-")  # a volume older than the history
+    record = plan.emit(
+        t0, ec2.create_snapshot(plan.call(t0, actor), sid, volume, plan.rng.choice((8, 30)))
+    )
+    item = plan.track("ec2.snapshot", sid, t0, record, actor)
+    if not leftover:
+        plan.emit(t_end, ec2.delete_snapshot(plan.call(t_end, actor), sid))
+        plan.gone(item)
+
+
+def address(plan: Planner, leftover: bool) -> None:
+    actor = plan.human()
+    t0, t_end = plan.span(leftover)
+    elastic_ip(plan, actor, t0, None if leftover else t_end)
+
+
+def elastic_ip(plan: Planner, actor: Actor, t0: int, t_end: int | None) -> str:
+    """AllocateAddress, and ReleaseAddress at `t_end` unless None."""
+    alloc = plan.rec.hex_id("eipalloc-")
+    record = plan.emit(t0, ec2.allocate_address(plan.call(t0, actor), alloc))
+    item = plan.track("ec2.elastic_ip", alloc, t0, record, actor)
+    if t_end is not None:
+        plan.emit(t_end, ec2.release_address(plan.call(t_end, actor), alloc))
+        plan.gone(item)
+    return alloc
+
+
+def nat_gateway(plan: Planner, leftover: bool) -> None:
+    actor = plan.human()
+    t0, t_end = plan.span(leftover)
+    released = None if leftover else min(t_end + plan.rng.randint(60, 900), plan.rec.end)
+    alloc = elastic_ip(plan, actor, t0, released)
+    nat = plan.rec.hex_id("nat-")
+    ts = t0 + 30
+    record = plan.emit(ts, ec2.create_nat_gateway(plan.call(ts, actor), nat, alloc))
+    item = plan.track("ec2.nat_gateway", nat, ts, record, actor)
+    if not leftover:
+        plan.emit(t_end, ec2.delete_nat_gateway(plan.call(t_end, actor), nat))
+        plan.gone(item)
