@@ -19,12 +19,12 @@ from aiohttp import web
 
 from scanner.catalog import Catalog
 from scanner.logs import get_logger
-from scanner.pairing import extract
-from scanner.plan import EventSet, Slice, Work, build_plan, event_streams_for
-from scanner.scan import ScanOptions, ScanProgress, ScanResult, StreamFailure, run_scan
+from scanner.plan import EventSet, Slice, Work, build_plan
+from scanner.runner import aws_targets, event_set, extractor, scan_options
+from scanner.scan import ScanProgress, ScanResult, StreamFailure, run_scan
 from scanner.settings import Settings
 from scanner.snapshot import Snapshot, build_snapshot, reason_category
-from scanner.sources.aws import AccountSession, account_sessions, enabled_regions
+from scanner.sources.aws import AccountSession
 from scanner.sources.lookup import LookupSource
 from scanner.store import CounterValue, RegionState, Store
 
@@ -40,10 +40,11 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Targets:
-    """What one scan reads: account sessions and the (account, region) pairs."""
+    """What one scan reads: account sessions, (account, region) pairs, discovery failures."""
 
     sessions: Mapping[str, AccountSession]
     regions: tuple[tuple[str, str], ...]
+    failures: tuple[StreamFailure, ...] = ()
 
 
 SourceFactory = Callable[[Targets], Any]
@@ -51,20 +52,8 @@ SourceFactory = Callable[[Targets], Any]
 
 async def discover(settings: Settings) -> Targets:
     """Resolve accounts (sessions, assumed roles, the Organization) and their regions."""
-    sessions = await account_sessions(settings)
-    pairs: list[tuple[str, str]] = []
-    for account in sessions:
-        regions = settings.regions
-        if regions is None:
-            regions = tuple(await enabled_regions(account.session, settings.endpoint_url))
-        pairs.extend((account.account_id, region) for region in regions)
-    return Targets({a.account_id: a for a in sessions}, tuple(pairs))
-
-
-def event_set(catalog: Catalog) -> EventSet:
-    """The catalog's event names, split into regional and global ones."""
-    regional = catalog.event_names_in(False)
-    return EventSet(regional=regional, global_=catalog.event_names_in(True) - regional)
+    sessions, regions, failures = await aws_targets(settings)
+    return Targets({a.account_id: a for a in sessions}, tuple(regions), tuple(failures))
 
 
 def window_start(
@@ -130,6 +119,7 @@ class Service:
         self._source_factory = source_factory or self._lookup_source
         self._snapshot: Snapshot | None = None
         self._events = event_set(catalog)
+        self._extract = extractor(catalog)
         self._lock = anyio.Lock()
         self.scans_finished = 0
 
@@ -155,19 +145,7 @@ class Service:
             {account: s.session for account, s in targets.sessions.items()},
             self.catalog.watches,
             self.settings.endpoint_url,
-        )
-
-    def _options(self) -> ScanOptions:
-        settings = self.settings
-        events = self._events
-        return ScanOptions(
-            rate=settings.rate,
-            burst=settings.burst,
-            concurrency=settings.concurrency,
-            retry=settings.retry,
-            switch_to=(lambda stream: event_streams_for(stream, events))
-            if settings.stream_strategy == "auto"
-            else None,
+            pool=self.settings.concurrency + 2,
         )
 
     async def scan_once(self) -> ScanSummary:
@@ -208,10 +186,11 @@ class Service:
                 source,
                 work,
                 self.store,
-                lambda record: extract(record, self.catalog),
-                self._options(),
+                self._extract,
+                scan_options(self.settings, self.catalog),
                 progress=progress,
             )
+        result = ScanResult(result.stats, (*targets.failures, *result.failures))
         summary = await self._record(
             scan_id,
             started=started,

@@ -15,8 +15,8 @@ from typing import Any
 
 from scanner.catalog import Catalog
 from scanner.lifecycle import Lifecycle, ResourceKey
-from scanner.pairing import current_state, leftovers
-from scanner.records import format_time
+from scanner.plan import Slice
+from scanner.report import Leftover, ReportFilter, build_report
 from scanner.settings import Settings
 from scanner.store import CounterValue, Store
 
@@ -28,23 +28,32 @@ ERROR_REASONS = ("throttled", "access_denied", "unavailable", "timeout", "other"
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One leftover: its key, service, creation time, hourly cost if priced, and contract item."""
+    """One leftover: the report's line, and its JSON contract item as of the snapshot."""
 
-    key: ResourceKey
-    service: str
-    created_at: datetime
-    hourly_cost: float | None
+    leftover: Leftover
     item: Mapping[str, Any]
+
+    @property
+    def key(self) -> ResourceKey:
+        return self.leftover.key
+
+    @property
+    def service(self) -> str:
+        return self.leftover.service
+
+    @property
+    def created_at(self) -> datetime:
+        return self.leftover.created_at
+
+    @property
+    def hourly_cost(self) -> float | None:
+        return self.leftover.hourly_cost
 
     @property
     def sort_key(self) -> tuple[str, str, str, str]:
         """The stable order of `/results` (and of its cursor)."""
-        return (
-            self.key.account_id,
-            self.key.region,
-            self.key.resource_type,
-            self.key.resource_id,
-        )
+        key = self.leftover.key
+        return (key.account_id, key.region, key.resource_type, key.resource_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,49 +193,6 @@ def reason_category(reason: str) -> str:
     return "other"
 
 
-def _actor(lifecycle: Lifecycle) -> dict[str, str | None]:
-    creation = lifecycle.creation
-    actor = creation.actor if creation is not None else None
-    return {
-        "arn": actor.arn if actor else None,
-        "user_name": actor.user_name if actor else None,
-        "source_ip": actor.source_ip if actor else None,
-        "user_agent": actor.user_agent if actor else None,
-    }
-
-
-def entry_of(lifecycle: Lifecycle, catalog: Catalog, now: datetime) -> Entry | None:
-    """The leftover entry of a live lifecycle (None when its type is not in the catalog)."""
-    creation = lifecycle.creation
-    resource_type = catalog.types.get(lifecycle.key.resource_type)
-    if creation is None or resource_type is None:
-        return None
-    key = lifecycle.key
-    latest = lifecycle.created or creation
-    arn = latest.arn or creation.arn
-    name = latest.name or creation.name
-    attributes = dict(creation.attributes) | dict(latest.attributes)
-    item = {
-        "account_id": key.account_id,
-        "region": key.region,
-        "service": resource_type.service,
-        "resource_type": key.resource_type,
-        "resource_id": key.resource_id,
-        "arn": arn,
-        "name": name,
-        "state": current_state(lifecycle, catalog),
-        "created_at": format_time(creation.time),
-        "created_by": _actor(lifecycle),
-        "create_event_id": creation.event_id,
-        "age_seconds": max(0, int((now - creation.time).total_seconds())),
-        "attributes": attributes,
-        "console_url": resource_type.console_url(key, arn, name),
-    }
-    return Entry(
-        key, resource_type.service, creation.time, resource_type.hourly_cost(attributes), item
-    )
-
-
 async def build_snapshot(
     store: Store,
     catalog: Catalog,
@@ -239,19 +205,14 @@ async def build_snapshot(
     if last is None:
         return None
     lifecycles = {lc.key: lc for lc in await store.lifecycles()}
-    entries: list[Entry] = []
-    for lifecycle in leftovers(lifecycles):
-        entry = entry_of(lifecycle, catalog, now)
-        if entry is None:
-            continue
-        if settings.user_name is not None and entry.item["created_by"]["user_name"] != (
-            settings.user_name
-        ):
-            continue
-        entries.append(entry)
-    entries.sort(key=lambda e: e.sort_key)
-    states = await store.regions()
     finished = last.finished_at or now
+    window = Slice(finished - timedelta(days=settings.lookback_days), finished)
+    only = ReportFilter.of(created_by=[settings.user_name]) if settings.user_name else None
+    report = build_report(lifecycles, catalog, window, generated_at=now, only=only)
+    entries = sorted(
+        (Entry(item, item.to_json(now)) for item in report.leftovers), key=lambda e: e.sort_key
+    )
+    states = await store.regions()
     services = {name: t.service for name, t in catalog.types.items()}
     values = metric_values(
         entries=entries,
@@ -265,8 +226,8 @@ async def build_snapshot(
     )
     return Snapshot(
         generated_at=finished,
-        window_start=finished - timedelta(days=settings.lookback_days),
-        window_end=finished,
+        window_start=window.start,
+        window_end=window.end,
         entries=tuple(entries),
         lifecycles=lifecycles,
         services=services,

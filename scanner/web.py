@@ -22,6 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from scanner.lifecycle import Fact, Lifecycle, ResourceKey
 from scanner.openapi import openapi_document
+from scanner.report import ReportFilter
 from scanner.snapshot import Entry, Snapshot
 from scanner.store import Store, fact_to_dict
 
@@ -99,9 +100,7 @@ async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
 class Query:
     """The parsed query of `/results`."""
 
-    filters: Mapping[str, frozenset[str]]
-    created_by: str | None
-    min_age_seconds: int | None
+    only: ReportFilter
     limit: int
     after: tuple[str, str, str, str] | None
 
@@ -135,16 +134,12 @@ def parse_query(params: Mapping[str, str], multi: Callable[[str], list[str]]) ->
     for name in params:
         if name not in (*FILTERS, "limit", "cursor"):
             raise BadParameter(name, "unknown parameter")
-    filters: dict[str, frozenset[str]] = {}
-    for name in ("account_id", "region", "service", "resource_type", "state"):
-        values = {v.strip() for raw in multi(name) for v in raw.split(",") if v.strip()}
-        if name in params and not values:
+    values: dict[str, list[str]] = {}
+    for name in ("account_id", "region", "service", "resource_type", "state", "created_by"):
+        found = [v.strip() for raw in multi(name) for v in raw.split(",") if v.strip()]
+        if name in params and not found:
             raise BadParameter(name, "must not be empty")
-        if values:
-            filters[name] = frozenset(values)
-    created_by = params.get("created_by")
-    if created_by is not None and not created_by.strip():
-        raise BadParameter("created_by", "must not be empty")
+        values[name] = found
     min_age = params.get("min_age")
     limit_text = params.get("limit")
     limit = DEFAULT_LIMIT
@@ -153,10 +148,17 @@ def parse_query(params: Mapping[str, str], multi: Callable[[str], list[str]]) ->
             raise BadParameter("limit", f"must be an integer from 1 to {MAX_LIMIT}")
         limit = int(limit_text)
     cursor = params.get("cursor")
+    only = ReportFilter.of(
+        accounts=values["account_id"],
+        regions=values["region"],
+        services=values["service"],
+        types=values["resource_type"],
+        states=values["state"],
+        created_by=values["created_by"],
+        min_age_seconds=parse_duration("min_age", min_age) if min_age is not None else 0,
+    )
     return Query(
-        filters=filters,
-        created_by=created_by.strip().lower() if created_by else None,
-        min_age_seconds=parse_duration("min_age", min_age) if min_age is not None else None,
+        only=only,
         limit=limit,
         after=_decode_cursor(cursor) if cursor is not None else None,
     )
@@ -166,25 +168,12 @@ def _age(entry: Entry, now: datetime) -> int:
     return max(0, int((now - entry.created_at).total_seconds()))
 
 
-def _matches(entry: Entry, query: Query, now: datetime) -> bool:
-    item = entry.item
-    for name, wanted in query.filters.items():
-        if str(item.get(name)) not in wanted:
-            return False
-    if query.created_by is not None:
-        actor = item.get("created_by") or {}
-        names = (str(actor.get("arn") or ""), str(actor.get("user_name") or ""))
-        if not any(query.created_by in n.lower() for n in names):
-            return False
-    return query.min_age_seconds is None or _age(entry, now) >= query.min_age_seconds
-
-
 def select(snapshot: Snapshot, query: Query, now: datetime) -> tuple[list[Entry], str | None]:
     """The page of entries the query asks for, and the cursor of the next page (None: last)."""
     matching = [
         e
         for e in snapshot.entries
-        if (query.after is None or e.sort_key > query.after) and _matches(e, query, now)
+        if (query.after is None or e.sort_key > query.after) and query.only.keeps(e.leftover, now)
     ]
     page = matching[: query.limit]
     more = len(matching) > query.limit

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from scanner.lifecycle import Actor, Change, Fact, Lifecycle, ResourceKey
+from scanner.report import Leftover
 from scanner.snapshot import Entry, Snapshot, metric_values
 from scanner.store import CounterValue
 
@@ -21,28 +22,22 @@ def created(key: ResourceKey, hours_ago: float, actor: Actor, event_id: str) -> 
 
 def entry(fact: Fact, state: str, cost: float | None) -> Entry:
     key = fact.key
-    item = {
-        "account_id": key.account_id,
-        "region": key.region,
-        "service": SERVICES[key.resource_type],
-        "resource_type": key.resource_type,
-        "resource_id": key.resource_id,
-        "arn": None,
-        "name": None,
-        "state": state,
-        "created_at": fact.time.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "created_by": {
-            "arn": fact.actor.arn,
-            "user_name": fact.actor.user_name,
-            "source_ip": fact.actor.source_ip,
-            "user_agent": fact.actor.user_agent,
-        },
-        "create_event_id": fact.event_id,
-        "age_seconds": 0,
-        "attributes": {},
-        "console_url": None,
-    }
-    return Entry(key, SERVICES[key.resource_type], fact.time, cost, item)
+    leftover = Leftover(
+        key=key,
+        service=SERVICES[key.resource_type],
+        title=key.resource_type,
+        arn=None,
+        name=None,
+        state=state,
+        created_at=fact.time,
+        created_by=fact.actor,
+        create_event_id=fact.event_id,
+        attributes=(),
+        display=(),
+        console_url=f"https://console.example/{key.resource_id}",
+        hourly_cost=cost,
+    )
+    return Entry(leftover, leftover.to_json(NOW))
 
 
 def build() -> Snapshot:
