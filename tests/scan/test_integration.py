@@ -31,7 +31,7 @@ NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 
 def spec_for(seed: int) -> GeneratorSpec:
     return GeneratorSpec(
-        accounts=3, regions=REGIONS, seed=seed, days=30, resources=25, noise=2.0, now=NOW
+        accounts=3, regions=REGIONS, seed=seed, days=10, resources=25, noise=2.0, now=NOW
     )
 
 
@@ -189,3 +189,23 @@ def test_faults_are_survived_and_a_down_region_is_an_error(
     expected = {item for item in truth_set(truth) if item[1] != "ap-south-1"}
     assert found(document) == expected
     assert document["stats"]["throttled"] > 0
+
+
+def test_organization_accounts_and_all_regions_from_a_config_file(
+    aws_env: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    spec = replace(spec_for(9), accounts=2, regions=("us-east-1", "eu-west-1"))
+    truth = ground_truth(spec)
+    management = account_ids(spec)[0]
+    config = tmp_path / "leftovers.yaml"
+    config.write_text(
+        "accounts:\n  organization:\n    role_name: LeftoversReader\nregions: all\n",
+        encoding="utf-8",
+    )
+    emulator = emulator_for(spec, account=management)
+    with emulator.in_thread() as running:
+        status, document = scan_json(capsys, "--config", str(config), *endpoint_flags(running))
+    assert document["errors"] == []
+    assert found(document) == truth_set(truth)
+    assert {item["account_id"] for item in document["leftovers"]} == set(account_ids(spec))
+    assert status == 1
