@@ -209,3 +209,16 @@ def test_organization_accounts_and_all_regions_from_a_config_file(
     assert found(document) == truth_set(truth)
     assert {item["account_id"] for item in document["leftovers"]} == set(account_ids(spec))
     assert status == 1
+
+
+def test_a_bad_trail_file_is_an_error_and_the_others_are_read(
+    aws_env: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    records, truth = original_script_case(NOW)
+    (tmp_path / "good.json").write_text(json.dumps({"Records": records}), encoding="utf-8")
+    (tmp_path / "broken.json.gz").write_bytes(b"not gzip at all")
+    status, document = scan_json(capsys, "--source", "files", str(tmp_path))
+    assert status == 2
+    assert found(document) == truth_set(truth)
+    assert [e["stream"] for e in document["errors"]] == [f"file:{tmp_path / 'broken.json.gz'}"]
+    assert "broken.json.gz" in document["errors"][0]["reason"]
