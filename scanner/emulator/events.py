@@ -27,9 +27,11 @@ _READ_PREFIXES = ("Describe", "List", "Get", "Head", "Lookup", "Search", "Batch 
 
 @dataclass(frozen=True, slots=True)
 class ServedEvent:
-    """One record ready to serve: its sort time, its filter values, and the item as bytes."""
+    """One record ready to serve: where and when, its filter values, and the item as bytes."""
 
     event_id: str
+    account: str
+    region: str
     time: float
     attributes: tuple[tuple[str, str], ...]
     item: bytes
@@ -146,6 +148,8 @@ def serve_event(record: Record) -> ServedEvent:
                 attributes.append(("ResourceName", short))
     return ServedEvent(
         event_id=record.event_id,
+        account=record.account_id,
+        region=record.region,
         time=when,
         attributes=tuple(dict.fromkeys(attributes)),
         # orjson over-allocates its output buffer: keep an exact-size copy

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import threading
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from scanner.emulator.events import ServedEvent, serve_event
@@ -18,6 +19,19 @@ Cursor = tuple[float, int]
 
 #: Records that name no account wait under this key until the default account is known.
 ORPHANS = ""
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause cyclic GC: bulk loads and sorts make millions of long-lived objects, and GC
+    passes over them would cost a third of the time and find nothing to free."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +85,10 @@ class Partition:
         """Sort queued events in, and remap the postings of the events already there."""
         if not self._pending:
             return
+        with _no_cyclic_gc():
+            self._build()
+
+    def _build(self) -> None:
         pending, self._pending = self._pending, []
         old = len(self.items)
         keys = list(zip(self.negtimes, self.seqs, strict=True))
@@ -151,35 +169,28 @@ class History:
         self._seq = 0
         self._owner_of_orphans: str | None = None
 
-    def add(self, records: Iterable[Record]) -> AddStats:
-        """Add records; each is served in the account and region it names."""
+    def add(self, records: Iterable[Record | ServedEvent]) -> AddStats:
+        """Add records (or events prepared from them); each is served where it names."""
         stats = AddStats()
-        # Bulk loads allocate millions of long-lived objects: cyclic GC passes over them
-        # would cost a third of the load time and find nothing to free.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with _no_cyclic_gc():
             self._add(records, stats)
-        finally:
-            if collecting:
-                gc.enable()
         return stats
 
-    def _add(self, records: Iterable[Record], stats: AddStats) -> None:
+    def _add(self, records: Iterable[Record | ServedEvent], stats: AddStats) -> None:
         with self._lock:
             for record in records:
                 if record.event_id in self._where:
                     stats.duplicates += 1
                     continue
-                event = serve_event(record)
-                account = record.account_id or self._owner_of_orphans or ORPHANS
-                where = (account, record.region)
+                event = record if isinstance(record, ServedEvent) else serve_event(record)
+                account = event.account or self._owner_of_orphans or ORPHANS
+                where = (account, event.region)
                 partition = self._partitions.get(where)
                 if partition is None:
                     partition = self._partitions[where] = Partition()
                 self._seq += 1
                 partition.add(-event.time, self._seq, event)
-                self._where[record.event_id] = (account, record.region, -event.time, self._seq)
+                self._where[event.event_id] = (account, event.region, -event.time, self._seq)
                 stats.added += 1
 
     def adopt_orphans(self, account: str) -> None:

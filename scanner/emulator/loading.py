@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
 
+from scanner.emulator.events import ServedEvent, serve_event
 from scanner.errors import InputError
-from scanner.records import ReadStats, Record, RecordFileError, iter_document, read_paths
+from scanner.records import (
+    ReadStats,
+    Record,
+    RecordFileError,
+    iter_document,
+    read_file,
+    read_paths,
+    record_files,
+)
+
+#: Below this many files, loading in one process is faster than starting workers.
+PARALLEL_MIN_FILES = 16
 
 log = structlog.get_logger(__name__)
 
@@ -39,6 +54,38 @@ def records_from_paths(paths: Iterable[Path], stats: ReadStats) -> Iterator[Reco
         yield from read_paths(paths, stats)
     except RecordFileError as error:
         raise InputError(f"cannot load history: {error}") from None
+
+
+def _prepare_file(path: Path) -> tuple[int, int, list[ServedEvent] | str]:
+    """In a worker: read one file and serialise its events (or say why it cannot be read)."""
+    stats = ReadStats()
+    try:
+        events = [serve_event(record) for record in read_file(path, stats)]
+    except RecordFileError as error:
+        return stats.records, stats.skipped, str(error)
+    return stats.records, stats.skipped, events
+
+
+def events_from_paths(
+    paths: Iterable[Path], stats: ReadStats, workers: int | None = None
+) -> Iterator[Record | ServedEvent]:
+    """Like records_from_paths, reading and serialising files in worker processes if many."""
+    try:
+        files = record_files(paths)
+    except RecordFileError as error:
+        raise InputError(f"cannot load history: {error}") from None
+    workers = workers or min(os.cpu_count() or 1, 8)
+    if workers < 2 or len(files) < PARALLEL_MIN_FILES:
+        yield from records_from_paths(files, stats)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        for read, skipped, events in pool.map(_prepare_file, files, chunksize=4):
+            stats.records += read
+            stats.skipped += skipped
+            if isinstance(events, str):
+                raise InputError(f"cannot load history: {events}")
+            yield from events
 
 
 def records_from_objects(items: Iterable[object], stats: ReadStats) -> Iterator[Record]:

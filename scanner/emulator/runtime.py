@@ -14,14 +14,15 @@ from aiohttp import web
 
 from scanner.emulator.clock import Clock, SystemClock
 from scanner.emulator.cloudtrail import HORIZON_DAYS, LookupEvents
+from scanner.emulator.events import ServedEvent
 from scanner.emulator.faults import Fault, FaultPlan, parse_faults
 from scanner.emulator.index import History
 from scanner.emulator.latency import DEFAULT_LATENCY, LatencyModel, parse_latency
 from scanner.emulator.limits import DEFAULT_RATE, RateLimiter
 from scanner.emulator.loading import (
     LoadStats,
+    events_from_paths,
     records_from_objects,
-    records_from_paths,
     warn_skipped,
 )
 from scanner.emulator.stats import CallStats
@@ -108,7 +109,9 @@ class Emulator:
             self.history.adopt_orphans(busiest)
         return self._account
 
-    def _add(self, records: Iterable[Record], read: ReadStats, where: str) -> LoadStats:
+    def _add(
+        self, records: Iterable[Record | ServedEvent], read: ReadStats, where: str
+    ) -> LoadStats:
         added = self.history.add(records)
         warn_skipped(read.skipped, where)
         if self._account is not None:
@@ -120,7 +123,7 @@ class Emulator:
         paths = list(paths)
         read = ReadStats()
         where = ", ".join(str(path) for path in paths)
-        return self._add(records_from_paths(paths, read), read, where)
+        return self._add(events_from_paths(paths, read), read, where)
 
     def add_records(self, items: Iterable[object]) -> LoadStats:
         """Add records (Record values or parsed JSON of any known format); safe while running."""

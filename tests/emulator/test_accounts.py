@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from clients import client
 from conftest import ACCOUNT_A, ACCOUNT_B
+from emulator_clients import client
 
 from scanner.emulator.clock import ManualClock
 from scanner.emulator.runtime import Running

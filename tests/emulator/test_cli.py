@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from clients import client
+from emulator_clients import client
 
 from scanner.cli import main
 

@@ -9,8 +9,8 @@ import aiohttp
 import botocore
 import pytest
 from botocore.config import Config
-from clients import NO_RETRIES, client
 from conftest import EMULATOR_NOW
+from emulator_clients import NO_RETRIES, client
 
 from scanner.emulator.runtime import Running
 

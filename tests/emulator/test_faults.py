@@ -8,8 +8,8 @@ import aiohttp
 import botocore.exceptions
 import pytest
 from botocore.config import Config
-from clients import client
 from conftest import ACCOUNT_A, ACCOUNT_B
+from emulator_clients import client
 
 from scanner.emulator.faults import Fault, FaultPlan, parse_faults
 from scanner.emulator.runtime import Running

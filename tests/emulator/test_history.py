@@ -10,8 +10,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-from clients import client
 from conftest import ACCOUNT_A, EMULATOR_NOW, UNLIMITED_RATE, MakeRecord
+from emulator_clients import client
 from structlog.testing import capture_logs
 
 from scanner.emulator.clock import ManualClock

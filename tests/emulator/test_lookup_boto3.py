@@ -7,8 +7,8 @@ from typing import Any
 
 import orjson
 import pytest
-from clients import client, event_time, matches
 from conftest import ACCOUNT_A
+from emulator_clients import client, event_time, matches
 
 from scanner.emulator.runtime import Running
 

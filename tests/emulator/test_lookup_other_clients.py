@@ -9,8 +9,8 @@ from typing import Any
 
 import aioboto3
 import pytest
-from clients import event_time, matches
 from conftest import ACCOUNT_A, ACCOUNT_B
+from emulator_clients import event_time, matches
 
 from scanner.emulator.runtime import Running
 

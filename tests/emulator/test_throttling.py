@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from botocore.config import Config
-from clients import NO_RETRIES, client
+from emulator_clients import NO_RETRIES, client
 
 from scanner.emulator.clock import ManualClock
 from scanner.emulator.runtime import Running
