@@ -171,7 +171,9 @@ def test_faults_are_survived_and_a_down_region_is_an_error(
 ) -> None:
     spec = replace(spec_for(7), regions=REGIONS[:4])
     truth = ground_truth(spec)
-    faults = "down@*/ap-south-1,throttle:0.15,5xx:0.1"
+    accounts = account_ids(spec)
+    denied = accounts[2]
+    faults = f"down@*/ap-south-1,denied@{denied},throttle:0.15,5xx:0.1"
     emulator = emulator_for(spec, faults=faults)
     regions = [flag for region in REGIONS[:4] for flag in ("--region", region)]
     with emulator.in_thread() as running:
@@ -179,14 +181,15 @@ def test_faults_are_survived_and_a_down_region_is_an_error(
             capsys,
             *endpoint_flags(running),
             *regions,
-            *role_flags(account_ids(spec)),
+            *role_flags(accounts),
             "--stream-strategy",
             "read_only",
         )
     assert status == 2
     failed = {(e["account_id"], e["region"]) for e in document["errors"]}
-    assert failed == {(account, "ap-south-1") for account in account_ids(spec)}
-    expected = {item for item in truth_set(truth) if item[1] != "ap-south-1"}
+    assert failed == {(a, "ap-south-1") for a in accounts} | {(denied, r) for r in REGIONS[:4]}
+    assert all(e["reason"] for e in document["errors"])
+    expected = {item for item in truth_set(truth) if item[1] != "ap-south-1" and item[0] != denied}
     assert found(document) == expected
     assert document["stats"]["throttled"] > 0
 
