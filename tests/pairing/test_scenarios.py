@@ -367,3 +367,69 @@ def test_merge_rejects_a_fact_of_another_resource() -> None:
 def test_resolve_leaves_plain_lifecycles_alone() -> None:
     lifecycles = lifecycles_of([run_instances(1, "i-1"), create_db(2, "db")])
     assert resolve(lifecycles) == lifecycles
+
+
+def test_variants_of_real_payload_shapes() -> None:
+    snapshots = record(
+        "ec2",
+        "CreateSnapshots",
+        1,
+        response={
+            "CreateSnapshotsResponse": {
+                "snapshotSet": {
+                    "item": [
+                        {"snapshotId": "snap-1", "volumeSize": 8, "volumeId": "vol-1"},
+                        {"snapshotId": "snap-2", "volumeSize": 100, "volumeId": "vol-2"},
+                    ]
+                }
+            }
+        },
+    )
+    assert {
+        (f.key.resource_id, dict(f.attributes)["size_gb"]) for f in extract(snapshots, CATALOG)
+    } == {
+        ("snap-1", "8"),
+        ("snap-2", "100"),
+    }
+    # TerminateInstances naming its instances only in the response
+    only_response = record(
+        "ec2",
+        "TerminateInstances",
+        2,
+        response={"instancesSet": {"items": [{"instanceId": "i-1"}, {"instanceId": "i-2"}]}},
+    )
+    assert {f.key.resource_id for f in extract(only_response, CATALOG)} == {"i-1", "i-2"}
+    # wrapped EC2 request with a {tag, content} value
+    nat = record(
+        "ec2",
+        "DeleteNatGateway",
+        3,
+        request={"DeleteNatGatewayRequest": {"NatGatewayId": {"tag": 1, "content": "nat-9"}}},
+    )
+    assert [f.key.resource_id for f in extract(nat, CATALOG)] == ["nat-9"]
+    # DocumentDB and Neptune clusters are rds.amazonaws.com calls: same type, engine recorded
+    docdb = record(
+        "rds",
+        "CreateDBCluster",
+        1,
+        request={"dBClusterIdentifier": "docs", "engine": "docdb"},
+        response={"dBClusterIdentifier": "docs", "engine": "docdb"},
+    )
+    (fact,) = extract(docdb, CATALOG)
+    assert (fact.key.resource_type, dict(fact.attributes)["engine"]) == ("rds.db_cluster", "docdb")
+    # RunInstances whose Name tag is only in the request's tag specifications
+    tagged = record(
+        "ec2",
+        "RunInstances",
+        1,
+        request={
+            "tagSpecificationSet": {
+                "items": [
+                    {"resourceType": "volume", "tags": [{"key": "Name", "value": "disk"}]},
+                    {"resourceType": "instance", "tags": [{"key": "Name", "value": "web"}]},
+                ]
+            }
+        },
+        response={"instancesSet": {"items": [{"instanceId": "i-7"}, {"instanceId": "i-8"}]}},
+    )
+    assert [f.name for f in extract(tagged, CATALOG)] == ["web", "web"]
