@@ -408,6 +408,14 @@ async def run_scan(
         async with receive:
             async for page in receive:
                 await sink.apply(page)
+                # Drain what is already waiting before yielding to the loop again: one page per
+                # loop iteration would let busy pumps fill the buffer and block on it.
+                while True:
+                    try:
+                        page = receive.receive_nowait()
+                    except (anyio.WouldBlock, anyio.EndOfStream):
+                        break
+                    await sink.apply(page)
 
     log.info("scan_started", slices=len(work))
     async with anyio.create_task_group() as group:
