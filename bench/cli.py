@@ -54,9 +54,11 @@ def cli_streams(accounts: list[str], regions: tuple[str, ...], same_filter: bool
             if same_filter:
                 out.append((account, region, "ReadOnly", "false"))
                 continue
-            for source in SOURCES:
-                if GLOBAL_SOURCES.get(source, region) == region:
-                    out.append((account, region, "EventSource", source))
+            out.extend(
+                (account, region, "EventSource", source)
+                for source in SOURCES
+                if GLOBAL_SOURCES.get(source, region) == region
+            )
     return out
 
 

@@ -412,10 +412,10 @@ async def run_scan(
                 # loop iteration would let busy pumps fill the buffer and block on it.
                 while True:
                     try:
-                        page = receive.receive_nowait()
+                        waiting = receive.receive_nowait()
                     except (anyio.WouldBlock, anyio.EndOfStream):
                         break
-                    await sink.apply(page)
+                    await sink.apply(waiting)
 
     log.info("scan_started", slices=len(work))
     async with anyio.create_task_group() as group:
