@@ -1,0 +1,52 @@
+"""The HTTP benchmark's load generator (its own process): N requests, C at a time; latencies."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+
+import aiohttp
+import orjson
+
+
+async def load(url: str, requests: int, concurrency: int) -> dict[str, float]:
+    """Send `requests` GETs over `concurrency` connections; p50/p99/max in ms, throughput."""
+    latencies: list[float] = []
+    errors = 0
+    queue = iter(range(requests))
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def worker() -> None:
+            nonlocal errors
+            for _ in queue:
+                began = time.perf_counter()
+                async with session.get(url) as answer:
+                    await answer.read()
+                    if answer.status != 200:
+                        errors += 1
+                latencies.append(time.perf_counter() - began)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    ordered = sorted(latencies)
+
+    def at(share: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000, 2)
+
+    return {
+        "requests": len(ordered),
+        "concurrency": concurrency,
+        "errors": errors,
+        "p50_ms": at(0.50),
+        "p99_ms": at(0.99),
+        "max_ms": round(ordered[-1] * 1000, 2),
+        "requests_per_second": round(len(ordered) / elapsed, 1),
+    }
+
+
+if __name__ == "__main__":
+    result = asyncio.run(load(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))
+    sys.stdout.buffer.write(orjson.dumps(result))
