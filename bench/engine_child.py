@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
+import sqlite3
 import struct
 import sys
 import time
@@ -37,8 +39,12 @@ def frames(path: Path) -> Any:
             yield header, handle.read(body_length)
 
 
-async def run(pages: Path, database: Path) -> dict[str, Any]:
-    """Every frame through botocore's parser, the catalog's extraction and the store."""
+async def run(pages: Path, database: Path, parser_name: str) -> dict[str, Any]:
+    """Every frame through the response parser, the catalog's extraction and the store.
+
+    `botocore` parses as the scanner's aiobotocore clients do; `orjson` parses the bytes alone,
+    to show what the engine costs without botocore's response parsing.
+    """
     catalog = load_catalog()
     model = botocore.session.get_session().get_service_model("cloudtrail")
     shape = model.operation_model("LookupEvents").output_shape
@@ -57,7 +63,10 @@ async def run(pages: Path, database: Path) -> dict[str, Any]:
         if (account, region) not in begun:
             begun.add((account, region))
             await store.begin_region(account, region, end, [Work(stream, window)])
-        answer = parser.parse({"body": body, "headers": {}, "status_code": 200}, shape)
+        if parser_name == "orjson":
+            answer = orjson.loads(body)
+        else:
+            answer = parser.parse({"body": body, "headers": {}, "status_code": 200}, shape)
         batch = parse_page(answer, catalog.watches)
         facts: list[Fact] = []
         for record in batch.records:
@@ -72,16 +81,16 @@ async def run(pages: Path, database: Path) -> dict[str, Any]:
         facts_count += len(facts)
     elapsed = time.perf_counter() - started
     cpu_seconds = time.process_time() - cpu
-    tracked = len(await store.lifecycles())
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     await store.close()
     return {
+        "parser": parser_name,
         "events_read": events,
         "facts": facts_count,
-        "tracked_resources": tracked,
         "seconds": round(elapsed, 2),
         "cpu_seconds": round(cpu_seconds, 2),
         "events_per_second": round(events / elapsed),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": round(peak, 1),
     }
 
 
@@ -90,8 +99,12 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     database = Path(sys.argv[2])
-    result = anyio.run(run, Path(sys.argv[1]), database)
+    result = anyio.run(run, Path(sys.argv[1]), database, sys.argv[3])
     result["database_mb"] = round(database.stat().st_size / 1e6, 1)
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        result["tracked_resources"] = connection.execute(
+            "SELECT count(*) FROM lifecycles"
+        ).fetchone()[0]
     sys.stdout.buffer.write(orjson.dumps(result))
 
 
