@@ -69,14 +69,24 @@ def main(argv: list[str]) -> int:
             seconds[name] = round(time.perf_counter() - started, 1)
             figures.extend(outcome.figures)
             details.update(outcome.details)
+    previous: dict[str, Any] = {}
+    if args.only and output.exists():  # a partial run updates the figures it measured
+        previous = orjson.loads(output.read_bytes())
     document = {
+        **previous,
         "machine": machine(),
         "smoke": args.smoke,
         **{f.name: f.value for f in figures},
-        "targets": {f.name: f.target for f in figures if f.target is not None},
-        "passed": {f.name: f.passed for f in figures if f.passed is not None},
-        "details": details,
-        "bench_seconds": seconds,
+        "targets": {
+            **previous.get("targets", {}),
+            **{f.name: f.target for f in figures if f.target is not None},
+        },
+        "passed": {
+            **previous.get("passed", {}),
+            **{f.name: f.passed for f in figures if f.passed is not None},
+        },
+        "details": {**previous.get("details", {}), **details},
+        "bench_seconds": {**previous.get("bench_seconds", {}), **seconds},
     }
     output.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
     Console().print(table(figures))

@@ -11,9 +11,11 @@ import base64
 import binascii
 import hmac
 import re
+from bisect import bisect_right
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 import orjson
@@ -45,6 +47,7 @@ class Context:
     registry: CollectorRegistry
     token: str | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    exposition: tuple[Snapshot | None, bytes] | None = None
 
 
 CONTEXT = web.AppKey("context", Context)
@@ -170,14 +173,17 @@ def _age(entry: Entry, now: datetime) -> int:
 
 def select(snapshot: Snapshot, query: Query, now: datetime) -> tuple[list[Entry], str | None]:
     """The page of entries the query asks for, and the cursor of the next page (None: last)."""
-    matching = [
-        e
-        for e in snapshot.entries
-        if (query.after is None or e.sort_key > query.after) and query.only.keeps(e.leftover, now)
-    ]
-    page = matching[: query.limit]
-    more = len(matching) > query.limit
+    entries = snapshot.entries  # sorted by sort_key: start after the cursor, stop at a page
+    start = 0 if query.after is None else bisect_right(entries, query.after, key=_sort_key)
+    matching = (e for e in islice(entries, start, None) if query.only.keeps(e.leftover, now))
+    page = list(islice(matching, query.limit + 1))
+    more = len(page) > query.limit
+    page = page[: query.limit]
     return page, encode_cursor(page[-1].sort_key) if more and page else None
+
+
+def _sort_key(entry: Entry) -> tuple[str, str, str, str]:
+    return entry.sort_key
 
 
 def _stamp(value: datetime) -> str:
@@ -268,7 +274,14 @@ async def resource(request: web.Request) -> web.Response:
 
 async def metrics(request: web.Request) -> web.Response:
     """GET /metrics: the Prometheus text exposition of our own registry."""
-    body = generate_latest(request.app[CONTEXT].registry)
+    context = request.app[CONTEXT]
+    snapshot = context.current()
+    cached = context.exposition
+    if cached is not None and cached[0] is snapshot:
+        body = cached[1]  # the registry reads only the snapshot, which never changes in place
+    else:
+        body = generate_latest(context.registry)
+        context.exposition = (snapshot, body)
     response = web.Response(body=body)
     response.headers["Content-Type"] = CONTENT_TYPE_LATEST
     return response
