@@ -66,9 +66,19 @@ _CHANGE_RANK = {Change.CREATE: 0, Change.STATE: 1, Change.DELETE: 2}
 
 @dataclass(frozen=True, slots=True)
 class Lifecycle:
-    """What is known of one resource: its latest create, latest delete and latest state change."""
+    """What is known of one resource: its latest create, latest delete and latest state change.
+
+    `origin` is set by `pairing.resolve` for a renamed resource: the create it descends from, with
+    the first creation's time, creator, event id and attributes, and the new key, name and ARN.
+    """
 
     key: ResourceKey
     created: Fact | None = None
     deleted: Fact | None = None
     state_change: Fact | None = None
+    origin: Fact | None = None
+
+    @property
+    def creation(self) -> Fact | None:
+        """The create to report (who, when, which event): the origin of a rename, else `created`."""
+        return self.origin if self.origin is not None else self.created

@@ -113,7 +113,8 @@ def record_from_body(body: object) -> Record | None:
         return None
     if not (isinstance(region, str) and region):
         return None
-    when = parse_time(body.get("eventTime"))
+    # Records shipped through Logstash (OTRF datasets) carry `@timestamp` instead of `eventTime`.
+    when = parse_time(body.get("eventTime", body.get("@timestamp")))
     if when is None:
         return None
     event_id = body.get("eventID")
@@ -149,8 +150,8 @@ def iter_document(document: object, stats: ReadStats | None = None) -> Iterator[
 
     Formats: a bare record; `{"Records": [...]}` (trail log file); `{"Events": [...]}`
     (LookupEvents response, also wrapped as `{"data": {...}}` by placebo recordings); one
-    `Events[]` item; an EventBridge envelope `{"detail-type": ..., "detail": {...}}`; or a
-    JSON list of any of these.
+    `Events[]` item; an EventBridge envelope `{"detail-type": ..., "detail": {...}}`; any of
+    these wrapped as `{"data": ...}` (placebo, StreamAlert fixtures); or a JSON list of them.
     """
     stats = stats if stats is not None else ReadStats()
     pending: list[object] = [document]
@@ -167,7 +168,9 @@ def iter_document(document: object, stats: ReadStats | None = None) -> Iterator[
             if isinstance(item.get("Events"), list):
                 pending.extend(reversed(item["Events"]))
                 continue
-            if isinstance(item.get("data"), dict) and "Events" in item["data"]:
+            if isinstance(item.get("data"), dict) and "eventName" not in item:
+                # placebo recordings wrap a response as {"data": {"Events": ...}}; StreamAlert
+                # test fixtures wrap {"Records": [...]} or an EventBridge envelope the same way.
                 pending.append(item["data"])
                 continue
             if "CloudTrailEvent" in item:

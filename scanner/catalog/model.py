@@ -1,0 +1,94 @@
+"""The catalog file's schema (pydantic, used only while loading resources.yaml)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RuleModel(_Strict):
+    """One (eventSource, eventName) rule of a resource type, as written in the file.
+
+    Expressions are JMESPath. With `items`, the expression yields the list (or single object) of
+    resources the event names, and `id`, `name`, `arn` and `attributes` are evaluated on each item;
+    `record_name` and `record_attributes` are evaluated on the whole record as fallbacks. Without
+    `items` every expression is evaluated on the record, and `id` may yield one string or a list.
+    """
+
+    event: str = Field(min_length=1)
+    change: Literal["create", "delete", "state", "rename"]
+    id: str = Field(min_length=1)
+    items: str | None = None
+    new_id: str | None = None
+    state: str | None = None
+    name: str | None = None
+    arn: str | None = None
+    attributes: dict[str, str] = Field(default_factory=dict)
+    record_name: str | None = None
+    record_attributes: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RuleModel:
+        if self.change == "state" and not self.state:
+            raise ValueError("a state rule needs `state` (the state it sets)")
+        if self.change != "state" and self.state and self.change != "create":
+            raise ValueError("`state` is only for state and create rules")
+        if (self.change == "rename") != (self.new_id is not None):
+            raise ValueError("`new_id` is required for rename rules and only for them")
+        if self.items is None and (self.record_name or self.record_attributes):
+            raise ValueError("`record_name`/`record_attributes` need `items`")
+        return self
+
+
+class PriceModel(_Strict):
+    """A rough us-east-1 on-demand price; every part that applies is added up, per hour."""
+
+    hourly: float | None = Field(default=None, ge=0)
+    monthly: float | None = Field(default=None, ge=0)
+    by: str | None = None
+    table: str | None = None
+    size: str | None = None
+    per_gb_month: float | None = Field(default=None, ge=0)
+    per_gb_month_table: str | None = None
+    per_gb_month_by: str | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PriceModel:
+        if (self.by is None) != (self.table is None):
+            raise ValueError("`by` and `table` go together")
+        has_rate = self.per_gb_month is not None or self.per_gb_month_table is not None
+        if (self.size is None) != (not has_rate):
+            raise ValueError("`size` needs `per_gb_month` or `per_gb_month_table`, and back")
+        if self.per_gb_month_table is not None and self.per_gb_month_by is None:
+            raise ValueError("`per_gb_month_table` needs `per_gb_month_by`")
+        return self
+
+
+class TypeModel(_Strict):
+    """One resource type, as written in the file."""
+
+    service: str = Field(min_length=1)
+    event_source: str = Field(pattern=r"^[a-z0-9.-]+\.amazonaws\.com$")
+    title: str = Field(min_length=1)
+    default_state: str = Field(min_length=1)
+    is_global: bool = False
+    display: list[str] = Field(default_factory=list)
+    normalise: list[str] = Field(default_factory=list)
+    console_url: str = Field(min_length=1)
+    price: PriceModel | None = None
+    rules: list[RuleModel] = Field(min_length=1)
+
+
+class CatalogFile(_Strict):
+    """The whole file."""
+
+    version: Literal[1]
+    global_region: str = "us-east-1"
+    price_tables: dict[str, dict[str, float]] = Field(default_factory=dict)
+    types: dict[str, TypeModel] = Field(min_length=1)
