@@ -1,1 +1,47 @@
-"""Where records come from: LookupEvents pages or trail log files, behind one protocol."""
+"""Where records come from, behind one protocol: LookupEvents (`lookup`) or trail-log files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from scanner.plan import Slice, StreamId
+from scanner.records import Record
+
+#: (eventSource, eventName) -> whether the catalog has a rule for it; unwatched events are
+#: counted but never parsed.
+Watches = Callable[[str, str], bool]
+
+ErrorKind = Literal["throttled", "transient", "invalid_token", "fatal"]
+
+
+class SourceError(Exception):
+    """A call failed; `kind` says whether to retry it, restart its chain, or give the stream up."""
+
+    def __init__(self, kind: ErrorKind, reason: str) -> None:
+        super().__init__(reason)
+        self.kind: ErrorKind = kind
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """One page of a stream: its watched records, and what is needed to go on or resume."""
+
+    records: tuple[Record, ...]
+    events_read: int
+    event_ids: tuple[str, ...]
+    oldest: datetime | None
+    next_token: str | None
+
+
+class Source(Protocol):
+    """Reads pages of a stream's slice. `time_sliced` sources page newest first within a slice,
+    so a slice can be cut at the oldest event read (resume) and split by time."""
+
+    @property
+    def time_sliced(self) -> bool: ...
+
+    async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> Batch: ...

@@ -1,0 +1,216 @@
+"""The leftovers view: lifecycles + catalog + window + failures + stats, filtered, as JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from scanner.catalog import Catalog
+from scanner.lifecycle import Actor, Lifecycle, ResourceKey
+from scanner.pairing import current_state, leftovers
+from scanner.plan import Slice
+from scanner.scan import ScanStats, StreamFailure
+
+
+def iso(value: datetime) -> str:
+    """ISO 8601 UTC with `Z`, whole seconds."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True, slots=True)
+class Leftover:
+    """One resource created and never deleted, as the report shows it."""
+
+    key: ResourceKey
+    service: str
+    title: str
+    arn: str | None
+    name: str | None
+    state: str
+    created_at: datetime
+    created_by: Actor
+    create_event_id: str
+    attributes: tuple[tuple[str, str], ...]
+    display: tuple[str, ...]
+    console_url: str
+    hourly_cost: float | None
+
+    def age_seconds(self, now: datetime) -> int:
+        return max(0, int((now - self.created_at).total_seconds()))
+
+    def to_json(self, now: datetime) -> dict[str, Any]:
+        return {
+            "account_id": self.key.account_id,
+            "region": self.key.region,
+            "service": self.service,
+            "resource_type": self.key.resource_type,
+            "resource_id": self.key.resource_id,
+            "arn": self.arn,
+            "name": self.name,
+            "state": self.state,
+            "created_at": iso(self.created_at),
+            "created_by": {
+                "arn": self.created_by.arn,
+                "user_name": self.created_by.user_name,
+                "source_ip": self.created_by.source_ip,
+                "user_agent": self.created_by.user_agent,
+            },
+            "create_event_id": self.create_event_id,
+            "age_seconds": self.age_seconds(now),
+            "attributes": dict(self.attributes),
+            "console_url": self.console_url,
+            "estimated_hourly_cost": (
+                None if self.hourly_cost is None else round(self.hourly_cost, 6)
+            ),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFilter:
+    """Which leftovers to show; empty sets mean any. `created_by` matches a user name or ARN."""
+
+    accounts: frozenset[str] = frozenset()
+    regions: frozenset[str] = frozenset()
+    services: frozenset[str] = frozenset()
+    types: frozenset[str] = frozenset()
+    states: frozenset[str] = frozenset()
+    created_by: frozenset[str] = frozenset()
+    min_age_seconds: int = 0
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        accounts: Iterable[str] = (),
+        regions: Iterable[str] = (),
+        services: Iterable[str] = (),
+        types: Iterable[str] = (),
+        states: Iterable[str] = (),
+        created_by: Iterable[str] = (),
+        min_age_seconds: int = 0,
+    ) -> ReportFilter:
+        return cls(
+            frozenset(accounts),
+            frozenset(regions),
+            frozenset(services),
+            frozenset(types),
+            frozenset(s.lower() for s in states),
+            frozenset(created_by),
+            min_age_seconds,
+        )
+
+    def keeps(self, item: Leftover, now: datetime) -> bool:
+        key = item.key
+        return (
+            (not self.accounts or key.account_id in self.accounts)
+            and (not self.regions or key.region in self.regions)
+            and (not self.services or item.service in self.services)
+            and (not self.types or key.resource_type in self.types)
+            and (not self.states or item.state.lower() in self.states)
+            and (not self.created_by or _created_by(item.created_by, self.created_by))
+            and item.age_seconds(now) >= self.min_age_seconds
+        )
+
+
+def _created_by(actor: Actor, wanted: frozenset[str]) -> bool:
+    if actor.user_name in wanted or actor.arn in wanted:
+        return True
+    tail = actor.arn.rsplit("/", 1)[-1] if actor.arn else None
+    return tail in wanted
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything `leftovers scan` prints and `/results` serves."""
+
+    generated_at: datetime
+    window: Slice
+    leftovers: tuple[Leftover, ...]
+    errors: tuple[StreamFailure, ...] = ()
+    stats: ScanStats | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def filtered(self, chosen: ReportFilter) -> Report:
+        kept = tuple(item for item in self.leftovers if chosen.keeps(item, self.generated_at))
+        return Report(self.generated_at, self.window, kept, self.errors, self.stats, self.extra)
+
+    @property
+    def hourly_cost(self) -> float:
+        """Sum of the known estimates (USD per hour)."""
+        return sum(item.hourly_cost or 0.0 for item in self.leftovers)
+
+    def to_json(self) -> dict[str, Any]:
+        stats = self.stats or ScanStats(0, 0, 0, 0, 0.0)
+        return {
+            "generated_at": iso(self.generated_at),
+            "window": {"start": iso(self.window.start), "end": iso(self.window.end)},
+            "leftovers": [item.to_json(self.generated_at) for item in self.leftovers],
+            "errors": [
+                {
+                    "account_id": failure.account_id,
+                    "region": failure.region,
+                    "stream": failure.stream,
+                    "reason": failure.reason,
+                }
+                for failure in self.errors
+            ],
+            "stats": {
+                "api_calls": stats.api_calls,
+                "throttled": stats.throttled,
+                "events_read": stats.events_read,
+                "events_matched": stats.events_matched,
+                "duration_seconds": stats.duration_seconds,
+            },
+            **self.extra,
+        }
+
+
+def leftover_of(lifecycle: Lifecycle, catalog: Catalog) -> Leftover | None:
+    """The report line of a live lifecycle (None when it was never created, or is unknown)."""
+    created = lifecycle.creation
+    resource_type = catalog.types.get(lifecycle.key.resource_type)
+    if created is None or resource_type is None:
+        return None
+    latest = lifecycle.created or created
+    attributes = dict(created.attributes)
+    attributes.update(latest.attributes)
+    arn = latest.arn or created.arn
+    name = latest.name or created.name
+    return Leftover(
+        key=lifecycle.key,
+        service=resource_type.service,
+        title=resource_type.title,
+        arn=arn,
+        name=name,
+        state=current_state(lifecycle, catalog),
+        created_at=created.time,
+        created_by=created.actor,
+        create_event_id=created.event_id,
+        attributes=tuple(sorted(attributes.items())),
+        display=resource_type.display,
+        console_url=resource_type.console_url(lifecycle.key, arn, name),
+        hourly_cost=resource_type.hourly_cost(attributes),
+    )
+
+
+def build_report(
+    lifecycles: Mapping[ResourceKey, Lifecycle],
+    catalog: Catalog,
+    window: Slice,
+    *,
+    failures: Sequence[StreamFailure] = (),
+    stats: ScanStats | None = None,
+    generated_at: datetime | None = None,
+    only: ReportFilter | None = None,
+) -> Report:
+    """The leftovers of these lifecycles (renames resolved), sorted by account, region, type."""
+    generated_at = generated_at or datetime.now(UTC)
+    items = [leftover_of(lifecycle, catalog) for lifecycle in leftovers(lifecycles)]
+    found = sorted(
+        (item for item in items if item is not None),
+        key=lambda item: (item.key, item.created_at),
+    )
+    report = Report(generated_at, window, tuple(found), tuple(failures), stats)
+    return report.filtered(only) if only is not None else report

@@ -1,0 +1,177 @@
+"""LookupEvents through aioboto3: one client per (account, region), pages parsed to records."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from contextlib import AsyncExitStack
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+
+import aioboto3
+import aiohttp
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    HTTPClientError,
+    NoCredentialsError,
+)
+from botocore.exceptions import (
+    ConnectionError as BotoConnectionError,
+)
+
+from scanner.plan import PAGE_SIZE, Slice, StreamId, lookup_attribute
+from scanner.records import parse_time, record_from_lookup_event
+from scanner.sources import Batch, SourceError, Watches
+from scanner.sources.aws import client_config
+
+THROTTLE_CODES = frozenset(
+    {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
+)
+TRANSIENT_CODES = frozenset(
+    {"InternalFailure", "InternalError", "ServiceUnavailable", "ServiceUnavailableException"}
+)
+
+
+_CONNECTION_ERRORS = (
+    BotoConnectionError,
+    HTTPClientError,
+    aiohttp.ClientError,
+    OSError,
+    asyncio.TimeoutError,
+)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _classify_client_error(error: ClientError) -> SourceError:
+    info = error.response.get("Error", {})
+    code = str(info.get("Code", "Unknown"))
+    message = str(info.get("Message") or "").strip()
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    reason = f"{code}: {message.splitlines()[0]}" if message else code
+    if code in THROTTLE_CODES or status == 429:
+        return SourceError("throttled", reason)
+    if code == "InvalidNextTokenException":
+        return SourceError("invalid_token", reason)
+    if status >= 500 or code in TRANSIENT_CODES:
+        return SourceError("transient", f"HTTP {status} {reason}")
+    return SourceError("fatal", reason)
+
+
+def classify(error: BaseException) -> SourceError:
+    """Turn what botocore or aiohttp raised into a SourceError with a one-line reason."""
+    if isinstance(error, ClientError):
+        return _classify_client_error(error)
+    if isinstance(error, NoCredentialsError):
+        return SourceError("fatal", "no AWS credentials found")
+    if isinstance(error, _CONNECTION_ERRORS):
+        return SourceError("transient", _first_line(error))
+    if isinstance(error, BotoCoreError):
+        return SourceError("fatal", _first_line(error))
+    return SourceError("fatal", f"{type(error).__name__}: {_first_line(error)}")
+
+
+def parse_page(answer: Mapping[str, Any], watches: Watches) -> Batch:
+    """A LookupEvents answer as a Batch: every event counted, only watched ones parsed."""
+    events = answer.get("Events") or []
+    records = []
+    event_ids = []
+    oldest: datetime | None = None
+    for event in events:
+        event_ids.append(str(event.get("EventId", "")))
+        when = parse_time(event.get("EventTime"))
+        if when is not None and (oldest is None or when < oldest):
+            oldest = when
+        source = event.get("EventSource") or ""
+        name = event.get("EventName") or ""
+        if source and name and not watches(source, name):
+            continue
+        record = record_from_lookup_event(event)
+        if record is None:
+            continue
+        if not (source and name) and not watches(record.event_source, record.event_name):
+            continue
+        records.append(record)
+        if oldest is None or record.event_time < oldest:
+            oldest = record.event_time
+    token = answer.get("NextToken") or None
+    return Batch(tuple(records), len(events), tuple(event_ids), oldest, token)
+
+
+class LookupSource:
+    """LookupEvents for the accounts it holds sessions for; use it as an async context manager."""
+
+    time_sliced = True
+
+    def __init__(
+        self,
+        sessions: Mapping[str, aioboto3.Session],
+        watches: Watches,
+        endpoint_url: str | None = None,
+        pool: int = 10,
+    ) -> None:
+        self._sessions = dict(sessions)
+        self._watches = watches
+        self._endpoint_url = endpoint_url
+        self._pool = pool
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._stack = AsyncExitStack()
+
+    async def __aenter__(self) -> Self:
+        await self._stack.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._stack.__aexit__(exc_type, exc, tb)
+
+    async def _client(self, account_id: str, region: str) -> Any:
+        key = (account_id, region)
+        if key in self._clients:
+            return self._clients[key]
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            if key not in self._clients:
+                session = self._sessions.get(account_id)
+                if session is None:
+                    raise SourceError("fatal", f"no session for account {account_id}")
+                client = session.client(
+                    "cloudtrail",
+                    region_name=region,
+                    endpoint_url=self._endpoint_url,
+                    config=client_config(self._pool),
+                )
+                self._clients[key] = await self._stack.enter_async_context(client)
+        return self._clients[key]
+
+    async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> Batch:
+        params: dict[str, Any] = {
+            "StartTime": window.start,
+            "EndTime": window.end,
+            "MaxResults": PAGE_SIZE,
+        }
+        attribute = lookup_attribute(stream.name)
+        if attribute is not None:
+            params["LookupAttributes"] = [
+                {"AttributeKey": attribute[0], "AttributeValue": attribute[1]}
+            ]
+        if token:
+            params["NextToken"] = token
+        try:
+            client = await self._client(stream.account_id, stream.region)
+            answer = await client.lookup_events(**params)
+        except SourceError:
+            raise
+        except Exception as error:  # every client failure is classified, none escapes raw
+            raise classify(error) from None
+        return parse_page(answer, self._watches)

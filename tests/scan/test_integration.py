@@ -1,0 +1,227 @@
+"""`leftovers scan` end to end against the in-process emulator and against trail-log files."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scanner.cli import main
+from scanner.emulator.generator import (
+    GeneratorSpec,
+    GroundTruth,
+    account_ids,
+    generate,
+    ground_truth,
+    original_script_case,
+    write_history,
+)
+from scanner.emulator.runtime import Emulator, Running
+
+REGIONS = ("us-east-1", "eu-west-1", "us-west-2", "ap-south-1", "eu-central-1", "sa-east-1")
+#: The emulator runs this many times faster than AWS; the scanner's rate follows.
+TIME_SCALE = 40.0
+NOW = datetime.now(UTC).replace(second=0, microsecond=0)
+
+
+def spec_for(seed: int) -> GeneratorSpec:
+    return GeneratorSpec(
+        accounts=3, regions=REGIONS, seed=seed, days=10, resources=25, noise=2.0, now=NOW
+    )
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEMULATOR00000000")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "emulator-secret-key")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    for name in [n for n in os.environ if n.startswith("LEFTOVERS_")]:
+        monkeypatch.delenv(name)
+    # Back off as the emulator's time runs: TIME_SCALE times faster than AWS.
+    monkeypatch.setenv("LEFTOVERS_RETRY__BASE_DELAY_SECONDS", str(0.5 / TIME_SCALE))
+    monkeypatch.setenv("LEFTOVERS_RETRY__MAX_DELAY_SECONDS", str(20 / TIME_SCALE))
+
+
+def role_flags(accounts: list[str]) -> list[str]:
+    flags: list[str] = []
+    for account in accounts:
+        flags += ["--account", f"{account}=arn:aws:iam::{account}:role/LeftoversReader"]
+    return flags
+
+
+def scan_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
+    status = main(["scan", "--format", "json", *argv])
+    out = capsys.readouterr().out
+    return status, json.loads(out)
+
+
+def found(document: dict[str, Any]) -> set[tuple[str, str, str, str, str]]:
+    return {
+        (i["account_id"], i["region"], i["resource_type"], i["resource_id"], i["state"])
+        for i in document["leftovers"]
+    }
+
+
+def truth_set(truth: GroundTruth) -> set[tuple[str, str, str, str, str]]:
+    return {
+        (i.account_id, i.region, i.resource_type, i.resource_id, i.state) for i in truth.leftovers
+    }
+
+
+def emulator_for(spec: GeneratorSpec, **options: Any) -> Emulator:
+    return Emulator(
+        records=generate(spec), rate=2.0, time_scale=TIME_SCALE, latency="off", seed=1, **options
+    )
+
+
+def endpoint_flags(running: Running) -> list[str]:
+    return ["--endpoint-url", running.endpoint_url, "--rate", str(2.0 * TIME_SCALE)]
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_scan_reports_exactly_the_ground_truth(
+    seed: int, aws_env: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    spec = spec_for(seed)
+    truth = ground_truth(spec)
+    assert truth.leftovers, "the generated history should leave something behind"
+    emulator = emulator_for(spec)
+    regions = [flag for region in REGIONS for flag in ("--region", region)]
+    with emulator.in_thread() as running:
+        status, document = scan_json(
+            capsys, *endpoint_flags(running), *regions, *role_flags(account_ids(spec))
+        )
+    assert document["errors"] == []
+    assert status == 1
+    assert found(document) == truth_set(truth)
+    stats = emulator.stats.as_dict()["totals"]
+    assert stats["throttled"] <= max(2, stats["calls"] // 50)
+    assert document["stats"]["api_calls"] == stats["calls"]
+    for item in document["leftovers"]:
+        assert item["console_url"].startswith("https://")
+        assert item["created_by"]["arn"]
+        assert item["age_seconds"] >= 0
+
+    # The same history as trail-log files, offline, gives the same leftovers.
+    write_history(spec, tmp_path)
+    status, offline = scan_json(capsys, "--source", "files", str(tmp_path / "AWSLogs"))
+    assert status == 1
+    assert offline["errors"] == []
+    assert found(offline) == truth_set(truth)
+
+
+def test_all_regions_and_event_name_chains(
+    aws_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = replace(spec_for(5), accounts=1, regions=("us-east-1", "eu-west-1"))
+    truth = ground_truth(spec)
+    emulator = emulator_for(spec)
+    with emulator.in_thread() as running:
+        status, document = scan_json(
+            capsys,
+            *endpoint_flags(running),
+            "--stream-strategy",
+            "event_names",
+            *role_flags(account_ids(spec)),
+        )
+    assert document["errors"] == []
+    assert found(document) == truth_set(truth)
+    assert status == 1
+
+
+def test_original_script_case(aws_env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    records, truth = original_script_case(NOW)
+    emulator = Emulator(records=records, rate=2.0, time_scale=TIME_SCALE, latency="off")
+    with emulator.in_thread() as running:
+        status, document = scan_json(
+            capsys, *endpoint_flags(running), "--region", "us-east-1", "--user", "student"
+        )
+    assert status == 1
+    assert found(document) == truth_set(truth)
+    kinds = sorted(item["resource_type"] for item in document["leftovers"])
+    assert kinds == ["ec2.instance", "ec2.instance", "rds.db_instance"]
+    for item in document["leftovers"]:
+        rid = item["resource_id"]
+        assert rid in item["console_url"]
+        assert "region=us-east-1" in item["console_url"]
+        assert item["created_by"]["user_name"] == "student"
+    db = next(i for i in document["leftovers"] if i["resource_type"] == "rds.db_instance")
+    assert db["resource_id"] == "database-1-instance-1"
+    assert db["attributes"]["db_class"] == "db.r5.large"
+
+    # Someone else's name filters everything out: exit 0.
+    with emulator.in_thread() as running:
+        status, document = scan_json(
+            capsys, *endpoint_flags(running), "--region", "us-east-1", "--user", "nobody"
+        )
+    assert status == 0
+    assert document["leftovers"] == []
+
+
+def test_faults_are_survived_and_a_down_region_is_an_error(
+    aws_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = replace(spec_for(7), regions=REGIONS[:4])
+    truth = ground_truth(spec)
+    accounts = account_ids(spec)
+    denied = accounts[2]
+    faults = f"down@*/ap-south-1,denied@{denied},throttle:0.15,5xx:0.1"
+    emulator = emulator_for(spec, faults=faults)
+    regions = [flag for region in REGIONS[:4] for flag in ("--region", region)]
+    with emulator.in_thread() as running:
+        status, document = scan_json(
+            capsys,
+            *endpoint_flags(running),
+            *regions,
+            *role_flags(accounts),
+            "--stream-strategy",
+            "read_only",
+        )
+    assert status == 2
+    failed = {(e["account_id"], e["region"]) for e in document["errors"]}
+    assert failed == {(a, "ap-south-1") for a in accounts} | {(denied, r) for r in REGIONS[:4]}
+    assert all(e["reason"] for e in document["errors"])
+    expected = {item for item in truth_set(truth) if item[1] != "ap-south-1" and item[0] != denied}
+    assert found(document) == expected
+    assert document["stats"]["throttled"] > 0
+
+
+def test_organization_accounts_and_all_regions_from_a_config_file(
+    aws_env: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    spec = replace(spec_for(9), accounts=2, regions=("us-east-1", "eu-west-1"))
+    truth = ground_truth(spec)
+    management = account_ids(spec)[0]
+    config = tmp_path / "leftovers.yaml"
+    config.write_text(
+        "accounts:\n  organization:\n    role_name: LeftoversReader\nregions: all\n",
+        encoding="utf-8",
+    )
+    emulator = emulator_for(spec, account=management)
+    with emulator.in_thread() as running:
+        status, document = scan_json(capsys, "--config", str(config), *endpoint_flags(running))
+    assert document["errors"] == []
+    assert found(document) == truth_set(truth)
+    assert {item["account_id"] for item in document["leftovers"]} == set(account_ids(spec))
+    assert status == 1
+
+
+def test_a_bad_trail_file_is_an_error_and_the_others_are_read(
+    aws_env: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    records, truth = original_script_case(NOW)
+    (tmp_path / "good.json").write_text(json.dumps({"Records": records}), encoding="utf-8")
+    (tmp_path / "broken.json.gz").write_bytes(b"not gzip at all")
+    status, document = scan_json(capsys, "--source", "files", str(tmp_path))
+    assert status == 2
+    assert found(document) == truth_set(truth)
+    assert [e["stream"] for e in document["errors"]] == [f"file:{tmp_path / 'broken.json.gz'}"]
+    assert "broken.json.gz" in document["errors"][0]["reason"]
