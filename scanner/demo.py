@@ -61,9 +61,9 @@ def summary(results: dict[str, Any], base: str) -> str:
     """The leftovers per type with their estimated cost, and the URLs to open."""
     items = results["leftovers"]
     counts = Counter(item["resource_type"] for item in items)
-    costs: Counter[str] = Counter()
+    costs: dict[str, float] = dict.fromkeys(counts, 0.0)
     for item in items:
-        costs[item["resource_type"]] += item.get("estimated_hourly_cost") or 0.0
+        costs[item["resource_type"]] += float(item.get("estimated_hourly_cost") or 0.0)
     lines = [
         f"{len(items)} leftovers in {len({i['account_id'] for i in items})} accounts "
         f"(first scan: {results['stats'].get('api_calls', 0)} LookupEvents calls, "
