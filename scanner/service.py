@@ -136,6 +136,7 @@ class Service:
         )
         if snapshot is not None:
             self._snapshot = snapshot
+            log.debug("snapshot_swapped", scan_id=snapshot.scan_id, leftovers=len(snapshot.entries))
         return snapshot
 
     # --- one scan ---------------------------------------------------------------------------------
@@ -179,6 +180,14 @@ class Service:
         for (account_id, region), work in fresh.items():
             await self.store.begin_region(account_id, region, now, work)
         work = sorted({*resumed, *(w for ws in fresh.values() for w in ws)})
+        log.debug(
+            "scan_planned",
+            scan_id=scan_id,
+            accounts=len(targets.sessions),
+            regions=len(targets.regions),
+            work=len(work),
+            resumed=len(resumed),
+        )
         progress = ScanProgress()
         source = self._source_factory(targets)
         async with source:
