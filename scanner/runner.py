@@ -17,7 +17,7 @@ from scanner.scan import ScanOptions, ScanProgress, ScanResult, Sink, StreamFail
 from scanner.settings import Settings
 from scanner.sources import SourceError
 from scanner.sources.aws import AccountSession, account_sessions, enabled_regions
-from scanner.sources.files import FILES_STREAM, FilesSource
+from scanner.sources.files import FilesSource
 from scanner.sources.lookup import LookupSource, classify
 from scanner.throttle import Clock
 
@@ -120,5 +120,5 @@ async def scan_files(
     source = FilesSource(paths, catalog.watches, accounts=accounts, regions=regions)
     options = scan_options(settings, catalog, limited=False)
     return await run_scan(
-        source, [Work(FILES_STREAM, window)], sink, extractor(catalog), options, progress=progress
+        source, source.work(window), sink, extractor(catalog), options, progress=progress
     )

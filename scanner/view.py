@@ -62,7 +62,7 @@ def render_report(report: Report, console: Console) -> None:
             title_style="bold",
             expand=False,
         )
-        table.add_column("id", overflow="fold")
+        table.add_column("id", no_wrap=True)
         table.add_column("name")
         table.add_column("age", justify="right")
         table.add_column("owner")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,13 +48,12 @@ _GLOBAL_HOSTS = {"route53.amazonaws.com": "route53.amazonaws.com", "iam.amazonaw
 CLIENTS = ("console", "cli", "terraform", "boto3")
 
 
+_WORD_BREAK = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
 def _kebab(name: str) -> str:
-    out: list[str] = []
-    for n, char in enumerate(name):
-        if char.isupper() and n:
-            out.append("-")
-        out.append(char.lower())
-    return "".join(out)
+    """`DeleteDBCluster` -> `delete-db-cluster`, as the aws CLI names its commands."""
+    return _WORD_BREAK.sub("-", name).lower()
 
 
 @dataclass(slots=True)
@@ -96,7 +96,8 @@ class Actor:
 
     def _new_identity(self, day: int, rng: random.Random) -> dict[str, Any]:
         session_key = "ASIA" + "".join(rng.choices(_ALNUM_UPPER, k=16))
-        created = f"{_day_text(day)}T{rng.randint(0, 5):02d}:{rng.randint(0, 59):02d}:00Z"
+        # The session began the evening before, so that it precedes every call of the day.
+        created = f"{_day_text(day - 1)}T{rng.randint(18, 23):02d}:{rng.randint(0, 59):02d}:00Z"
         attributes = {"creationDate": created, "mfaAuthenticated": "true" if self.mfa else "false"}
         identity: dict[str, Any] = {"type": self.kind, "principalId": self.principal_id}
         identity["arn"] = self.arn

@@ -9,9 +9,10 @@ from typing import Any, NamedTuple
 
 from scanner.emulator.actors import Actor
 
-_HEX = "0123456789abcdef"
-_VARIANT = "89ab"
-_EVENT_VERSION = "1.09"
+_UUID_KEEP = ~((0xF << 76) | (0x3 << 62))  # clear the version nibble and variant bits
+_UUID_SET = (0x4 << 76) | (0x2 << 62)  # version 4, RFC 4122 variant
+_SECONDS = tuple(f"{second:02d}Z" for second in range(60))
+EVENT_VERSION = "1.09"
 
 
 def java_time(ts: int) -> str:
@@ -55,14 +56,14 @@ class Recorder:
         self.end = end
         self._bits = rng.getrandbits
         self._seen: set[str] = set()
-        self._days: dict[int, str] = {}
+        self._minutes: dict[int, str] = {}
         self.writes: list[tuple[int, int, dict[str, Any]]] = []
 
     # ids -----------------------------------------------------------------------------------
     def uuid(self) -> str:
         """A random (version 4) UUID drawn from the seeded generator."""
-        h = f"{self._bits(128):032x}"
-        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
+        h = "%032x" % (self._bits(128) & _UUID_KEEP | _UUID_SET)
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def hex_id(self, prefix: str, digits: int = 17) -> str:
         """A new, never repeated id such as `i-0abc...` (`prefix` + `digits` hex digits)."""
@@ -90,15 +91,14 @@ class Recorder:
     # times ---------------------------------------------------------------------------------
     def time_text(self, ts: int) -> str:
         """`eventTime` text for epoch seconds `ts` (`YYYY-MM-DDTHH:MM:SSZ`)."""
-        day, second = divmod(ts, 86400)
-        prefix = self._days.get(day)
+        minute, second = divmod(ts, 60)
+        prefix = self._minutes.get(minute)
         if prefix is None:
-            prefix = self._days[day] = datetime.fromtimestamp(day * 86400, UTC).strftime(
-                "%Y-%m-%dT"
-            )
-        hour, rest = divmod(second, 3600)
-        minute, sec = divmod(rest, 60)
-        return f"{prefix}{hour:02d}:{minute:02d}:{sec:02d}Z"
+            if len(self._minutes) > 200_000:
+                self._minutes.clear()
+            moment = datetime.fromtimestamp(minute * 60, UTC)
+            prefix = self._minutes[minute] = moment.strftime("%Y-%m-%dT%H:%M:")
+        return prefix + _SECONDS[second]
 
     def clamp(self, ts: int) -> int:
         """`ts` kept within the history's window."""
@@ -127,7 +127,7 @@ class Recorder:
         if request_id is None:
             request_id = self.uuid()
         record: dict[str, Any] = {
-            "eventVersion": _EVENT_VERSION,
+            "eventVersion": EVENT_VERSION,
             "userIdentity": actor.identity(ts // 86400),
             "eventTime": self.time_text(ts),
             "eventSource": source,

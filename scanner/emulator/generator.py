@@ -271,7 +271,7 @@ def _stats(piece: _Slice) -> HistoryStats:
         records=writes + piece.read_count,
         read_only=piece.read_count,
         writes=writes,
-        failed=counts.failed,
+        failed_writes=counts.failed,
         created=counts.created,
         deleted=counts.deleted,
     )
@@ -280,7 +280,7 @@ def _stats(piece: _Slice) -> HistoryStats:
 def ground_truth(spec: GeneratorSpec) -> GroundTruth:
     """The leftovers of the history, from the generator's own bookkeeping (reads not made).
 
-    `stats.failed` counts failed writes only: read failures are drawn when reads are made.
+    `stats.failed_writes` counts refused writes; failed reads are drawn only when reads are made.
     """
     spec = _fixed(spec)
     items: list[TruthItem] = []

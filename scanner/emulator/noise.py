@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import random
+from bisect import bisect_left
 from collections.abc import Iterator
 from typing import Any
 
 from scanner.emulator.actors import Actor, Cast
-from scanner.emulator.envelope import Call, Network, Recorder
+from scanner.emulator.envelope import EVENT_VERSION, Call, Network, Recorder
 
 # (eventSource, eventName, weight, global: recorded in us-east-1 only). The request shapes
 # follow the read records in the samples (stratus-red-team DescribeInstances, panther
@@ -112,6 +113,7 @@ class Noise:
         for weight in weights:
             acc += weight / total
             self.cumulative.append(acc)
+        self.cumulative[-1] = 1.0  # so that bisect never runs past the last kind
         readers, humans = cast.readers, cast.humans
         # Monitoring and scripts read most; people read too (the console polls).
         self.actors: list[Actor] = [*readers, *readers, *readers, *humans]
@@ -143,37 +145,55 @@ class Noise:
         return out
 
     def records(self, times: list[int]) -> Iterator[tuple[int, dict[str, Any]]]:
-        """A read record at each time."""
+        """A read record at each time (built inline: reads are most of a history)."""
         rand = self.rng.random
         kinds, cumulative, actors = self.kinds, self.cumulative, self.actors
-        record = self.rec.record
         rec, net = self.rec, self.net
-        last = len(kinds) - 1
+        uuid, time_text, account = rec.uuid, rec.time_text, rec.account
+        actor_count = len(actors)
         for ts in times:
-            roll = rand()
-            index = 0
-            while index < last and cumulative[index] < roll:
-                index += 1
-            source, name, request, region = kinds[index]
-            actor = actors[int(rand() * len(actors))]
-            error = None
+            source, name, request, region = kinds[bisect_left(cumulative, rand())]
+            actor = actors[int(rand() * actor_count)]
             if rand() < 0.01:
-                error = (
-                    "AccessDenied",
-                    f"User: {actor.arn} is not authorized to perform this action",
+                message = f"User: {actor.arn} is not authorized to perform this action"
+                yield (
+                    ts,
+                    rec.record(
+                        Call(rec, ts, actor, net),
+                        source,
+                        name,
+                        request,
+                        None,
+                        read_only=True,
+                        error=("AccessDenied", message),
+                        region=region,
+                    ),
                 )
-            extra = self.s3_extra if source == "s3.amazonaws.com" else None
-            yield (
-                ts,
-                record(
-                    Call(rec, ts, actor, net),
-                    source,
-                    name,
-                    request,
-                    None,
-                    read_only=True,
-                    error=error,
-                    extra=extra,
-                    region=region,
-                ),
-            )
+                continue
+            where = region or rec.region
+            agent, tls = actor.client_fields(source, name, where)
+            body: dict[str, Any] = {
+                "eventVersion": EVENT_VERSION,
+                "userIdentity": actor.identity(ts // 86400),
+                "eventTime": time_text(ts),
+                "eventSource": source,
+                "eventName": name,
+                "awsRegion": where,
+                "sourceIPAddress": actor.source_ip,
+                "userAgent": agent,
+                "requestParameters": request,
+                "responseElements": None,
+                "requestID": uuid(),
+                "eventID": uuid(),
+                "readOnly": True,
+                "eventType": "AwsApiCall",
+                "managementEvent": True,
+                "recipientAccountId": account,
+                "eventCategory": "Management",
+                "tlsDetails": tls,
+            }
+            if source == "s3.amazonaws.com":
+                body.update(self.s3_extra)
+            if actor.client == "console":
+                body["sessionCredentialFromConsole"] = "true"
+            yield ts, body

@@ -91,7 +91,7 @@ def original_script_case(now: datetime | None = None) -> tuple[list[dict[str, An
         records=len(records),
         read_only=reads,
         writes=len(records) - reads,
-        failed=sum(1 for r in records if "errorCode" in r),
+        failed_writes=sum(1 for r in records if "errorCode" in r and not r["readOnly"]),
         created=4,
         deleted=1,
     )

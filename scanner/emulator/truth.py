@@ -92,7 +92,7 @@ class HistoryStats:
     records: int = 0
     read_only: int = 0
     writes: int = 0
-    failed: int = 0
+    failed_writes: int = 0  # writes refused (errorCode); failed reads are not counted
     created: int = 0
     deleted: int = 0
 
@@ -102,7 +102,7 @@ class HistoryStats:
         )
 
 
-_STAT_FIELDS = ("records", "read_only", "writes", "failed", "created", "deleted")
+_STAT_FIELDS = ("records", "read_only", "writes", "failed_writes", "created", "deleted")
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,15 +8,16 @@ from pathlib import Path
 import anyio.to_thread
 
 from scanner.errors import InputError
-from scanner.plan import Slice, StreamId
+from scanner.plan import Slice, StreamId, Work
 from scanner.records import Record, RecordFileError, read_file, record_files
 from scanner.sources import Batch, SourceError, Watches
 
 FILES_STREAM = StreamId("*", "*", "files")
+_FILE_PREFIX = "file:"
 
 
 class FilesSource:
-    """One stream (`files`); each page is one file; the token is the index of the next file.
+    """One stream per file (`file:<path>`), read in one page; a bad file fails alone.
 
     Keeps the records of watched events inside the window, of the wanted accounts and regions
     (None: all of them).
@@ -46,8 +47,16 @@ class FilesSource:
             and (self._regions is None or record.region in self._regions)
         )
 
-    def _read(self, index: int, window: Slice) -> Batch:
-        path = self.files[index]
+    def work(self, window: Slice) -> list[Work]:
+        """One slice per file: the whole window."""
+        return [
+            Work(
+                StreamId(FILES_STREAM.account_id, FILES_STREAM.region, f"{_FILE_PREFIX}{p}"), window
+            )
+            for p in self.files
+        ]
+
+    def _read(self, path: Path, window: Slice) -> Batch:
         try:
             records = list(read_file(path))
         except RecordFileError as error:
@@ -62,12 +71,12 @@ class FilesSource:
             events_read=len(records),
             event_ids=tuple(r.event_id for r in kept),
             oldest=None,
-            next_token=str(index + 1) if index + 1 < len(self.files) else None,
+            next_token=None,
         )
 
     async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> Batch:
-        del stream
-        index = int(token) if token else 0
-        if index >= len(self.files):
-            return Batch((), 0, (), None, None)
-        return await anyio.to_thread.run_sync(self._read, index, window)
+        del token
+        if not stream.name.startswith(_FILE_PREFIX):
+            raise SourceError("fatal", f"{stream.name}: not a file stream")
+        path = Path(stream.name[len(_FILE_PREFIX) :])
+        return await anyio.to_thread.run_sync(self._read, path, window)

@@ -419,6 +419,8 @@ def test_records_parse_with_unique_ids_in_the_window(records: list[dict[str, Any
         assert isinstance(body["readOnly"], bool)
         assert body["requestID"]
         assert body["userIdentity"]["accountId"] == body["recipientAccountId"]
+        session = body["userIdentity"].get("sessionContext", {}).get("attributes", {})
+        assert session.get("creationDate", "") <= body["eventTime"]
         ids.add(record.event_id)
     assert len(ids) == len(records)
 

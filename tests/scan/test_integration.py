@@ -31,7 +31,7 @@ NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 
 def spec_for(seed: int) -> GeneratorSpec:
     return GeneratorSpec(
-        accounts=3, regions=REGIONS, seed=seed, days=30, resources=25, noise=2.0, now=NOW
+        accounts=3, regions=REGIONS, seed=seed, days=10, resources=25, noise=2.0, now=NOW
     )
 
 
@@ -171,7 +171,9 @@ def test_faults_are_survived_and_a_down_region_is_an_error(
 ) -> None:
     spec = replace(spec_for(7), regions=REGIONS[:4])
     truth = ground_truth(spec)
-    faults = "down@*/ap-south-1,throttle:0.15,5xx:0.1"
+    accounts = account_ids(spec)
+    denied = accounts[2]
+    faults = f"down@*/ap-south-1,denied@{denied},throttle:0.15,5xx:0.1"
     emulator = emulator_for(spec, faults=faults)
     regions = [flag for region in REGIONS[:4] for flag in ("--region", region)]
     with emulator.in_thread() as running:
@@ -179,13 +181,47 @@ def test_faults_are_survived_and_a_down_region_is_an_error(
             capsys,
             *endpoint_flags(running),
             *regions,
-            *role_flags(account_ids(spec)),
+            *role_flags(accounts),
             "--stream-strategy",
             "read_only",
         )
     assert status == 2
     failed = {(e["account_id"], e["region"]) for e in document["errors"]}
-    assert failed == {(account, "ap-south-1") for account in account_ids(spec)}
-    expected = {item for item in truth_set(truth) if item[1] != "ap-south-1"}
+    assert failed == {(a, "ap-south-1") for a in accounts} | {(denied, r) for r in REGIONS[:4]}
+    assert all(e["reason"] for e in document["errors"])
+    expected = {item for item in truth_set(truth) if item[1] != "ap-south-1" and item[0] != denied}
     assert found(document) == expected
     assert document["stats"]["throttled"] > 0
+
+
+def test_organization_accounts_and_all_regions_from_a_config_file(
+    aws_env: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    spec = replace(spec_for(9), accounts=2, regions=("us-east-1", "eu-west-1"))
+    truth = ground_truth(spec)
+    management = account_ids(spec)[0]
+    config = tmp_path / "leftovers.yaml"
+    config.write_text(
+        "accounts:\n  organization:\n    role_name: LeftoversReader\nregions: all\n",
+        encoding="utf-8",
+    )
+    emulator = emulator_for(spec, account=management)
+    with emulator.in_thread() as running:
+        status, document = scan_json(capsys, "--config", str(config), *endpoint_flags(running))
+    assert document["errors"] == []
+    assert found(document) == truth_set(truth)
+    assert {item["account_id"] for item in document["leftovers"]} == set(account_ids(spec))
+    assert status == 1
+
+
+def test_a_bad_trail_file_is_an_error_and_the_others_are_read(
+    aws_env: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    records, truth = original_script_case(NOW)
+    (tmp_path / "good.json").write_text(json.dumps({"Records": records}), encoding="utf-8")
+    (tmp_path / "broken.json.gz").write_bytes(b"not gzip at all")
+    status, document = scan_json(capsys, "--source", "files", str(tmp_path))
+    assert status == 2
+    assert found(document) == truth_set(truth)
+    assert [e["stream"] for e in document["errors"]] == [f"file:{tmp_path / 'broken.json.gz'}"]
+    assert "broken.json.gz" in document["errors"][0]["reason"]

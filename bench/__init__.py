@@ -1,0 +1,1 @@
+"""Benchmarks of leftovers (performance is measured here, never asserted in tests)."""

@@ -1,0 +1,55 @@
+"""`leftovers catalog`: lists types, events and prices; bad input exits 2 with one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from scanner.cli import main
+
+
+def test_json_lists_every_type_with_events_and_prices(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["catalog", "--format", "json"]) == 0
+    data = orjson.loads(capsys.readouterr().out)
+    types = {entry["resource_type"]: entry for entry in data["types"]}
+    assert len(types) == 12
+    instance = types["ec2.instance"]
+    assert {e["event_name"]: e["change"] for e in instance["events"]} == {
+        "RunInstances": "create",
+        "TerminateInstances": "delete",
+        "StopInstances": "state",
+        "StartInstances": "state",
+    }
+    assert "instance_type" in instance["price"]
+    renames = [e for e in types["rds.db_instance"]["events"] if e["change"] == "rename"]
+    assert [e["event_name"] for e in renames] == ["ModifyDBInstance"]
+    assert renames[0]["new_id"] == "requestParameters.newDBInstanceIdentifier"
+    assert types["route53.hosted_zone"]["is_global"] is True
+    assert types["s3.bucket"]["price"] is None
+    assert types["ec2.nat_gateway"]["price"].startswith("$0.0450/h")
+
+
+def test_table_shows_types_events_and_prices(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["catalog", "--type", "ec2.nat_gateway", "--type", "eks.cluster"]) == 0
+    out = capsys.readouterr().out
+    assert "ec2.nat_gateway" in out
+    assert "CreateNatGateway" in out
+    assert "$0.0450/h" in out
+    assert "eks.cluster" in out
+    assert "ec2.instance" not in out
+
+
+def test_unknown_type_and_bad_catalog_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["catalog", "--type", "ec2.nope"]) == 2
+    assert "unknown resource type(s) ec2.nope" in capsys.readouterr().err
+    bad = tmp_path / "catalog.yaml"
+    bad.write_text("version: 1\ntypes: {}\n")
+    assert main(["catalog", "--catalog", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("leftovers: error: ")
+    assert "catalog.yaml: types" in err
+    assert "Traceback" not in err
