@@ -66,7 +66,7 @@ class RetryModel(_Model):
 class ServiceModel(_Model):
     listen: Annotated[str, Field(pattern=r"^[^\s:]*:\d{1,5}$")] = "127.0.0.1:9100"
     state_path: str = "state/leftovers.db"
-    interval_seconds: Annotated[int, Field(ge=10)] = 3600
+    interval_seconds: Annotated[int, Field(ge=1)] = 3600
     overlap_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 15
     bearer_token: Annotated[str | None, Field(min_length=16)] = None
 

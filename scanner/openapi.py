@@ -1,0 +1,294 @@
+"""The OpenAPI 3.1 description of the service's HTTP API, served at `/openapi.json`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scanner import __version__
+
+_NULLABLE_STRING: dict[str, Any] = {"type": ["string", "null"]}
+
+_ACTOR = {
+    "type": "object",
+    "properties": {
+        "arn": _NULLABLE_STRING,
+        "user_name": _NULLABLE_STRING,
+        "source_ip": _NULLABLE_STRING,
+        "user_agent": _NULLABLE_STRING,
+    },
+}
+
+_LEFTOVER = {
+    "type": "object",
+    "required": [
+        "account_id",
+        "region",
+        "service",
+        "resource_type",
+        "resource_id",
+        "state",
+        "created_at",
+        "age_seconds",
+    ],
+    "properties": {
+        "account_id": {"type": "string"},
+        "region": {"type": "string"},
+        "service": {"type": "string"},
+        "resource_type": {"type": "string", "examples": ["ec2.volume"]},
+        "resource_id": {"type": "string"},
+        "arn": _NULLABLE_STRING,
+        "name": _NULLABLE_STRING,
+        "state": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "created_by": {"$ref": "#/components/schemas/Actor"},
+        "create_event_id": {"type": "string"},
+        "age_seconds": {"type": "integer", "minimum": 0},
+        "attributes": {"type": "object", "additionalProperties": {"type": "string"}},
+        "console_url": _NULLABLE_STRING,
+    },
+}
+
+_FACT = {
+    "type": "object",
+    "properties": {
+        "change": {"type": "string", "enum": ["create", "delete", "state"]},
+        "time": {"type": "string", "format": "date-time"},
+        "event_id": {"type": "string"},
+        "event_name": {"type": "string"},
+        "actor": {"$ref": "#/components/schemas/Actor"},
+        "state": _NULLABLE_STRING,
+        "name": _NULLABLE_STRING,
+        "arn": _NULLABLE_STRING,
+        "attributes": {
+            "type": "array",
+            "items": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2},
+        },
+        "renamed_from": {"type": ["object", "null"]},
+    },
+}
+
+_MAYBE_FACT = {"oneOf": [{"$ref": "#/components/schemas/Event"}, {"type": "null"}]}
+
+_SCHEMAS: dict[str, Any] = {
+    "Actor": _ACTOR,
+    "Leftover": _LEFTOVER,
+    "Event": _FACT,
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["message"],
+                "properties": {
+                    "message": {"type": "string"},
+                    "parameter": {"type": "string", "description": "the query parameter at fault"},
+                },
+            }
+        },
+    },
+    "Results": {
+        "type": "object",
+        "required": ["generated_at", "window", "leftovers", "errors", "stats"],
+        "properties": {
+            "generated_at": {"type": "string", "format": "date-time"},
+            "window": {
+                "type": "object",
+                "properties": {
+                    "start": {"type": "string", "format": "date-time"},
+                    "end": {"type": "string", "format": "date-time"},
+                },
+            },
+            "leftovers": {"type": "array", "items": {"$ref": "#/components/schemas/Leftover"}},
+            "errors": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "account_id": {"type": "string"},
+                        "region": {"type": "string"},
+                        "stream": {"type": "string"},
+                        "reason": {"type": "string"},
+                    },
+                },
+            },
+            "stats": {
+                "type": "object",
+                "properties": {
+                    "api_calls": {"type": "integer"},
+                    "throttled": {"type": "integer"},
+                    "events_read": {"type": "integer"},
+                    "events_matched": {"type": "integer"},
+                    "duration_seconds": {"type": "number"},
+                },
+            },
+            "next_cursor": {
+                "type": ["string", "null"],
+                "description": "pass as `cursor` to get the next page; null on the last page",
+            },
+        },
+    },
+    "Resource": {
+        "type": "object",
+        "properties": {
+            "account_id": {"type": "string"},
+            "region": {"type": "string"},
+            "resource_type": {"type": "string"},
+            "resource_id": {"type": "string"},
+            "service": _NULLABLE_STRING,
+            "leftover": {
+                "oneOf": [{"$ref": "#/components/schemas/Leftover"}, {"type": "null"}],
+                "description": "the leftover entry, or null when the resource was deleted",
+            },
+            "lifecycle": {
+                "type": "object",
+                "properties": {
+                    "created": _MAYBE_FACT,
+                    "deleted": _MAYBE_FACT,
+                    "state_change": _MAYBE_FACT,
+                },
+            },
+            "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}},
+        },
+    },
+}
+
+
+def _json_response(description: str, schema: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
+def _list_filter(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": f"{description}; several values separated by commas or repeated",
+        "schema": {"type": "string"},
+    }
+
+
+_ERRORS = {
+    "401": _json_response("a valid bearer token is required", "Error"),
+    "503": _json_response("the first scan has not finished yet", "Error"),
+}
+
+
+def openapi_document(bearer: bool = True) -> dict[str, Any]:
+    """The OpenAPI document; `bearer` says whether a token is required (it is described always)."""
+    secured: list[dict[str, list[str]]] = [{"bearer": []}] if bearer else []
+    path_parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in ("account_id", "region", "resource_type", "resource_id")
+    ]
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "leftovers",
+            "version": __version__,
+            "description": "AWS resources created and never deleted, from CloudTrail history.",
+        },
+        "components": {
+            "schemas": _SCHEMAS,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": secured,
+        "paths": {
+            "/results": {
+                "get": {
+                    "summary": "The leftovers of the last finished scan, filtered and paged",
+                    "operationId": "getResults",
+                    "parameters": [
+                        _list_filter("account_id", "12-digit account id"),
+                        _list_filter("region", "AWS region"),
+                        _list_filter("service", "service, e.g. ec2"),
+                        _list_filter("resource_type", "catalog resource type, e.g. ec2.volume"),
+                        _list_filter("state", "current state, e.g. running"),
+                        {
+                            "name": "created_by",
+                            "in": "query",
+                            "description": "part of the creator's ARN or user name",
+                            "schema": {"type": "string"},
+                        },
+                        {
+                            "name": "min_age",
+                            "in": "query",
+                            "description": "minimum age: seconds, or 90m, 24h, 7d, 2w",
+                            "schema": {"type": "string", "pattern": "^[0-9]+[smhdw]?$"},
+                        },
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "description": "page size (default 500)",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 5000},
+                        },
+                        {
+                            "name": "cursor",
+                            "in": "query",
+                            "description": "opaque: `next_cursor` of the previous page",
+                            "schema": {"type": "string"},
+                        },
+                    ],
+                    "responses": {
+                        "200": _json_response("one page of leftovers", "Results"),
+                        "400": _json_response("a query parameter is invalid", "Error"),
+                        **_ERRORS,
+                    },
+                }
+            },
+            "/resources/{account_id}/{region}/{resource_type}/{resource_id}": {
+                "get": {
+                    "summary": "One resource with its lifecycle and stored events",
+                    "operationId": "getResource",
+                    "parameters": path_parameters,
+                    "responses": {
+                        "200": _json_response("the resource", "Resource"),
+                        "404": _json_response("no such resource", "Error"),
+                        **_ERRORS,
+                    },
+                }
+            },
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics of the last finished scan",
+                    "operationId": "getMetrics",
+                    "responses": {
+                        "200": {
+                            "description": "text exposition format 0.0.4",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        },
+                        "401": _ERRORS["401"],
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "summary": "Liveness: the process answers",
+                    "operationId": "getHealth",
+                    "security": [],
+                    "responses": {"200": {"description": "alive"}},
+                }
+            },
+            "/readyz": {
+                "get": {
+                    "summary": "Readiness: first scan finished and the store writable",
+                    "operationId": "getReady",
+                    "security": [],
+                    "responses": {
+                        "200": {"description": "ready"},
+                        "503": {"description": "not ready yet, or the store is not writable"},
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "operationId": "getOpenApi",
+                    "responses": {"200": {"description": "the OpenAPI document"}},
+                }
+            },
+        },
+    }

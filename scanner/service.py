@@ -1,0 +1,300 @@
+"""The long-running service: scans on a schedule into the store, snapshots, HTTP and metrics.
+
+The first scan of an (account, region) reads the lookback window; later scans read from its
+checkpoint minus an overlap (CloudTrail delivers late; EventIds de-duplicate what is read twice),
+plus whatever an interrupted scan left pending. Scans run one after the other, never overlapping.
+After each scan a new `Snapshot` is built from the store and swapped in whole.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import anyio
+from aiohttp import web
+
+from scanner.catalog import Catalog
+from scanner.logs import get_logger
+from scanner.plan import EventSet, Slice, Work, build_plan
+from scanner.runner import aws_targets, event_set, extractor, scan_options
+from scanner.scan import ScanProgress, ScanResult, StreamFailure, run_scan
+from scanner.settings import Settings
+from scanner.snapshot import Snapshot, build_snapshot, reason_category
+from scanner.sources.aws import AccountSession
+from scanner.sources.lookup import LookupSource
+from scanner.store import CounterValue, RegionState, Store
+
+log = get_logger("service")
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The current time, whole seconds (LookupEvents' resolution)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass(frozen=True, slots=True)
+class Targets:
+    """What one scan reads: account sessions, (account, region) pairs, discovery failures."""
+
+    sessions: Mapping[str, AccountSession]
+    regions: tuple[tuple[str, str], ...]
+    failures: tuple[StreamFailure, ...] = ()
+
+
+SourceFactory = Callable[[Targets], Any]
+
+
+async def discover(settings: Settings) -> Targets:
+    """Resolve accounts (sessions, assumed roles, the Organization) and their regions."""
+    sessions, regions, failures = await aws_targets(settings)
+    return Targets({a.account_id: a for a in sessions}, tuple(regions), tuple(failures))
+
+
+def window_start(
+    state: RegionState | None, now: datetime, lookback: timedelta, overlap: timedelta
+) -> datetime:
+    """Where a scan of a region starts: its checkpoint minus the overlap, within the lookback."""
+    oldest = now - lookback
+    if state is None or state.checkpoint is None:
+        return oldest
+    return min(now, max(oldest, state.checkpoint - overlap))
+
+
+def plan_scan(
+    targets: Sequence[tuple[str, str]],
+    known: Mapping[tuple[str, str], RegionState],
+    now: datetime,
+    settings: Settings,
+    events: EventSet,
+) -> dict[tuple[str, str], list[Work]]:
+    """New work per (account, region): the window from each checkpoint (minus the overlap) to
+    `now`. Regions sharing a window start are planned together (global types need that)."""
+    lookback = timedelta(days=settings.lookback_days)
+    overlap = timedelta(minutes=settings.service.overlap_minutes)
+    by_start: dict[datetime, list[tuple[str, str]]] = {}
+    for where in targets:
+        start = window_start(known.get(where), now, lookback, overlap)
+        by_start.setdefault(start, []).append(where)
+    work: dict[tuple[str, str], list[Work]] = {where: [] for where in targets}
+    strategy = settings.stream_strategy
+    for start, group in sorted(by_start.items()):
+        for item in build_plan(group, Slice(start, now), events, strategy):
+            work.setdefault((item.stream.account_id, item.stream.region), []).append(item)
+    return work
+
+
+@dataclass(frozen=True, slots=True)
+class ScanSummary:
+    """What one scan of the service did."""
+
+    scan_id: int
+    outcome: str
+    result: ScanResult | None
+    work: int
+    resumed: int
+
+
+class Service:
+    """Scans into the store on a schedule and keeps the snapshot of the last finished scan."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        catalog: Catalog,
+        *,
+        clock: Clock = utc_now,
+        source_factory: SourceFactory | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.catalog = catalog
+        self.clock = clock
+        self._source_factory = source_factory or self._lookup_source
+        self._snapshot: Snapshot | None = None
+        self._events = event_set(catalog)
+        self._extract = extractor(catalog)
+        self._lock = anyio.Lock()
+        self.scans_finished = 0
+
+    # --- the snapshot ---------------------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot | None:
+        """The last finished scan's snapshot (None before the first)."""
+        return self._snapshot
+
+    async def refresh(self, known: Sequence[tuple[str, str]] = ()) -> Snapshot | None:
+        """Build a snapshot from the store and swap it in whole (if a scan ever finished)."""
+        snapshot = await build_snapshot(
+            self.store, self.catalog, self.settings, self.clock(), regions=known
+        )
+        if snapshot is not None:
+            self._snapshot = snapshot
+            log.debug("snapshot_swapped", scan_id=snapshot.scan_id, leftovers=len(snapshot.entries))
+        return snapshot
+
+    # --- one scan ---------------------------------------------------------------------------------
+
+    def _lookup_source(self, targets: Targets) -> LookupSource:
+        return LookupSource(
+            {account: s.session for account, s in targets.sessions.items()},
+            self.catalog.watches,
+            self.settings.endpoint_url,
+            pool=self.settings.concurrency + 2,
+        )
+
+    async def scan_once(self) -> ScanSummary:
+        """One scan (never two at once): plan, read into the store, record it, swap the
+        snapshot."""
+        async with self._lock:
+            return await self._scan()
+
+    async def _scan(self) -> ScanSummary:
+        started = self.clock()
+        scan_id = await self.store.begin_scan(started)
+        log.info("scan_started", scan_id=scan_id)
+        try:
+            targets = await discover(self.settings)
+        except Exception as error:  # discovery failures are reported, the service goes on
+            reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+            log.warning("discovery_failed", reason=reason)
+            await self.store.finish_scan(
+                scan_id,
+                finished_at=self.clock(),
+                outcome="failed",
+                stats={},
+                errors=[{"account_id": "", "region": "", "stream": "", "reason": reason}],
+            )
+            await self.refresh()
+            return ScanSummary(scan_id, "failed", None, 0, 0)
+        known = await self.store.regions()
+        now = self.clock()
+        fresh = plan_scan(targets.regions, known, now, self.settings, self._events)
+        resumed = [w for state in known.values() for w in state.pending]
+        for (account_id, region), work in fresh.items():
+            await self.store.begin_region(account_id, region, now, work)
+        work = sorted({*resumed, *(w for ws in fresh.values() for w in ws)})
+        log.debug(
+            "scan_planned",
+            scan_id=scan_id,
+            accounts=len(targets.sessions),
+            regions=len(targets.regions),
+            work=len(work),
+            resumed=len(resumed),
+        )
+        progress = ScanProgress()
+        source = self._source_factory(targets)
+        async with source:
+            result = await run_scan(
+                source,
+                work,
+                self.store,
+                self._extract,
+                scan_options(self.settings, self.catalog),
+                progress=progress,
+            )
+        result = ScanResult(result.stats, (*targets.failures, *result.failures))
+        summary = await self._record(
+            scan_id,
+            started=started,
+            targets=targets,
+            result=result,
+            progress=progress,
+            work=len(work),
+        )
+        await self.refresh(targets.regions)
+        self.scans_finished += 1
+        return ScanSummary(scan_id, summary, result, len(work), len(resumed))
+
+    async def _record(
+        self,
+        scan_id: int,
+        *,
+        started: datetime,
+        targets: Targets,
+        result: ScanResult,
+        progress: ScanProgress,
+        work: int,
+    ) -> str:
+        failed = {(f.account_id, f.region) for f in result.failures}
+        scanned = set(targets.regions) | set(progress.regions)
+        counters = [
+            CounterValue("lookup_requests", account, region, "throttled", live.throttled)
+            for (account, region), live in progress.regions.items()
+            if live.throttled
+        ]
+        counters += [
+            CounterValue("lookup_requests", f.account_id, f.region, "error", 1)
+            for f in result.failures
+        ]
+        counters += [
+            CounterValue("scan_errors", f.account_id, f.region, reason_category(f.reason), 1)
+            for f in result.failures
+        ]
+        outcome = "ok" if not failed else ("failed" if failed >= scanned else "partial")
+        stats = {
+            "api_calls": result.stats.api_calls,
+            "throttled": result.stats.throttled,
+            "events_read": result.stats.events_read,
+            "events_matched": result.stats.events_matched,
+            "duration_seconds": result.stats.duration_seconds,
+        }
+        finished = self.clock()
+        await self.store.finish_scan(
+            scan_id,
+            finished_at=finished,
+            outcome=outcome,
+            stats=stats,
+            errors=[_error_item(f) for f in result.failures],
+            counters=counters,
+            succeeded=sorted(scanned - failed),
+        )
+        log.info(
+            "scan_completed",
+            scan_id=scan_id,
+            outcome=outcome,
+            work=work,
+            regions=len(scanned),
+            failed_regions=len(failed),
+            **stats,
+        )
+        return outcome
+
+    # --- the loop ---------------------------------------------------------------------------------
+
+    async def run_scans(self) -> None:
+        """Scan now, then every interval (measured start to start), until cancelled."""
+        interval = self.settings.service.interval_seconds
+        while True:
+            began = anyio.current_time()
+            try:
+                await self.scan_once()
+            except Exception:  # a bug in one scan must not end the service
+                log.exception("scan_crashed")
+            elapsed = anyio.current_time() - began
+            await anyio.sleep(max(1.0, interval - elapsed) if math.isfinite(elapsed) else interval)
+
+
+def _error_item(failure: StreamFailure) -> dict[str, str]:
+    reason = failure.reason.splitlines()[0] if failure.reason else ""
+    return {
+        "account_id": failure.account_id,
+        "region": failure.region,
+        "stream": failure.stream,
+        "reason": reason[:300],
+    }
+
+
+async def serve_http(app: web.Application, host: str, port: int) -> web.AppRunner:
+    """Start the HTTP server; the caller cleans the runner up."""
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, shutdown_timeout=2.0)
+    await site.start()
+    return runner

@@ -1,0 +1,265 @@
+"""The SQLite store: dedup by EventId, lifecycles equal to pairing over all facts, progress,
+migrations, and refusing files that are not ours."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scanner.lifecycle import Actor, Change, Fact, Lifecycle, ResourceKey
+from scanner.pairing import merge
+from scanner.plan import Slice, StreamId, Work
+from scanner.scan import Page
+from scanner.store import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    StateError,
+    Store,
+    fact_from_dict,
+    fact_to_dict,
+    migrate,
+)
+
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+KEY = ResourceKey("111111111111", "eu-west-1", "ec2.volume", "vol-1")
+
+
+def fact(
+    event_id: str,
+    change: Change = Change.CREATE,
+    minutes: int = 0,
+    key: ResourceKey = KEY,
+    state: str | None = None,
+) -> Fact:
+    return Fact(
+        key=key,
+        change=change,
+        time=T0 + timedelta(minutes=minutes),
+        event_id=event_id,
+        event_name={"create": "CreateVolume", "delete": "DeleteVolume"}.get(
+            change.value, "ModifyVolume"
+        ),
+        actor=Actor(arn="arn:aws:iam::111111111111:user/alice", user_name="alice"),
+        state=state,
+        attributes=(("size", "100"),),
+    )
+
+
+STREAM = StreamId(KEY.account_id, KEY.region, "read_only=false")
+WHERE = (KEY.account_id, KEY.region)
+
+
+def page(
+    facts: list[Fact],
+    done: Slice,
+    remaining: Slice | None = None,
+    spawned: tuple[Work, ...] = (),
+) -> Page:
+    return Page(
+        stream=STREAM,
+        slice=done,
+        facts=tuple(facts),
+        events_read=len(facts) + 3,
+        event_ids=tuple(f.event_id for f in facts),
+        remaining=remaining,
+        spawned=spawned,
+    )
+
+
+WINDOW = Slice(T0, T0 + timedelta(hours=1))
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> Store:
+    return await Store.open(tmp_path / "state.db")
+
+
+def test_fact_round_trips_through_json() -> None:
+    original = fact("e1", Change.STATE, 3, state="stopped")
+    assert fact_from_dict(fact_to_dict(original)) == original
+
+
+async def test_duplicate_events_are_stored_once(store: Store) -> None:
+    await store.begin_region(KEY.account_id, KEY.region, WINDOW.end, [Work(STREAM, WINDOW)])
+    created = fact("e1")
+    await store.apply(page([created], WINDOW, Slice(T0, T0)))
+    await store.apply(page([created], Slice(T0, T0)))
+    assert await store.facts(KEY) == [created]
+    assert len(await store.all_facts()) == 1
+    assert await store.lifecycle(KEY) == Lifecycle(KEY, created=created)
+    await store.close()
+
+
+async def test_checkpoint_moves_only_when_every_slice_is_read(store: Store) -> None:
+    half = Slice(T0, T0 + timedelta(minutes=30))
+    other = Slice(T0 + timedelta(minutes=30), WINDOW.end)
+    await store.begin_region(KEY.account_id, KEY.region, WINDOW.end, [Work(STREAM, WINDOW)])
+    await store.apply(page([], WINDOW, half, (Work(STREAM, other),)))
+    state = (await store.regions())[WHERE]
+    assert state.checkpoint is None
+    assert set(state.pending) == {Work(STREAM, half), Work(STREAM, other)}
+    await store.apply(page([], half))
+    assert (await store.regions())[WHERE].checkpoint is None
+    await store.apply(page([], other))
+    state = (await store.regions())[WHERE]
+    assert state.checkpoint == WINDOW.end
+    assert state.pending == ()
+    assert state.target_end is None
+    await store.close()
+
+
+async def test_work_handed_to_other_streams_keeps_the_checkpoint_back(store: Store) -> None:
+    await store.begin_region(KEY.account_id, KEY.region, WINDOW.end, [Work(STREAM, WINDOW)])
+    names = [StreamId(KEY.account_id, KEY.region, f"event_name={n}") for n in ("A", "B")]
+    rest = Slice(T0, T0 + timedelta(minutes=50))
+    await store.apply(page([], WINDOW, None, tuple(Work(n, rest) for n in names)))
+    assert (await store.regions())[WHERE].checkpoint is None
+    for name in names:
+        await store.apply(Page(name, rest, (), 0, (), None))
+    assert (await store.regions())[WHERE].checkpoint == WINDOW.end
+    await store.close()
+
+
+async def test_a_new_scan_keeps_work_left_by_an_unfinished_one(store: Store) -> None:
+    await store.begin_region(KEY.account_id, KEY.region, WINDOW.end, [Work(STREAM, WINDOW)])
+    later = Slice(WINDOW.end - timedelta(minutes=15), WINDOW.end + timedelta(hours=1))
+    await store.begin_region(KEY.account_id, KEY.region, later.end, [Work(STREAM, later)])
+    state = (await store.regions())[WHERE]
+    assert set(state.pending) == {Work(STREAM, WINDOW), Work(STREAM, later)}
+    assert state.target_end == later.end
+    await store.apply(page([], later))
+    await store.apply(page([], WINDOW))
+    assert (await store.regions())[WHERE].checkpoint == later.end
+    await store.close()
+
+
+async def test_counters_commit_with_pages_and_scans(store: Store) -> None:
+    await store.begin_region(KEY.account_id, KEY.region, WINDOW.end, [Work(STREAM, WINDOW)])
+    await store.apply(page([fact("e1")], WINDOW))
+    scan = await store.begin_scan(T0)
+    await store.finish_scan(
+        scan,
+        finished_at=T0 + timedelta(seconds=5),
+        outcome="ok",
+        stats={"api_calls": 1},
+        errors=[],
+        succeeded=[(KEY.account_id, KEY.region)],
+    )
+    values = {(c.name, c.label): c.value for c in await store.counters()}
+    assert values == {("lookup_requests", "ok"): 1, ("events", ""): 4}
+    assert (await store.regions())[WHERE].last_success == T0 + timedelta(seconds=5)
+    [history] = await store.scans()
+    assert (history.outcome, history.stats) == ("ok", {"api_calls": 1})
+    await store.close()
+
+
+async def test_state_survives_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    store = await Store.open(path)
+    await store.begin_region(KEY.account_id, KEY.region, WINDOW.end, [Work(STREAM, WINDOW)])
+    await store.apply(page([fact("e1"), fact("e2", Change.DELETE, 5)], WINDOW))
+    await store.close()
+    reopened = await Store.open(path)
+    [lifecycle] = await reopened.lifecycles()
+    assert lifecycle.deleted is not None
+    assert (await reopened.regions())[WHERE].checkpoint == WINDOW.end
+    await reopened.close()
+
+
+events = st.lists(
+    st.tuples(
+        st.sampled_from(["e1", "e2", "e3", "e4", "e5"]),
+        st.sampled_from(list(Change)),
+        st.integers(0, 50),
+        st.sampled_from(["vol-1", "vol-2"]),
+    ),
+    max_size=12,
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(batches=st.lists(events, max_size=4))
+async def test_stored_lifecycles_equal_pairing_over_all_facts(
+    tmp_path_factory: pytest.TempPathFactory, batches: list[list[tuple[str, Change, int, str]]]
+) -> None:
+    store = await Store.open(tmp_path_factory.mktemp("s") / "state.db")
+    await store.begin_region(KEY.account_id, KEY.region, WINDOW.end, [Work(STREAM, WINDOW)])
+    for batch in batches:
+        facts = [
+            fact(
+                f"{eid}-{rid}-{change.value}-{minute}",
+                change,
+                minute,
+                ResourceKey(KEY.account_id, KEY.region, KEY.resource_type, rid),
+            )
+            for eid, change, minute, rid in batch
+        ]
+        await store.apply(page(facts, WINDOW, WINDOW))
+    stored = {lc.key: lc for lc in await store.lifecycles()}
+    expected: dict[ResourceKey, Lifecycle] = {}
+    for one in await store.all_facts():
+        expected[one.key] = merge(expected.get(one.key), one)
+    assert stored == expected
+    await store.close()
+
+
+async def test_migrates_forward_from_v1(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    connection = sqlite3.connect(path, isolation_level=None)
+    assert migrate(connection, target=1) == 1
+    connection.execute(
+        "INSERT INTO checkpoints (account_id, region, checkpoint) VALUES (?, ?, ?)",
+        (KEY.account_id, KEY.region, WINDOW.end.isoformat()),
+    )
+    connection.close()
+    store = await Store.open(path)
+    assert await store.schema_version() == SCHEMA_VERSION == len(MIGRATIONS)
+    state = (await store.regions())[WHERE]
+    assert state.checkpoint == WINDOW.end
+    assert state.target_end is None
+    assert state.last_success is None
+    assert await store.counters() == []
+    await store.close()
+
+
+async def test_refuses_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    path.write_bytes(b"this is somebody's notes, not a database\n" * 100)
+    before = path.read_bytes()
+    with pytest.raises(StateError, match="not a SQLite database"):
+        await Store.open(path)
+    assert path.read_bytes() == before
+
+
+async def test_refuses_a_damaged_database(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    store = await Store.open(path)
+    await store.begin_region(KEY.account_id, KEY.region, WINDOW.end, [Work(STREAM, WINDOW)])
+    await store.close()
+    raw = bytearray(path.read_bytes())
+    raw[100:] = b"\xff" * (len(raw) - 100)
+    path.write_bytes(bytes(raw))
+    with pytest.raises(StateError, match=str(path)):
+        await Store.open(path)
+    assert path.read_bytes() == bytes(raw)
+
+
+async def test_refuses_a_newer_schema(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    connection = sqlite3.connect(path)
+    connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    connection.close()
+    with pytest.raises(StateError, match="newer"):
+        await Store.open(path)
+
+
+async def test_refuses_a_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(StateError, match="does not exist"):
+        await Store.open(tmp_path / "nope" / "state.db")

@@ -1,0 +1,215 @@
+"""The HTTP API over a hand-built snapshot: filters, paging, errors, auth, health, OpenAPI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from openapi_spec_validator import validate
+from snapshots import NOW, build
+
+from scanner.metrics import build_registry
+from scanner.openapi import openapi_document
+from scanner.snapshot import Snapshot
+from scanner.store import Store
+from scanner.web import Context, create_app
+
+Factory = Callable[..., Any]
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    store = await Store.open(tmp_path / "state.db")
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def client_for(store: Store) -> AsyncIterator[Factory]:
+    clients: list[TestClient[Any, Any]] = []
+
+    async def make(
+        snapshot: Snapshot | None = None, token: str | None = None
+    ) -> TestClient[Any, Any]:
+        holder = [snapshot]
+        context = Context(
+            current=lambda: holder[0],
+            store=store,
+            registry=build_registry(lambda: holder[0]),
+            token=token,
+            clock=lambda: NOW,
+        )
+        client: TestClient[Any, Any] = TestClient(TestServer(create_app(context)))
+        await client.start_server()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()
+
+
+async def results(client: TestClient[Any, Any], query: str = "") -> dict[str, Any]:
+    response = await client.get(f"/results{query}")
+    assert response.status == 200, await response.text()
+    body: dict[str, Any] = await response.json()
+    return body
+
+
+def ids(body: dict[str, Any]) -> list[str]:
+    return [item["resource_id"] for item in body["leftovers"]]
+
+
+async def test_results_follow_the_contract(client_for: Factory) -> None:
+    body = await results(await client_for(build()))
+    assert set(body) >= {"generated_at", "window", "leftovers", "errors", "stats"}
+    assert body["generated_at"] == "2025-03-01T12:00:00Z"
+    assert ids(body) == ["vol-1", "vol-2", "nat-1", "db/a"]
+    first = body["leftovers"][0]
+    assert first["age_seconds"] == 30 * 3600
+    assert set(first["created_by"]) == {"arn", "user_name", "source_ip", "user_agent"}
+    assert body["next_cursor"] is None
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("?account_id=222222222222", ["db/a"]),
+        ("?region=us-east-1", ["nat-1"]),
+        ("?region=us-east-1,eu-west-1&service=ec2", ["vol-1", "vol-2", "nat-1"]),
+        ("?resource_type=ec2.volume&resource_type=rds.db_instance", ["vol-1", "vol-2", "db/a"]),
+        ("?state=stopped", ["db/a"]),
+        ("?created_by=alice", ["vol-1", "vol-2"]),
+        ("?created_by=bob", ["nat-1", "db/a"]),
+        (
+            "?created_by=arn:aws:iam::111111111111:user/alice,bob",
+            ["vol-1", "vol-2", "nat-1", "db/a"],
+        ),
+        ("?state=STOPPED", ["db/a"]),
+        ("?min_age=24h", ["vol-1", "nat-1"]),
+        ("?min_age=18000", ["vol-1", "nat-1", "db/a"]),
+        ("?min_age=3d", []),
+    ],
+)
+async def test_results_filters(client_for: Factory, query: str, expected: list[str]) -> None:
+    assert ids(await results(await client_for(build()), query)) == expected
+
+
+async def test_results_pages_with_an_opaque_cursor(client_for: Factory) -> None:
+    client = await client_for(build())
+    seen: list[str] = []
+    query = "?limit=3"
+    while True:
+        body = await results(client, query)
+        seen += ids(body)
+        if body["next_cursor"] is None:
+            break
+        query = f"?limit=3&cursor={body['next_cursor']}"
+    assert seen == ["vol-1", "vol-2", "nat-1", "db/a"]
+    paged = await results(client, "?limit=1&service=ec2")
+    assert ids(paged) == ["vol-1"]
+    assert paged["next_cursor"]
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("?limit=0", "limit"),
+        ("?limit=abc", "limit"),
+        ("?min_age=yesterday", "min_age"),
+        ("?cursor=not-a-cursor", "cursor"),
+        ("?region=", "region"),
+        ("?colour=blue", "colour"),
+    ],
+)
+async def test_bad_parameters_get_a_400_naming_them(
+    client_for: Factory, query: str, parameter: str
+) -> None:
+    response = await (await client_for(build())).get(f"/results{query}")
+    assert response.status == 400
+    assert (await response.json())["error"]["parameter"] == parameter
+
+
+async def test_before_the_first_scan(client_for: Factory) -> None:
+    client = await client_for(None)
+    assert (await client.get("/results")).status == 503
+    assert (await client.get("/healthz")).status == 200
+    ready = await client.get("/readyz")
+    assert ready.status == 503
+    assert (await ready.json())["first_scan_finished"] is False
+
+
+async def test_ready_after_a_scan(client_for: Factory) -> None:
+    ready = await (await client_for(build())).get("/readyz")
+    assert ready.status == 200
+    assert (await ready.json()) == {
+        "ready": True,
+        "first_scan_finished": True,
+        "store_writable": True,
+        "last_scan": {"id": 0, "outcome": "ok", "finished_at": "2025-03-01T12:00:00Z"},
+    }
+
+
+async def test_one_resource_with_a_slash_in_its_id(client_for: Factory) -> None:
+    client = await client_for(build())
+    response = await client.get("/resources/222222222222/eu-west-1/rds.db_instance/db/a")
+    assert response.status == 200
+    body = await response.json()
+    assert body["leftover"]["resource_id"] == "db/a"
+    assert body["lifecycle"]["created"]["event_id"] == "e4"
+    deleted = await (await client.get("/resources/111111111111/eu-west-1/ec2.volume/vol-9")).json()
+    assert deleted["leftover"] is None
+    assert deleted["lifecycle"]["deleted"]["event_id"] == "e6"
+    missing = await client.get("/resources/111111111111/eu-west-1/ec2.volume/vol-404")
+    assert missing.status == 404
+    assert "message" in (await missing.json())["error"]
+
+
+async def test_bearer_token_guards_all_but_health(client_for: Factory) -> None:
+    client = await client_for(build(), token="s3cret")
+    for path in ("/results", "/metrics", "/openapi.json", "/resources/a/b/c/d"):
+        response = await client.get(path)
+        assert response.status == 401, path
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert (await client.get("/results", headers={"Authorization": "Bearer nope"})).status == 401
+    good = {"Authorization": "Bearer s3cret"}
+    assert (await client.get("/results", headers=good)).status == 200
+    assert (await client.get("/metrics", headers=good)).status == 200
+    assert (await client.get("/healthz")).status == 200
+    assert (await client.get("/readyz")).status == 200
+
+
+async def test_metrics_endpoint(client_for: Factory) -> None:
+    response = await (await client_for(build())).get("/metrics")
+    assert response.status == 200
+    assert response.headers["Content-Type"].startswith("text/plain")
+    assert "leftovers_resources{" in await response.text()
+
+
+async def test_unknown_path_is_a_json_404(client_for: Factory) -> None:
+    response = await (await client_for(build())).get("/nope")
+    assert response.status == 404
+    assert (await response.json())["error"]["message"]
+
+
+async def test_openapi_document_is_valid_and_describes_every_route(client_for: Factory) -> None:
+    client = await client_for(build())
+    document = await (await client.get("/openapi.json")).json()
+    validate(document)
+    validate(openapi_document(bearer=False))
+    routes = {
+        r.resource.canonical.replace("{resource_id:.+}", "{resource_id}")
+        for r in client.app.router.routes()  # type: ignore[union-attr]
+        if r.resource is not None
+    }
+    assert routes == set(document["paths"])
+
+
+async def test_results_never_leak_raw_records_or_credentials(client_for: Factory) -> None:
+    client = await client_for(build())
+    text = await (await client.get("/results")).text()
+    for secret_word in ("CloudTrailEvent", "requestParameters", "secretAccessKey", "sessionToken"):
+        assert secret_word not in text
