@@ -195,6 +195,13 @@ async def test_unknown_path_is_a_json_404(client_for: Factory) -> None:
     assert (await response.json())["error"]["message"]
 
 
+async def test_wrong_method_is_a_json_405_with_allow(client_for: Factory) -> None:
+    response = await (await client_for(build())).post("/results")
+    assert response.status == 405
+    assert set(response.headers["Allow"].split(",")) == {"GET", "HEAD"}
+    assert (await response.json())["error"]["message"] == "Method Not Allowed"
+
+
 async def test_openapi_document_is_valid_and_describes_every_route(client_for: Factory) -> None:
     client = await client_for(build())
     document = await (await client.get("/openapi.json")).json()
