@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,7 +21,7 @@ from scanner.catalog import Catalog
 from scanner.logs import get_logger
 from scanner.plan import EventSet, Slice, Work, build_plan
 from scanner.runner import aws_targets, event_set, extractor, scan_options
-from scanner.scan import ScanProgress, ScanResult, StreamFailure, run_scan
+from scanner.scan import ScanProgress, ScanResult, ScanStats, StreamFailure, run_scan
 from scanner.settings import Settings
 from scanner.snapshot import Snapshot, build_snapshot, reason_category
 from scanner.sources.aws import AccountSession
@@ -59,11 +59,13 @@ async def discover(settings: Settings) -> Targets:
 def window_start(
     state: RegionState | None, now: datetime, lookback: timedelta, overlap: timedelta
 ) -> datetime:
-    """Where a scan of a region starts: its checkpoint minus the overlap, within the lookback."""
+    """Where new work for a region starts: where its reading is covered to, minus the overlap,
+    within the lookback. An unfinished scan's pending work covers up to its `target_end`."""
     oldest = now - lookback
-    if state is None or state.checkpoint is None:
+    covered = None if state is None else (state.target_end or state.checkpoint)
+    if covered is None:
         return oldest
-    return min(now, max(oldest, state.checkpoint - overlap))
+    return min(now, max(oldest, covered - overlap))
 
 
 def plan_scan(
@@ -73,8 +75,9 @@ def plan_scan(
     settings: Settings,
     events: EventSet,
 ) -> dict[tuple[str, str], list[Work]]:
-    """New work per (account, region): the window from each checkpoint (minus the overlap) to
-    `now`. Regions sharing a window start are planned together (global types need that)."""
+    """New work per (account, region): the window from where each is covered (minus the
+    overlap) to `now`. Regions sharing a window start are planned together (global types need
+    that)."""
     lookback = timedelta(days=settings.lookback_days)
     overlap = timedelta(minutes=settings.service.overlap_minutes)
     by_start: dict[datetime, list[tuple[str, str]]] = {}
@@ -164,11 +167,12 @@ class Service:
         except Exception as error:  # discovery failures are reported, the service goes on
             reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
             log.warning("discovery_failed", reason=reason)
+            finished = self.clock()
             await self.store.finish_scan(
                 scan_id,
-                finished_at=self.clock(),
+                finished_at=finished,
                 outcome="failed",
-                stats={},
+                stats=asdict(ScanStats(0, 0, 0, 0, (finished - started).total_seconds())),
                 errors=[{"account_id": "", "region": "", "stream": "", "reason": reason}],
             )
             await self.refresh()
@@ -238,13 +242,7 @@ class Service:
             for f in result.failures
         ]
         outcome = "ok" if not failed else ("failed" if failed >= scanned else "partial")
-        stats = {
-            "api_calls": result.stats.api_calls,
-            "throttled": result.stats.throttled,
-            "events_read": result.stats.events_read,
-            "events_matched": result.stats.events_matched,
-            "duration_seconds": result.stats.duration_seconds,
-        }
+        stats = asdict(result.stats)
         finished = self.clock()
         await self.store.finish_scan(
             scan_id,

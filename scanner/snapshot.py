@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +17,7 @@ from scanner.catalog import Catalog
 from scanner.lifecycle import Lifecycle, ResourceKey
 from scanner.plan import Slice
 from scanner.report import Leftover, ReportFilter, build_report
+from scanner.scan import ScanStats
 from scanner.settings import Settings
 from scanner.store import CounterValue, Store
 
@@ -232,7 +233,7 @@ async def build_snapshot(
         lifecycles=lifecycles,
         services=services,
         errors=tuple(last.errors),
-        stats=dict(last.stats),
+        stats={**asdict(ScanStats(0, 0, 0, 0, 0.0)), **last.stats},
         metrics=values,
         scan_id=last.scan_id,
         outcome=last.outcome or "unknown",
