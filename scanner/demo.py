@@ -57,10 +57,21 @@ def demo_settings(endpoint_url: str, state: Path, port: int) -> Settings:
     )
 
 
+def _cost_text(known: float, count: int, unpriced: int) -> str:
+    """The known cost, `?` when no price is known, and how many have none."""
+    if unpriced == count:
+        return f"{'?':>9}"
+    note = f"  ({unpriced} without a known price)" if unpriced else ""
+    return f"{known:>9.3f}{note}"
+
+
 def summary(results: dict[str, Any], base: str) -> str:
     """The leftovers per type with their estimated cost, and the URLs to open."""
     items = results["leftovers"]
     counts = Counter(item["resource_type"] for item in items)
+    unpriced = Counter(
+        item["resource_type"] for item in items if item.get("estimated_hourly_cost") is None
+    )
     costs: dict[str, float] = dict.fromkeys(counts, 0.0)
     for item in items:
         costs[item["resource_type"]] += float(item.get("estimated_hourly_cost") or 0.0)
@@ -72,10 +83,12 @@ def summary(results: dict[str, Any], base: str) -> str:
         f"  {'resource type':<22} {'count':>5} {'USD/hour':>9}",
     ]
     for resource_type, count in sorted(counts.items()):
-        lines.append(f"  {resource_type:<22} {count:>5} {costs[resource_type]:>9.3f}")
+        cost = _cost_text(costs[resource_type], count, unpriced[resource_type])
+        lines.append(f"  {resource_type:<22} {count:>5} {cost}")
     total = sum(costs.values())
     lines += [
-        f"  {'total':<22} {len(items):>5} {total:>9.3f}  (about {total * 730:,.0f} USD/month)",
+        f"  {'total':<22} {len(items):>5} {total:>9.3f}  (about {total * 730:,.0f} USD/month "
+        "where a price is known; ? = no known price)",
         "",
         "Open:",
         f"  {base}/results            the JSON report (filters: ?resource_type=ec2.volume...)",
