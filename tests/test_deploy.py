@@ -162,5 +162,8 @@ def test_compose_file_is_valid() -> None:
         v["target"] == "/var/lib/leftovers" and v["type"] == "volume" for v in scanner["volumes"]
     )
     assert services["emulator"]["profiles"] == ["demo"]
+    # The emulator runs the scanner's image: it needs a health check of its own.
+    assert "127.0.0.1:4599" in " ".join(services["emulator"]["healthcheck"]["test"])
+    assert scanner["depends_on"]["emulator"] == {"condition": "service_healthy", "required": False}
     prometheus_mounts = {v["target"] for v in services["prometheus"]["volumes"]}
     assert "/etc/prometheus/alerts.yml" in prometheus_mounts
