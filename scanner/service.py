@@ -291,8 +291,8 @@ def _error_item(failure: StreamFailure) -> dict[str, str]:
 
 async def serve_http(app: web.Application, host: str, port: int) -> web.AppRunner:
     """Start the HTTP server; the caller cleans the runner up."""
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, shutdown_timeout=2.0)
+    site = web.TCPSite(runner, host, port)
     await site.start()
     return runner

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from conftest import ACCOUNT_A, EMULATOR_NOW, MakeRecord
 
 from scanner.catalog import load_catalog
+from scanner.cli import main
 from scanner.emulator.clock import ManualClock
 from scanner.emulator.runtime import Running
 from scanner.plan import Slice, StreamId, Work
@@ -267,3 +269,20 @@ async def test_scans_never_overlap(
 )
 def test_failure_reasons_fall_into_fixed_categories(reason: str, category: str) -> None:
     assert reason_category(reason) == category
+
+
+def test_serve_refuses_a_bad_listen_address_before_touching_the_state(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], aws_env: None
+) -> None:
+    state = tmp_path / "state.db"
+    assert main(["serve", "--listen", "127.0.0.1:99999", "--state", str(state)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "leftovers: error: service.listen: port 99999 is out of range"
+    )
+    assert not state.exists()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--listen", f"127.0.0.1:{port}", "--state", str(state)]) == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
