@@ -124,7 +124,6 @@ class Service:
         self._events = event_set(catalog)
         self._extract = extractor(catalog)
         self._lock = anyio.Lock()
-        self.scans_finished = 0
 
     # --- the snapshot ---------------------------------------------------------------------------
 
@@ -213,7 +212,6 @@ class Service:
             work=len(work),
         )
         await self.refresh(targets.regions)
-        self.scans_finished += 1
         return ScanSummary(scan_id, summary, result, len(work), len(resumed))
 
     async def _record(

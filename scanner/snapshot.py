@@ -69,7 +69,6 @@ class MetricValues:
     scan_errors: Mapping[tuple[str, str, str], float] = field(default_factory=dict)
     last_success: Mapping[tuple[str, str], float] = field(default_factory=dict)
     scan_duration_seconds: float | None = None
-    scans: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +98,6 @@ def metric_values(
     last_success: Mapping[tuple[str, str], datetime | None],
     regions: Iterable[tuple[str, str]],
     scan_duration_seconds: float | None,
-    scans: Mapping[str, int] | None = None,
 ) -> MetricValues:
     """Aggregate the metric values; series that make sense at 0 are created at 0.
 
@@ -156,7 +154,6 @@ def metric_values(
         }
         | {where: 0.0 for where in known if where not in last_success},
         scan_duration_seconds=scan_duration_seconds,
-        scans=dict(scans or {}),
     )
 
 
