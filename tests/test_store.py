@@ -158,6 +158,16 @@ async def test_counters_commit_with_pages_and_scans(store: Store) -> None:
     await store.close()
 
 
+async def test_the_file_is_in_wal_mode(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "state.db")
+    await store.close()
+    connection = sqlite3.connect(tmp_path / "state.db")
+    try:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        connection.close()
+
+
 async def test_state_survives_reopen(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     store = await Store.open(path)

@@ -11,12 +11,14 @@ from typing import Any
 
 import anyio
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 from conftest import ACCOUNT_A, EMULATOR_NOW, MakeRecord
 
 from scanner.catalog import load_catalog
 from scanner.cli import main
 from scanner.emulator.clock import ManualClock
 from scanner.emulator.runtime import Running
+from scanner.metrics import build_registry
 from scanner.plan import Slice, StreamId, Work
 from scanner.runner import event_set
 from scanner.service import Service, Targets, plan_scan
@@ -24,6 +26,7 @@ from scanner.settings import Settings, load_settings
 from scanner.snapshot import Snapshot, reason_category
 from scanner.sources.lookup import LookupSource
 from scanner.store import RegionState, Store
+from scanner.web import Context, create_app
 
 OLD_VOLUME = "vol-0000000000000000a"
 NEW_VOLUME = "vol-0000000000000000b"
@@ -135,6 +138,33 @@ async def test_state_older_than_the_history_is_kept(
             assert volumes(fresh.snapshot()) == {NEW_VOLUME}
         finally:
             await other.close()
+    finally:
+        await store.close()
+
+
+async def test_the_api_serves_no_raw_records_or_access_keys(
+    emulator: Running, manual_clock: ManualClock, aws_env: None, tmp_path: Path
+) -> None:
+    settings = settings_for(emulator.endpoint_url, tmp_path / "state.db")
+    store = await Store.open(tmp_path / "state.db")
+    try:
+        service = Service(settings, store, load_catalog(), clock=clock_of(manual_clock))
+        await service.scan_once()
+        context = Context(service.snapshot, store, build_registry(service.snapshot))
+        async with TestClient(TestServer(create_app(context))) as client:
+            texts = [
+                await (await client.get(path)).text()
+                for path in (
+                    "/results",
+                    f"/resources/{ACCOUNT_A}/us-east-1/ec2.volume/{OLD_VOLUME}",
+                    "/metrics",
+                )
+            ]
+        assert OLD_VOLUME in texts[1]
+        for text in texts:
+            # the records' userIdentity.accessKeyId, and parts of the raw record
+            for word in ("AKIAALICE", "accessKeyId", "requestParameters", "userIdentity"):
+                assert word not in text
     finally:
         await store.close()
 
