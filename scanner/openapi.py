@@ -249,7 +249,8 @@ def _list_filter(name: str, description: str) -> dict[str, Any]:
         "in": "query",
         "required": False,
         "description": f"{description}; several values separated by commas or repeated",
-        "schema": {"type": "string"},
+        # at least one value: something besides commas and spaces
+        "schema": {"type": "string", "pattern": "[^,\\s]"},
     }
 
 
@@ -308,7 +309,7 @@ def openapi_document(bearer: bool = True) -> dict[str, Any]:
                             "name": "cursor",
                             "in": "query",
                             "description": "opaque: `next_cursor` of the previous page",
-                            "schema": {"type": "string"},
+                            "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"},
                         },
                     ],
                     "responses": {
