@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -81,6 +83,21 @@ def clock_of(manual: ManualClock) -> Any:
     return lambda: datetime.fromtimestamp(manual.now(), UTC).replace(microsecond=0)
 
 
+@contextlib.asynccontextmanager
+async def service_for(
+    emulator: Running, clock: ManualClock, state: Path, factory: Any = None
+) -> AsyncIterator[Service]:
+    """A Service over a state file at `state`, against the emulator, on the manual clock."""
+    settings = settings_for(emulator.endpoint_url, state)
+    store = await Store.open(state)
+    try:
+        yield Service(
+            settings, store, load_catalog(), clock=clock_of(clock), source_factory=factory
+        )
+    finally:
+        await store.close()
+
+
 def volumes(snapshot: Snapshot | None) -> set[str]:
     assert snapshot is not None
     return {e.key.resource_id for e in snapshot.entries if e.key.resource_type == "ec2.volume"}
@@ -119,10 +136,7 @@ def test_plan_reads_from_the_checkpoint_minus_the_overlap_or_after_pending_work(
 async def test_state_older_than_the_history_is_kept(
     emulator: Running, manual_clock: ManualClock, aws_env: None, tmp_path: Path
 ) -> None:
-    settings = settings_for(emulator.endpoint_url, tmp_path / "state.db")
-    store = await Store.open(tmp_path / "state.db")
-    try:
-        service = Service(settings, store, load_catalog(), clock=clock_of(manual_clock))
+    async with service_for(emulator, manual_clock, tmp_path / "state.db") as service:
         first = await service.scan_once()
         assert first.outcome == "ok"
         assert volumes(service.snapshot()) == {OLD_VOLUME, NEW_VOLUME}
@@ -130,27 +144,18 @@ async def test_state_older_than_the_history_is_kept(
         manual_clock.advance(20 * 86400)
         await service.scan_once()
         assert volumes(service.snapshot()) == {OLD_VOLUME, NEW_VOLUME}
-        # A fresh state file, reading the same history now, no longer sees it.
-        other = await Store.open(tmp_path / "fresh.db")
-        try:
-            fresh = Service(settings, other, load_catalog(), clock=clock_of(manual_clock))
-            await fresh.scan_once()
-            assert volumes(fresh.snapshot()) == {NEW_VOLUME}
-        finally:
-            await other.close()
-    finally:
-        await store.close()
+    # A fresh state file, reading the same history now, no longer sees it.
+    async with service_for(emulator, manual_clock, tmp_path / "fresh.db") as fresh:
+        await fresh.scan_once()
+        assert volumes(fresh.snapshot()) == {NEW_VOLUME}
 
 
 async def test_the_api_serves_no_raw_records_or_access_keys(
     emulator: Running, manual_clock: ManualClock, aws_env: None, tmp_path: Path
 ) -> None:
-    settings = settings_for(emulator.endpoint_url, tmp_path / "state.db")
-    store = await Store.open(tmp_path / "state.db")
-    try:
-        service = Service(settings, store, load_catalog(), clock=clock_of(manual_clock))
+    async with service_for(emulator, manual_clock, tmp_path / "state.db") as service:
         await service.scan_once()
-        context = Context(service.snapshot, store, build_registry(service.snapshot))
+        context = Context(service.snapshot, service.store, build_registry(service.snapshot))
         async with TestClient(TestServer(create_app(context))) as client:
             texts = [
                 await (await client.get(path)).text()
@@ -160,22 +165,17 @@ async def test_the_api_serves_no_raw_records_or_access_keys(
                     "/metrics",
                 )
             ]
-        assert OLD_VOLUME in texts[1]
-        for text in texts:
-            # the records' userIdentity.accessKeyId, and parts of the raw record
-            for word in ("AKIAALICE", "accessKeyId", "requestParameters", "userIdentity"):
-                assert word not in text
-    finally:
-        await store.close()
+    assert OLD_VOLUME in texts[1]
+    for text in texts:
+        # the records' userIdentity.accessKeyId, and parts of the raw record
+        for word in ("AKIAALICE", "accessKeyId", "requestParameters", "userIdentity"):
+            assert word not in text
 
 
 async def test_a_failing_region_keeps_its_last_good_values(
     emulator: Running, manual_clock: ManualClock, aws_env: None, tmp_path: Path
 ) -> None:
-    settings = settings_for(emulator.endpoint_url, tmp_path / "state.db")
-    store = await Store.open(tmp_path / "state.db")
-    try:
-        service = Service(settings, store, load_catalog(), clock=clock_of(manual_clock))
+    async with service_for(emulator, manual_clock, tmp_path / "state.db") as service:
         await service.scan_once()
         good = service.snapshot()
         assert good is not None
@@ -196,33 +196,26 @@ async def test_a_failing_region_keeps_its_last_good_values(
         emulator.emulator.set_faults("")
         manual_clock.advance(3600)
         assert (await service.scan_once()).outcome == "ok"
-        assert (await store.regions())[where].pending == ()
-    finally:
-        await store.close()
+        assert (await service.store.regions())[where].pending == ()
 
 
 async def test_a_scan_that_cannot_find_its_accounts_still_reports_full_stats(
     emulator: Running, manual_clock: ManualClock, aws_env: None, tmp_path: Path
 ) -> None:
-    settings = settings_for(emulator.endpoint_url, tmp_path / "state.db")
     os.environ.pop("AWS_ACCESS_KEY_ID")
     os.environ.pop("AWS_SECRET_ACCESS_KEY")
-    store = await Store.open(tmp_path / "state.db")
-    try:
-        service = Service(settings, store, load_catalog(), clock=clock_of(manual_clock))
+    async with service_for(emulator, manual_clock, tmp_path / "state.db") as service:
         assert (await service.scan_once()).outcome == "failed"
         snapshot = service.snapshot()
-        assert snapshot is not None
-        assert set(snapshot.stats) == {
-            "api_calls",
-            "throttled",
-            "events_read",
-            "events_matched",
-            "duration_seconds",
-        }
-        assert [e["reason"] for e in snapshot.errors] != [""]
-    finally:
-        await store.close()
+    assert snapshot is not None
+    assert set(snapshot.stats) == {
+        "api_calls",
+        "throttled",
+        "events_read",
+        "events_matched",
+        "duration_seconds",
+    }
+    assert [e["reason"] for e in snapshot.errors] != [""]
 
 
 class InUse:
@@ -259,27 +252,20 @@ class CountingSource:
 async def test_scans_never_overlap(
     emulator: Running, manual_clock: ManualClock, aws_env: None, tmp_path: Path
 ) -> None:
-    settings = settings_for(emulator.endpoint_url, tmp_path / "state.db")
-    catalog = load_catalog()
+    watches = load_catalog().watches
     in_use = InUse()
 
     def source(targets: Targets) -> CountingSource:
         sessions = {account: s.session for account, s in targets.sessions.items()}
-        inner = LookupSource(sessions, catalog.watches, settings.endpoint_url)
-        return CountingSource(inner, in_use)
+        return CountingSource(LookupSource(sessions, watches, emulator.endpoint_url), in_use)
 
-    store = await Store.open(tmp_path / "state.db")
-    try:
-        service = Service(
-            settings, store, catalog, clock=clock_of(manual_clock), source_factory=source
-        )
+    async with service_for(emulator, manual_clock, tmp_path / "state.db", source) as service:
         async with anyio.create_task_group() as group:
             for _ in range(3):
                 group.start_soon(service.scan_once)
         assert in_use.most == 1
-        assert [scan.finished_at is not None for scan in await store.scans()] == [True] * 3
-    finally:
-        await store.close()
+        scans = await service.store.scans()
+    assert [scan.finished_at is not None for scan in scans] == [True] * 3
 
 
 @pytest.mark.parametrize(
