@@ -248,6 +248,24 @@ async def test_refuses_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     assert path.read_bytes() == before
 
 
+@pytest.mark.parametrize("version", [0, 1])
+async def test_refuses_another_programs_database_without_changing_it(
+    tmp_path: Path, version: int
+) -> None:
+    path = tmp_path / "app.db"
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+    connection.execute("INSERT INTO notes (text) VALUES ('keep me')")
+    connection.execute(f"PRAGMA user_version = {version}")
+    connection.commit()
+    connection.close()
+    before = path.read_bytes()
+    with pytest.raises(StateError, match=r"not a leftovers state file .*tables: notes"):
+        await Store.open(path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.db"]
+
+
 async def test_refuses_a_damaged_database(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     store = await Store.open(path)

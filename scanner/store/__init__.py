@@ -8,8 +8,8 @@ by EventId; a duplicate event changes nothing). Nothing is ever expired: the sto
 leftovers that CloudTrail's 90-day history has forgotten.
 
 The schema is versioned with `PRAGMA user_version` and migrates forward through `MIGRATIONS`.
-A file that is not a SQLite database, or one written by a newer version, is refused with a
-`StateError` and left untouched.
+A file that is not a SQLite database, another program's database, a damaged one, or one written
+by a newer version, is refused with a `StateError` and left untouched.
 """
 
 from __future__ import annotations

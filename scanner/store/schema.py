@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from scanner.errors import LeftoversError
@@ -82,6 +83,28 @@ CREATE INDEX facts_by_event ON facts (event_id);
 
 MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
+_CREATED_TABLE = re.compile(r"CREATE TABLE (\w+)")
+
+
+def check_ours(connection: sqlite3.Connection) -> None:
+    """Refuse a database that is not a state file of ours (before anything writes to it): one
+    without a version must be empty, one with a version must hold that version's tables."""
+    version = int(connection.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise StateError(
+            f"schema version {version} is newer than this program's ({SCHEMA_VERSION})"
+        )
+    tables = {
+        name
+        for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+    expected = {name for script in MIGRATIONS[:version] for name in _CREATED_TABLE.findall(script)}
+    if (version == 0 and tables) or not expected <= tables:
+        found = ", ".join(sorted(tables)) or "none"
+        raise StateError(
+            f"not a leftovers state file (schema version {version}, tables: {found}); "
+            "refusing to touch it"
+        )
 
 
 def migrate(connection: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:

@@ -23,7 +23,7 @@ from scanner.store.codec import (
     time_from_text,
     time_text,
 )
-from scanner.store.schema import SQLITE_MAGIC, StateError, migrate
+from scanner.store.schema import SQLITE_MAGIC, StateError, check_ours, migrate
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +83,13 @@ def connect(path: Path) -> sqlite3.Connection:
     except sqlite3.Error as error:
         raise StateError(f"state file {path}: cannot open ({error})") from None
     try:
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("PRAGMA synchronous = NORMAL")
-        connection.execute("PRAGMA foreign_keys = ON")
+        check_ours(connection)
         problem = connection.execute("PRAGMA quick_check").fetchone()[0]
         if problem != "ok":
             raise StateError(f"damaged ({problem}); refusing to touch it")
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        connection.execute("PRAGMA foreign_keys = ON")
         migrate(connection)
     except StateError as error:
         connection.close()
