@@ -225,3 +225,40 @@ def test_a_bad_trail_file_is_an_error_and_the_others_are_read(
     assert found(document) == truth_set(truth)
     assert [e["stream"] for e in document["errors"]] == [f"file:{tmp_path / 'broken.json.gz'}"]
     assert "broken.json.gz" in document["errors"][0]["reason"]
+
+
+def test_files_that_hold_no_records_are_an_error(
+    aws_env: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "readme.txt").write_text("not a trail log", encoding="utf-8")
+    for folder in ("empty", "notes"):
+        assert main(["scan", "--source", "files", str(tmp_path / folder)]) == 2
+        err = capsys.readouterr().err
+        suffixes = "*.json, *.jsonl, *.json.gz, *.jsonl.gz"
+        assert f"no CloudTrail log files ({suffixes}) in {tmp_path / folder}" in err
+        assert "Traceback" not in err
+
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps([{"foo": 1}, {"Records": [{"bar": 2}]}]), encoding="utf-8")
+    assert main(["scan", "--source", "files", str(other)]) == 2
+    err = capsys.readouterr().err
+    assert "no CloudTrail records in 1 file(s), only 2 JSON object(s) of another kind" in err
+
+
+def test_offline_scan_makes_no_api_calls_and_counts_skipped_objects(
+    aws_env: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    records, truth = original_script_case(NOW)
+    (tmp_path / "trail.json").write_text(
+        json.dumps({"Records": [*records, {"digestStartTime": "not a record"}]}), encoding="utf-8"
+    )
+    status = main(["scan", "--format", "json", "--source", "files", str(tmp_path)])
+    out, err = capsys.readouterr()
+    document = json.loads(out)
+    assert status == 1
+    assert found(document) == truth_set(truth)
+    assert document["stats"]["api_calls"] == 0
+    assert document["stats"]["events_read"] == len(records)
+    assert '"objects_skipped"' in err
