@@ -24,6 +24,8 @@ import threading
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from scanner.emulator.names import is_account_id, is_region
+
 KINDS = ("throttle", "500", "503", "5xx", "slow", "hang", "drop", "denied", "expired", "down")
 
 _RULE = re.compile(
@@ -68,14 +70,19 @@ def parse_faults(spec: str) -> tuple[Fault, ...]:
         kind = match["kind"]
         if kind not in KINDS:
             raise ValueError(f"fault rule {text!r}: unknown kind {kind!r} (one of {KINDS})")
+        account, region = match["account"] or "*", match["region"] or "*"
+        if account != "*" and not is_account_id(account):
+            raise ValueError(f"fault rule {text!r}: {account!r} is not a 12-digit account id or *")
+        if region != "*" and not is_region(region):
+            raise ValueError(f"fault rule {text!r}: {region!r} is not a region name or *")
         probability = float(match["probability"] or 1.0)
         if not 0.0 <= probability <= 1.0:
             raise ValueError(f"fault rule {text!r}: probability must be within 0..1")
         rules.append(
             Fault(
                 kind=kind,
-                account=match["account"] or "*",
-                region=match["region"] or "*",
+                account=account,
+                region=region,
                 probability=probability,
                 argument=float(match["arg"]) if match["arg"] else None,
             )
