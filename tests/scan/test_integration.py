@@ -262,3 +262,30 @@ def test_offline_scan_makes_no_api_calls_and_counts_skipped_objects(
     assert document["stats"]["api_calls"] == 0
     assert document["stats"]["events_read"] == len(records)
     assert '"objects_skipped"' in err
+
+
+@pytest.mark.parametrize("strategy", ["auto", "event_names"])
+def test_global_types_are_read_from_us_east_1_when_it_is_not_listed(
+    strategy: str, aws_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # From 40 resources per region on, the history leaves one of every type behind.
+    spec = replace(spec_for(13), accounts=2, regions=("us-east-1", "eu-west-1"), resources=40)
+    truth = truth_set(ground_truth(spec))
+    zones = {item for item in truth if item[2] == "route53.hosted_zone"}
+    assert zones, "the generated history should leave a hosted zone behind"
+    assert {item[1] for item in zones} == {"us-east-1"}
+    emulator = emulator_for(spec)
+    with emulator.in_thread() as running:
+        status, document = scan_json(
+            capsys,
+            *endpoint_flags(running),
+            "--region",
+            "eu-west-1",
+            "--stream-strategy",
+            strategy,
+            *role_flags(account_ids(spec)),
+        )
+    assert document["errors"] == []
+    assert status == 1
+    # eu-west-1's leftovers and the global ones, nothing else of us-east-1.
+    assert found(document) == {item for item in truth if item[1] == "eu-west-1"} | zones
