@@ -288,6 +288,8 @@ def _one_line(error: ValidationError, origins: Mapping[tuple[str, ...], str]) ->
         message = "unknown key"
     elif first["type"] == "string_pattern_mismatch" and keys and keys[-1] in _PATTERN_REASONS:
         message = f"{first['input']!r} {_PATTERN_REASONS[keys[-1]]}"
+    elif first["type"] == "value_error":
+        message = message.removeprefix("Value error, ")
     elif first["type"] == "literal_error" and "input" in first:
         message = f"{first['input']!r} is not allowed: {message.lower()}"
     return f"{origin}: {dotted}: {message}"

@@ -86,7 +86,12 @@ def test_config_path_from_environment(tmp_path: Path) -> None:
         ({"LEFTOVERS_RATE": "fast"}, "LEFTOVERS_RATE", "rate", "valid number"),
         ({"LEFTOVERS_RATE": "0"}, "LEFTOVERS_RATE", "rate", "greater than 0"),
         ({"LEFTOVERS_LOOKBACK_DAYS": "120"}, "LEFTOVERS_LOOKBACK_DAYS", "lookback_days", "90"),
-        ({"LEFTOVERS_REGIONS": "moon-1"}, "LEFTOVERS_REGIONS", "regions", "not an AWS region"),
+        (
+            {"LEFTOVERS_REGIONS": "moon-1"},
+            "LEFTOVERS_REGIONS",
+            "regions",
+            "regions: 'moon-1' is not an AWS region",
+        ),
         ({"LEFTOVERS_ACCOUNTS": "12345"}, "LEFTOVERS_ACCOUNTS", "accounts.0.id", "12-digit"),
         (
             {"LEFTOVERS_ACCOUNTS": "111111111111=arn:nope"},
