@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -289,3 +293,30 @@ def test_global_types_are_read_from_us_east_1_when_it_is_not_listed(
     assert status == 1
     # eu-west-1's leftovers and the global ones, nothing else of us-east-1.
     assert found(document) == {item for item in truth if item[1] == "eu-west-1"} | zones
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_scan_cleanly(aws_env: None) -> None:
+    """SIGINT while calls are in flight: exit 130 and one line, no traceback, no report."""
+    records, _ = original_script_case(NOW)
+    emulator = Emulator(records=records, latency="30", time_scale=1.0)
+    with emulator.in_thread() as running:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "scanner", "scan", "--endpoint-url", running.endpoint_url,
+             "--region", "us-east-1", "--format", "json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        try:
+            while emulator.stats.as_dict()["totals"]["calls"] == 0:
+                assert process.poll() is None, process.communicate()
+                time.sleep(0.05)
+            process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=20)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 130
+    assert err == "leftovers: interrupted\n"
+    assert out == ""
