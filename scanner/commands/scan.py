@@ -43,7 +43,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="ID[=ROLE_ARN]",
         help="account to read, through a role to assume (repeatable)",
     )
-    parser.add_argument("--user", metavar="NAME", help="only resources this user created")
+    parser.add_argument(
+        "--user",
+        metavar="NAME",
+        help="report only resources this user created (user name, ARN or role session name); "
+        "every event is still read, so a deletion by anyone else counts",
+    )
     parser.add_argument(
         "--types", nargs="+", action="extend", metavar="TYPE", help="resource types (default all)"
     )

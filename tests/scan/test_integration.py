@@ -320,3 +320,26 @@ def test_ctrl_c_stops_a_scan_cleanly(aws_env: None) -> None:
     assert process.returncode == 130
     assert err == "leftovers: interrupted\n"
     assert out == ""
+
+
+def test_user_filter_still_counts_deletions_by_others(
+    aws_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--user` filters who created a resource, not which events are read (as a LookupEvents
+    `Username` filter would: then the instance an admin terminated would look left over)."""
+    records, truth = original_script_case(NOW)
+    (terminate,) = [r for r in records if r["eventName"] == "TerminateInstances"]
+    terminate["userIdentity"] = {
+        **terminate["userIdentity"],
+        "userName": "admin",
+        "arn": "arn:aws:iam::123456789012:user/admin",
+    }
+    emulator = Emulator(records=records, rate=2.0, time_scale=TIME_SCALE, latency="off")
+    with emulator.in_thread() as running:
+        flags = [*endpoint_flags(running), "--region", "us-east-1"]
+        status, document = scan_json(capsys, *flags, "--user", "student")
+        assert status == 1
+        assert found(document) == truth_set(truth)
+        status, document = scan_json(capsys, *flags, "--user", "admin")
+        assert status == 0
+        assert document["leftovers"] == []
