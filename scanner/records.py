@@ -244,8 +244,3 @@ def read_paths(paths: Iterable[Path], stats: ReadStats | None = None) -> Iterato
     """Yield the records of every record file under the given files and folders."""
     for path in record_files(paths):
         yield from read_file(path, stats)
-
-
-def to_utc(value: datetime) -> datetime:
-    """Return the same instant as an aware UTC datetime."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
