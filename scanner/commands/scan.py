@@ -69,7 +69,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("table", "json"),
         help="output format (default: table on a terminal, json otherwise)",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log progress to stderr, at the settings' log_level (default info)",
+    )
 
 
 def _flags(args: argparse.Namespace) -> dict[str, object]:
@@ -163,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
     flags = _flags(args)
     settings = load_settings(args.config, os.environ, flags)
     kind, paths = _source(args)
-    logs.configure("info" if args.verbose else "warning")
+    logs.configure(settings.log_level if args.verbose else "warning")
     output = args.format or ("table" if sys.stdout.isatty() else "json")
     live = sys.stderr.isatty() and not args.verbose
     whole_files = args.lookback_days is None and "LEFTOVERS_LOOKBACK_DAYS" not in os.environ

@@ -343,3 +343,26 @@ def test_user_filter_still_counts_deletions_by_others(
         status, document = scan_json(capsys, *flags, "--user", "admin")
         assert status == 0
         assert document["leftovers"] == []
+
+
+@pytest.mark.slow
+def test_debug_logs_of_a_scan_through_assumed_roles_hold_no_credentials(aws_env: None) -> None:
+    """In a process of its own, so that the standard logging set-up is the command's own."""
+    spec = replace(spec_for(4), accounts=2, regions=("eu-west-1",))
+    emulator = emulator_for(spec, faults="throttle:0.3")
+    with emulator.in_thread() as running:
+        done = subprocess.run(
+            [sys.executable, "-m", "scanner", "scan", "-v", "--format", "json",
+             *endpoint_flags(running), "--region", "eu-west-1", *role_flags(account_ids(spec))],
+            env={**os.environ, "LEFTOVERS_LOG_LEVEL": "debug"},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert json.loads(done.stdout)["errors"] == []
+    assert '"level": "debug"' in done.stderr  # retries of throttled calls are logged at debug
+    # The base keys, and any key AssumeRole issued (all ASIA...: in headers next to the token).
+    for secret in ("AKIAEMULATOR", "emulator-secret-key", "ASIA", "Security-Token"):
+        assert secret not in done.stderr
