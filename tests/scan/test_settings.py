@@ -161,6 +161,9 @@ def test_flags_are_named_as_flags() -> None:
         (["--source", "files"], "--source files"),
         (["--source", "files", "/no/such/folder"], "no such file or folder"),
         (["--source", "s3"], "--source"),
+        (["--region", ""], "--region: regions: is empty: give at least one value"),
+        (["--account", ","], "--account: accounts: is empty: give at least one value"),
+        (["--types", ""], "--types: resource_types: is empty: give at least one value"),
     ],
 )
 def test_cli_exits_2_with_one_line(
@@ -180,3 +183,18 @@ def test_cli_exits_2_with_one_line(
     assert lines[0].startswith("leftovers: error: ")
     assert needle in lines[0]
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"LEFTOVERS_ACCOUNTS": "[]"}, "LEFTOVERS_ACCOUNTS: accounts: is empty: give at least one"),
+        ({"LEFTOVERS_REGIONS": "[]"}, "LEFTOVERS_REGIONS: regions: is empty: give at least one"),
+        ({"LEFTOVERS_RATE": ""}, "LEFTOVERS_RATE: rate: is empty: give a value"),
+    ],
+)
+def test_empty_values_are_named_as_empty(env: dict[str, str], message: str) -> None:
+    """An empty account list would scan nothing and report a clean bill: refuse it."""
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None, env)
+    assert str(caught.value).startswith(message)
