@@ -69,10 +69,9 @@ def test_assumed_credentials_expire(emulator_thread: Running, manual_clock: Manu
 
 def test_assume_role_rejects_a_bad_arn(emulator_thread: Running) -> None:
     sts = client("sts", emulator_thread.endpoint_url)
-    for arn in ("arn:aws:iam::role-without-account", "arn:aws:iam::12345:role/Short"):
-        with pytest.raises(sts.exceptions.ClientError) as caught:
-            sts.assume_role(RoleArn=arn, RoleSessionName="scan")
-        assert caught.value.response["Error"]["Code"] == "ValidationError"
+    with pytest.raises(sts.exceptions.ClientError) as caught:
+        sts.assume_role(RoleArn="arn:aws:iam::role-without-account", RoleSessionName="scan")
+    assert caught.value.response["Error"]["Code"] == "ValidationError"
 
 
 def test_list_accounts_pages_through_the_history_accounts(emulator_thread: Running) -> None:
