@@ -99,8 +99,6 @@ def build(args: argparse.Namespace) -> Emulator:
             raise SettingsError(f"{flag}: {value} is not a positive number")
     if not (math.isfinite(args.horizon_days) and args.horizon_days >= 0):
         raise SettingsError(f"--horizon-days: {args.horizon_days} is not 0 or a positive number")
-    if args.account is not None and not is_account_id(args.account):
-        raise SettingsError(f"--account: {args.account!r} is not a 12-digit AWS account id")
     try:
         latency = parse_latency(args.latency)
         faults = parse_faults(args.faults)
@@ -121,6 +119,15 @@ def build(args: argparse.Namespace) -> Emulator:
         emulator.load_stats.read += stats.read
         emulator.load_stats.added += stats.added
         emulator.load_stats.duplicates += stats.duplicates
+    # Histories of real samples name placeholder accounts (`0000`); those are fine too.
+    account = args.account
+    if account is not None and not (
+        is_account_id(account) or account in emulator.history.accounts()
+    ):
+        raise SettingsError(
+            f"--account: {account!r} is neither a 12-digit AWS account id "
+            "nor an account of the history"
+        )
     return emulator
 
 

@@ -39,7 +39,7 @@ def test_bad_history_file_is_one_line_error_exit_2(
         (["--rate", "nan"], "--rate: nan is not a positive number"),
         (["--time-scale", "inf"], "--time-scale: inf is not a positive number"),
         (["--horizon-days", "-1"], "--horizon-days: -1.0 is not 0 or a positive number"),
-        (["--account", "42"], "--account: '42' is not a 12-digit AWS account id"),
+        (["--account", "42"], "--account: '42' is neither a 12-digit AWS account id nor an"),
         (["--generate", "accounts=x"], "generator spec: key 'accounts': 'x' is not an integer"),
     ],
 )
@@ -114,3 +114,17 @@ def test_emulate_serves_until_sigterm(tmp_path: Path) -> None:
         if process.stdout is not None:
             process.stdout.close()
     assert status == 0
+
+
+def test_account_may_be_a_placeholder_the_history_names(tmp_path: Path) -> None:
+    record = (
+        '{"eventID":"e1","eventName":"RunInstances","eventSource":"ec2.amazonaws.com",'
+        '"awsRegion":"eu-west-1","eventTime":"2026-11-01T00:00:00Z","recipientAccountId":"0000"}'
+    )
+    (tmp_path / "one.json").write_text(record)
+    flags = ["--history", str(tmp_path / "one.json"), "--account"]
+    args = build_parser("emulate").parse_args(["emulate", "--port", "0", *flags, "0000"])
+    assert emulate.build(args).default_account == "0000"
+    args = build_parser("emulate").parse_args(["emulate", "--port", "0", *flags, "0001"])
+    with pytest.raises(LeftoversError, match="'0001' is neither"):
+        emulate.build(args)
