@@ -2,7 +2,8 @@
 
 Grammar (`--faults`, `POST /_emulator/faults`): comma-separated rules
 `KIND[=ARG][@ACCOUNT][/REGION][:PROBABILITY]`; ACCOUNT (12 digits) and REGION (a region
-name) default to `*` (any), PROBABILITY to 1. The first matching rule whose draw succeeds applies to a call. Kinds:
+name) default to `*` (any), PROBABILITY to 1. The first matching rule whose draw succeeds
+applies to a call. Kinds:
 
     throttle   ThrottlingException (HTTP 400), counted as throttled
     500 / 503  InternalFailure (HTTP 500) / ServiceUnavailable (HTTP 503); `5xx` picks either
