@@ -31,6 +31,10 @@ EXIT_ERROR = 2
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The scan's options; each overrides the config file and the environment."""
+    parser.epilog = (
+        "Exit status: 0 nothing left over, 1 leftovers found, 2 errors (bad input, or an "
+        "account or region that could not be read: the others are still reported)."
+    )
     parser.add_argument("--config", type=Path, metavar="FILE", help="YAML settings file")
     parser.add_argument("--endpoint-url", metavar="URL", help="send AWS calls here (emulator)")
     parser.add_argument(
@@ -52,7 +56,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--types", nargs="+", action="extend", metavar="TYPE", help="resource types (default all)"
     )
-    parser.add_argument("--lookback-days", type=int, metavar="N", help="days of history (<= 90)")
+    parser.add_argument(
+        "--lookback-days",
+        type=int,
+        metavar="N",
+        help="days of history, 1..90 (default 90; --source files: all the files hold)",
+    )
     parser.add_argument("--rate", type=float, metavar="R", help="requests/s per account-region")
     parser.add_argument(
         "--stream-strategy", choices=("auto", "read_only", "event_names"), help="chains per region"
