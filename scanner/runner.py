@@ -116,12 +116,15 @@ async def scan_files(
     sink: Sink,
     window: Slice,
     *,
-    accounts: frozenset[str] | None = None,
     progress: ScanProgress | None = None,
 ) -> ScanResult:
-    """Scan trail-log files offline (no network, so no API calls); regions and accounts filter
-    when given. Files holding JSON but no CloudTrail record at all are an InputError."""
+    """Scan trail-log files offline (no network, so no API calls); the settings' regions and
+    explicit account ids filter the records. Files holding JSON but no CloudTrail record at all
+    are an InputError."""
     regions = frozenset(settings.regions) if settings.regions is not None else None
+    ids = [target.account_id for target in settings.accounts.targets]
+    explicit = settings.accounts.organization_role is None and all(ids)
+    accounts = frozenset(str(i) for i in ids) if explicit else None
     source = FilesSource(paths, catalog.watches, accounts=accounts, regions=regions)
     options = scan_options(settings, catalog, limited=False)
     result = await run_scan(

@@ -366,3 +366,20 @@ def test_debug_logs_of_a_scan_through_assumed_roles_hold_no_credentials(aws_env:
     # The base keys, and any key AssumeRole issued (all ASIA...: in headers next to the token).
     for secret in ("AKIAEMULATOR", "emulator-secret-key", "ASIA", "Security-Token"):
         assert secret not in done.stderr
+
+
+def test_offline_scan_keeps_the_accounts_and_regions_asked_for(
+    aws_env: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    spec = replace(spec_for(6), accounts=3, regions=("us-east-1", "eu-west-1"))
+    truth = truth_set(ground_truth(spec))
+    write_history(spec, tmp_path)
+    first, _, third = account_ids(spec)
+    status, document = scan_json(
+        capsys, "--source", "files", str(tmp_path / "AWSLogs"),
+        "--account", first, "--account", third, "--region", "eu-west-1",
+    )  # fmt: skip
+    assert status == 1
+    expected = {i for i in truth if i[0] in (first, third) and i[1] == "eu-west-1"}
+    assert expected
+    assert found(document) == expected
