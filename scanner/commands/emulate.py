@@ -114,7 +114,7 @@ def build(args: argparse.Namespace) -> Emulator:
         seed=args.seed,
         horizon_days=args.horizon_days or None,
     )
-    if args.generate:
+    if args.generate is not None:
         stats = emulator.add_records(generate(parse_spec(args.generate)))
         emulator.load_stats.read += stats.read
         emulator.load_stats.added += stats.added

@@ -128,3 +128,10 @@ def test_account_may_be_a_placeholder_the_history_names(tmp_path: Path) -> None:
     args = build_parser("emulate").parse_args(["emulate", "--port", "0", *flags, "0001"])
     with pytest.raises(LeftoversError, match="'0001' is neither"):
         emulate.build(args)
+
+
+def test_an_empty_generate_spec_is_the_default_history() -> None:
+    args = build_parser("emulate").parse_args(
+        ["emulate", "--port", "0", "--generate", "", "--latency", "off"]
+    )
+    assert len(emulate.build(args).history) > 0
