@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -383,3 +384,48 @@ def test_offline_scan_keeps_the_accounts_and_regions_asked_for(
     expected = {i for i in truth if i[0] in (first, third) and i[1] == "eu-west-1"}
     assert expected
     assert found(document) == expected
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_no_credentials_at_all_is_one_line_and_exit_2(
+    aws_env: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance metadata lookups
+    endpoint = f"http://127.0.0.1:{closed_port()}"
+    status = main(["scan", "--endpoint-url", endpoint, "--region", "us-east-1"])
+    out, err = capsys.readouterr()
+    assert status == 2
+    assert out == ""
+    assert err == "leftovers: error: cannot list the accounts to scan: no AWS credentials found\n"
+
+
+def test_an_unreachable_endpoint_is_reported_per_region(
+    aws_env: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEFTOVERS_RETRY__ATTEMPTS", "1")
+    endpoint = f"http://127.0.0.1:{closed_port()}"
+    # Without an account, even finding out who we are fails: one line.
+    assert main(["scan", "--endpoint-url", endpoint, "--region", "us-east-1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("leftovers: error: cannot list the accounts to scan: Could not connect")
+    # With one, each region's failure is data in the report.
+    status, document = scan_json(
+        capsys, "--endpoint-url", endpoint, "--region", "us-east-1", "--region", "eu-west-1",
+        "--account", "111111111111",
+    )  # fmt: skip
+    assert status == 2
+    assert document["leftovers"] == []
+    assert {(e["account_id"], e["region"]) for e in document["errors"]} == {
+        ("111111111111", "us-east-1"),
+        ("111111111111", "eu-west-1"),
+    }
+    assert all("Could not connect" in e["reason"] for e in document["errors"])
