@@ -152,10 +152,8 @@ class MemorySink:
 
     def __init__(self) -> None:
         self.lifecycles: dict[ResourceKey, Lifecycle] = {}
-        self.pages = 0
 
     async def apply(self, page: Page) -> None:
-        self.pages += 1
         for fact in page.facts:
             self.lifecycles[fact.key] = merge(self.lifecycles.get(fact.key), fact)
 
