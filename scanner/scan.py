@@ -407,7 +407,7 @@ async def run_scan(
             async for page in receive:
                 await sink.apply(page)
 
-    log.info("scan_started", slices=len(work))
+    log.debug("scan_started", slices=len(work))  # the caller logs the one line per scan
     async with anyio.create_task_group() as group:
         group.start_soon(consume, name="consumer")
         async with send:
@@ -420,7 +420,7 @@ async def run_scan(
         events_matched=scan.events_matched,
         duration_seconds=round(clock.now() - started, 3),
     )
-    log.info(
+    log.debug(
         "scan_finished", api_calls=stats.api_calls, throttled=stats.throttled,
         events_read=stats.events_read, failures=len(scan.failures),
     )  # fmt: skip
