@@ -23,9 +23,9 @@ $(AWSCLI_VENV)/bin/aws: tests/awscli-requirements.txt | $(UV)
 	$(UV) pip install --quiet --python $(AWSCLI_VENV)/bin/python -r tests/awscli-requirements.txt
 	@touch $@
 
-# promtool comes with Debian's prometheus package.
+# promtool and amtool come with Debian's prometheus and prometheus-alertmanager packages.
 tools: $(AWSCLI_VENV)/bin/aws
-	@command -v promtool >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+	@command -v promtool >/dev/null && command -v amtool >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null; }
 
 lint: $(BIN)/leftovers
 	$(BIN)/ruff check scanner tests bench

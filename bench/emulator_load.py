@@ -25,7 +25,6 @@ import aiohttp
 import orjson
 
 from scanner.emulator.clock import ManualClock
-from scanner.emulator.index import Query
 from scanner.emulator.runtime import Emulator
 from scanner.records import format_time, read_paths
 
@@ -140,14 +139,14 @@ def measure(folder: Path) -> None:
         history=[folder], latency="off", rate=1e9, clock=ManualClock(NOW), account=ACCOUNTS[0]
     )
     loaded = time.perf_counter() - started
+    workers_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(
         f"loaded {emulator.load_stats.added} events from files in {loaded:.1f} s "
-        f"(main process CPU {time.process_time() - cpu:.1f} s)"
+        f"(CPU: main process {time.process_time() - cpu:.1f} s, "
+        f"loader workers {workers_cpu.ru_utime + workers_cpu.ru_stime:.1f} s)"
     )
     started = time.perf_counter()
-    for account in ACCOUNTS:
-        for region in REGIONS:
-            emulator.history.page(account, region, Query(), None, 1)
+    emulator.history.build()
     print(f"indexed (sorted, postings) in {time.perf_counter() - started:.1f} s")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {rss:.0f} MiB")

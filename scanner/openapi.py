@@ -10,6 +10,7 @@ _NULLABLE_STRING: dict[str, Any] = {"type": ["string", "null"]}
 
 _ACTOR = {
     "type": "object",
+    "required": ["arn", "user_name", "source_ip", "user_agent"],
     "properties": {
         "arn": _NULLABLE_STRING,
         "user_name": _NULLABLE_STRING,
@@ -26,9 +27,16 @@ _LEFTOVER = {
         "service",
         "resource_type",
         "resource_id",
+        "arn",
+        "name",
         "state",
         "created_at",
+        "created_by",
+        "create_event_id",
         "age_seconds",
+        "attributes",
+        "console_url",
+        "estimated_hourly_cost",
     ],
     "properties": {
         "account_id": {"type": "string"},
@@ -44,12 +52,29 @@ _LEFTOVER = {
         "create_event_id": {"type": "string"},
         "age_seconds": {"type": "integer", "minimum": 0},
         "attributes": {"type": "object", "additionalProperties": {"type": "string"}},
-        "console_url": _NULLABLE_STRING,
+        "console_url": {"type": "string"},
+        "estimated_hourly_cost": {
+            "type": ["number", "null"],
+            "minimum": 0,
+            "description": "USD per hour from the catalog's list prices; null when unknown",
+        },
     },
 }
 
 _FACT = {
     "type": "object",
+    "required": [
+        "change",
+        "time",
+        "event_id",
+        "event_name",
+        "actor",
+        "state",
+        "name",
+        "arn",
+        "attributes",
+        "renamed_from",
+    ],
     "properties": {
         "change": {"type": "string", "enum": ["create", "delete", "state"]},
         "time": {"type": "string", "format": "date-time"},
@@ -63,14 +88,27 @@ _FACT = {
             "type": "array",
             "items": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2},
         },
-        "renamed_from": {"type": ["object", "null"]},
+        "renamed_from": {
+            "oneOf": [{"$ref": "#/components/schemas/Key"}, {"type": "null"}],
+            "description": "the resource this event renamed (RDS ModifyDBInstance)",
+        },
     },
 }
 
 _MAYBE_FACT = {"oneOf": [{"$ref": "#/components/schemas/Event"}, {"type": "null"}]}
 
+_KEY = {
+    "type": "object",
+    "required": ["account_id", "region", "resource_type", "resource_id"],
+    "properties": {
+        name: {"type": "string"}
+        for name in ("account_id", "region", "resource_type", "resource_id")
+    },
+}
+
 _SCHEMAS: dict[str, Any] = {
     "Actor": _ACTOR,
+    "Key": _KEY,
     "Leftover": _LEFTOVER,
     "Event": _FACT,
     "Error": {
@@ -94,6 +132,7 @@ _SCHEMAS: dict[str, Any] = {
             "generated_at": {"type": "string", "format": "date-time"},
             "window": {
                 "type": "object",
+                "required": ["start", "end"],
                 "properties": {
                     "start": {"type": "string", "format": "date-time"},
                     "end": {"type": "string", "format": "date-time"},
@@ -104,6 +143,7 @@ _SCHEMAS: dict[str, Any] = {
                 "type": "array",
                 "items": {
                     "type": "object",
+                    "required": ["account_id", "region", "stream", "reason"],
                     "properties": {
                         "account_id": {"type": "string"},
                         "region": {"type": "string"},
@@ -114,6 +154,13 @@ _SCHEMAS: dict[str, Any] = {
             },
             "stats": {
                 "type": "object",
+                "required": [
+                    "api_calls",
+                    "throttled",
+                    "events_read",
+                    "events_matched",
+                    "duration_seconds",
+                ],
                 "properties": {
                     "api_calls": {"type": "integer"},
                     "throttled": {"type": "integer"},
@@ -130,6 +177,16 @@ _SCHEMAS: dict[str, Any] = {
     },
     "Resource": {
         "type": "object",
+        "required": [
+            "account_id",
+            "region",
+            "resource_type",
+            "resource_id",
+            "service",
+            "leftover",
+            "lifecycle",
+            "events",
+        ],
         "properties": {
             "account_id": {"type": "string"},
             "region": {"type": "string"},
@@ -142,6 +199,7 @@ _SCHEMAS: dict[str, Any] = {
             },
             "lifecycle": {
                 "type": "object",
+                "required": ["created", "deleted", "state_change"],
                 "properties": {
                     "created": _MAYBE_FACT,
                     "deleted": _MAYBE_FACT,
@@ -149,6 +207,30 @@ _SCHEMAS: dict[str, Any] = {
                 },
             },
             "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}},
+        },
+    },
+    "Health": {
+        "type": "object",
+        "required": ["status"],
+        "properties": {"status": {"const": "ok"}},
+    },
+    "Readiness": {
+        "type": "object",
+        "required": ["ready", "first_scan_finished", "store_writable"],
+        "properties": {
+            "ready": {"type": "boolean"},
+            "first_scan_finished": {"type": "boolean"},
+            "store_writable": {"type": "boolean"},
+            "last_scan": {
+                "type": "object",
+                "description": "the last finished scan (absent before the first)",
+                "required": ["id", "outcome", "finished_at"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "outcome": {"type": "string", "enum": ["ok", "partial", "failed"]},
+                    "finished_at": {"type": "string", "format": "date-time"},
+                },
+            },
         },
     },
 }
@@ -167,7 +249,8 @@ def _list_filter(name: str, description: str) -> dict[str, Any]:
         "in": "query",
         "required": False,
         "description": f"{description}; several values separated by commas or repeated",
-        "schema": {"type": "string"},
+        # at least one value: something besides commas and spaces
+        "schema": {"type": "string", "pattern": "[^,\\s]"},
     }
 
 
@@ -207,12 +290,9 @@ def openapi_document(bearer: bool = True) -> dict[str, Any]:
                         _list_filter("service", "service, e.g. ec2"),
                         _list_filter("resource_type", "catalog resource type, e.g. ec2.volume"),
                         _list_filter("state", "current state, e.g. running"),
-                        {
-                            "name": "created_by",
-                            "in": "query",
-                            "description": "part of the creator's ARN or user name",
-                            "schema": {"type": "string"},
-                        },
+                        _list_filter(
+                            "created_by", "the creator's user name, ARN, or last part of its ARN"
+                        ),
                         {
                             "name": "min_age",
                             "in": "query",
@@ -229,7 +309,7 @@ def openapi_document(bearer: bool = True) -> dict[str, Any]:
                             "name": "cursor",
                             "in": "query",
                             "description": "opaque: `next_cursor` of the previous page",
-                            "schema": {"type": "string"},
+                            "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"},
                         },
                     ],
                     "responses": {
@@ -269,7 +349,7 @@ def openapi_document(bearer: bool = True) -> dict[str, Any]:
                     "summary": "Liveness: the process answers",
                     "operationId": "getHealth",
                     "security": [],
-                    "responses": {"200": {"description": "alive"}},
+                    "responses": {"200": _json_response("alive", "Health")},
                 }
             },
             "/readyz": {
@@ -278,8 +358,10 @@ def openapi_document(bearer: bool = True) -> dict[str, Any]:
                     "operationId": "getReady",
                     "security": [],
                     "responses": {
-                        "200": {"description": "ready"},
-                        "503": {"description": "not ready yet, or the store is not writable"},
+                        "200": _json_response("ready", "Readiness"),
+                        "503": _json_response(
+                            "not ready yet, or the store is not writable", "Readiness"
+                        ),
                     },
                 }
             },
@@ -287,7 +369,13 @@ def openapi_document(bearer: bool = True) -> dict[str, Any]:
                 "get": {
                     "summary": "This document",
                     "operationId": "getOpenApi",
-                    "responses": {"200": {"description": "the OpenAPI document"}},
+                    "responses": {
+                        "200": {
+                            "description": "the OpenAPI document",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
+                        "401": _ERRORS["401"],
+                    },
                 }
             },
         },

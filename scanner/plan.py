@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -191,8 +191,3 @@ def prefer_event_names(
     watched_share = watched_in_page / events_in_page if events_in_page else 0.0
     by_names = event_streams + watched_share * pages
     return by_names < 0.7 * pages
-
-
-def calls_needed(stream_events: Sequence[int]) -> int:
-    """Calls to read streams holding these numbers of events, one chain each (at least 1 call)."""
-    return sum(max(1, math.ceil(n / PAGE_SIZE)) for n in stream_events)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import uuid
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -212,7 +213,7 @@ def read_file(path: Path, stats: ReadStats | None = None) -> Iterator[Record]:
         raw = path.read_bytes()
         if path.name.endswith(".gz"):
             raw = gzip.decompress(raw)
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
+    except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
         raise RecordFileError(path, f"cannot read ({error})") from None
     for document in _decode(path, raw):
         yield from iter_document(document, stats)
@@ -232,6 +233,8 @@ def record_files(paths: Iterable[Path]) -> list[Path]:
             )
         elif path.is_file():
             found.append(path)
+        elif path.exists():
+            raise RecordFileError(path, "not a regular file or folder")
         else:
             raise RecordFileError(path, "no such file or folder")
     return found
@@ -241,8 +244,3 @@ def read_paths(paths: Iterable[Path], stats: ReadStats | None = None) -> Iterato
     """Yield the records of every record file under the given files and folders."""
     for path in record_files(paths):
         yield from read_file(path, stats)
-
-
-def to_utc(value: datetime) -> datetime:
-    """Return the same instant as an aware UTC datetime."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

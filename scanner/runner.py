@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import aioboto3
 
 from scanner.catalog import Catalog
-from scanner.errors import LeftoversError
+from scanner.errors import InputError, LeftoversError
 from scanner.lifecycle import Fact
+from scanner.logs import get_logger
 from scanner.pairing import extract
 from scanner.plan import EventSet, Slice, StreamId, Work, build_plan, event_streams_for
 from scanner.records import Record
@@ -20,6 +22,8 @@ from scanner.sources.aws import AccountSession, account_sessions, enabled_region
 from scanner.sources.files import FilesSource
 from scanner.sources.lookup import LookupSource, classify
 from scanner.throttle import Clock
+
+log = get_logger("runner")
 
 
 def event_set(catalog: Catalog) -> EventSet:
@@ -112,13 +116,26 @@ async def scan_files(
     sink: Sink,
     window: Slice,
     *,
-    accounts: frozenset[str] | None = None,
     progress: ScanProgress | None = None,
 ) -> ScanResult:
-    """Scan trail-log files offline (no network); regions and accounts filter when given."""
+    """Scan trail-log files offline (no network, so no API calls); the settings' regions and
+    explicit account ids filter the records. Files holding JSON but no CloudTrail record at all
+    are an InputError."""
     regions = frozenset(settings.regions) if settings.regions is not None else None
+    ids = [target.account_id for target in settings.accounts.targets]
+    explicit = settings.accounts.organization_role is None and all(ids)
+    accounts = frozenset(str(i) for i in ids) if explicit else None
     source = FilesSource(paths, catalog.watches, accounts=accounts, regions=regions)
     options = scan_options(settings, catalog, limited=False)
-    return await run_scan(
+    result = await run_scan(
         source, source.work(window), sink, extractor(catalog), options, progress=progress
     )
+    read = source.read
+    if read.records == 0 and read.skipped and not result.failures:
+        raise InputError(
+            f"no CloudTrail records in {len(source.files)} file(s), only {read.skipped} "
+            "JSON object(s) of another kind"
+        )
+    if read.skipped:
+        log.warning("objects_skipped", objects=read.skipped, reason="not CloudTrail records")
+    return ScanResult(replace(result.stats, api_calls=0), result.failures)

@@ -152,10 +152,8 @@ class MemorySink:
 
     def __init__(self) -> None:
         self.lifecycles: dict[ResourceKey, Lifecycle] = {}
-        self.pages = 0
 
     async def apply(self, page: Page) -> None:
-        self.pages += 1
         for fact in page.facts:
             self.lifecycles[fact.key] = merge(self.lifecycles.get(fact.key), fact)
 
@@ -417,7 +415,7 @@ async def run_scan(
                         break
                     await sink.apply(waiting)
 
-    log.info("scan_started", slices=len(work))
+    log.debug("scan_started", slices=len(work))  # the caller logs the one line per scan
     async with anyio.create_task_group() as group:
         group.start_soon(consume, name="consumer")
         async with send:
@@ -430,7 +428,7 @@ async def run_scan(
         events_matched=scan.events_matched,
         duration_seconds=round(clock.now() - started, 3),
     )
-    log.info(
+    log.debug(
         "scan_finished", api_calls=stats.api_calls, throttled=stats.throttled,
         events_read=stats.events_read, failures=len(scan.failures),
     )  # fmt: skip

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,7 +21,7 @@ from scanner.catalog import Catalog
 from scanner.logs import get_logger
 from scanner.plan import EventSet, Slice, Work, build_plan
 from scanner.runner import aws_targets, event_set, extractor, scan_options
-from scanner.scan import ScanProgress, ScanResult, StreamFailure, run_scan
+from scanner.scan import ScanProgress, ScanResult, ScanStats, StreamFailure, run_scan
 from scanner.settings import Settings
 from scanner.snapshot import Snapshot, build_snapshot, reason_category
 from scanner.sources.aws import AccountSession
@@ -59,11 +59,13 @@ async def discover(settings: Settings) -> Targets:
 def window_start(
     state: RegionState | None, now: datetime, lookback: timedelta, overlap: timedelta
 ) -> datetime:
-    """Where a scan of a region starts: its checkpoint minus the overlap, within the lookback."""
+    """Where new work for a region starts: where its reading is covered to, minus the overlap,
+    within the lookback. An unfinished scan's pending work covers up to its `target_end`."""
     oldest = now - lookback
-    if state is None or state.checkpoint is None:
+    covered = None if state is None else (state.target_end or state.checkpoint)
+    if covered is None:
         return oldest
-    return min(now, max(oldest, state.checkpoint - overlap))
+    return min(now, max(oldest, covered - overlap))
 
 
 def plan_scan(
@@ -73,8 +75,9 @@ def plan_scan(
     settings: Settings,
     events: EventSet,
 ) -> dict[tuple[str, str], list[Work]]:
-    """New work per (account, region): the window from each checkpoint (minus the overlap) to
-    `now`. Regions sharing a window start are planned together (global types need that)."""
+    """New work per (account, region): the window from where each is covered (minus the
+    overlap) to `now`. Regions sharing a window start are planned together (global types need
+    that)."""
     lookback = timedelta(days=settings.lookback_days)
     overlap = timedelta(minutes=settings.service.overlap_minutes)
     by_start: dict[datetime, list[tuple[str, str]]] = {}
@@ -121,7 +124,6 @@ class Service:
         self._events = event_set(catalog)
         self._extract = extractor(catalog)
         self._lock = anyio.Lock()
-        self.scans_finished = 0
 
     # --- the snapshot ---------------------------------------------------------------------------
 
@@ -136,6 +138,7 @@ class Service:
         )
         if snapshot is not None:
             self._snapshot = snapshot
+            log.debug("snapshot_swapped", scan_id=snapshot.scan_id, leftovers=len(snapshot.entries))
         return snapshot
 
     # --- one scan ---------------------------------------------------------------------------------
@@ -163,11 +166,12 @@ class Service:
         except Exception as error:  # discovery failures are reported, the service goes on
             reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
             log.warning("discovery_failed", reason=reason)
+            finished = self.clock()
             await self.store.finish_scan(
                 scan_id,
-                finished_at=self.clock(),
+                finished_at=finished,
                 outcome="failed",
-                stats={},
+                stats=asdict(ScanStats(0, 0, 0, 0, (finished - started).total_seconds())),
                 errors=[{"account_id": "", "region": "", "stream": "", "reason": reason}],
             )
             await self.refresh()
@@ -179,6 +183,14 @@ class Service:
         for (account_id, region), work in fresh.items():
             await self.store.begin_region(account_id, region, now, work)
         work = sorted({*resumed, *(w for ws in fresh.values() for w in ws)})
+        log.debug(
+            "scan_planned",
+            scan_id=scan_id,
+            accounts=len(targets.sessions),
+            regions=len(targets.regions),
+            work=len(work),
+            resumed=len(resumed),
+        )
         progress = ScanProgress()
         source = self._source_factory(targets)
         async with source:
@@ -200,7 +212,6 @@ class Service:
             work=len(work),
         )
         await self.refresh(targets.regions)
-        self.scans_finished += 1
         return ScanSummary(scan_id, summary, result, len(work), len(resumed))
 
     async def _record(
@@ -229,13 +240,7 @@ class Service:
             for f in result.failures
         ]
         outcome = "ok" if not failed else ("failed" if failed >= scanned else "partial")
-        stats = {
-            "api_calls": result.stats.api_calls,
-            "throttled": result.stats.throttled,
-            "events_read": result.stats.events_read,
-            "events_matched": result.stats.events_matched,
-            "duration_seconds": result.stats.duration_seconds,
-        }
+        stats = asdict(result.stats)
         finished = self.clock()
         await self.store.finish_scan(
             scan_id,
@@ -284,8 +289,8 @@ def _error_item(failure: StreamFailure) -> dict[str, str]:
 
 async def serve_http(app: web.Application, host: str, port: int) -> web.AppRunner:
     """Start the HTTP server; the caller cleans the runner up."""
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, shutdown_timeout=2.0)
+    site = web.TCPSite(runner, host, port)
     await site.start()
     return runner

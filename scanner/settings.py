@@ -74,7 +74,9 @@ class ServiceModel(_Model):
 class FileModel(_Model):
     """The shape of `config/leftovers.yaml`."""
 
-    accounts: Literal["current"] | list[AccountModel] | OrganizationModel = "current"
+    accounts: (
+        Literal["current"] | Annotated[list[AccountModel], Field(min_length=1)] | OrganizationModel
+    ) = "current"
     regions: Literal["all"] | Annotated[list[str], Field(min_length=1)] = "all"
     lookback_days: Annotated[int, Field(ge=1, le=MAX_LOOKBACK_DAYS)] = MAX_LOOKBACK_DAYS
     resource_types: Literal["all"] | Annotated[list[str], Field(min_length=1)] = "all"
@@ -272,8 +274,9 @@ def _assign(
 
 
 def _one_line(error: ValidationError, origins: Mapping[tuple[str, ...], str]) -> str:
-    # In a union, the deepest location is the branch the value was meant for.
-    first = max(error.errors(), key=lambda e: len(e["loc"]))
+    # In a union, the deepest location is the branch the value was meant for; an empty list
+    # was meant for the list branch.
+    first = max(error.errors(), key=lambda e: (len(e["loc"]), e["type"] == "too_short"))
     loc = [str(part) for part in first["loc"]]
     # Union branches add their type names to the location; keep only the real keys.
     keys = [p for p in loc if not _is_union_tag(p)]
@@ -288,6 +291,12 @@ def _one_line(error: ValidationError, origins: Mapping[tuple[str, ...], str]) ->
         message = "unknown key"
     elif first["type"] == "string_pattern_mismatch" and keys and keys[-1] in _PATTERN_REASONS:
         message = f"{first['input']!r} {_PATTERN_REASONS[keys[-1]]}"
+    elif first["type"] == "too_short" and first.get("input") == []:
+        message = "is empty: give at least one value"
+    elif "input" in first and first["input"] is None:
+        message = "is empty: give a value"
+    elif first["type"] == "value_error":
+        message = message.removeprefix("Value error, ")
     elif first["type"] == "literal_error" and "input" in first:
         message = f"{first['input']!r} is not allowed: {message.lower()}"
     return f"{origin}: {dotted}: {message}"

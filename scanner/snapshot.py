@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +17,7 @@ from scanner.catalog import Catalog
 from scanner.lifecycle import Lifecycle, ResourceKey
 from scanner.plan import Slice
 from scanner.report import Leftover, ReportFilter, build_report
+from scanner.scan import ScanStats
 from scanner.settings import Settings
 from scanner.store import CounterValue, Store
 
@@ -68,7 +69,6 @@ class MetricValues:
     scan_errors: Mapping[tuple[str, str, str], float] = field(default_factory=dict)
     last_success: Mapping[tuple[str, str], float] = field(default_factory=dict)
     scan_duration_seconds: float | None = None
-    scans: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +98,6 @@ def metric_values(
     last_success: Mapping[tuple[str, str], datetime | None],
     regions: Iterable[tuple[str, str]],
     scan_duration_seconds: float | None,
-    scans: Mapping[str, int] | None = None,
 ) -> MetricValues:
     """Aggregate the metric values; series that make sense at 0 are created at 0.
 
@@ -155,7 +154,6 @@ def metric_values(
         }
         | {where: 0.0 for where in known if where not in last_success},
         scan_duration_seconds=scan_duration_seconds,
-        scans=dict(scans or {}),
     )
 
 
@@ -232,7 +230,7 @@ async def build_snapshot(
         lifecycles=lifecycles,
         services=services,
         errors=tuple(last.errors),
-        stats=dict(last.stats),
+        stats={**asdict(ScanStats(0, 0, 0, 0, 0.0)), **last.stats},
         metrics=values,
         scan_id=last.scan_id,
         outcome=last.outcome or "unknown",

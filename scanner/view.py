@@ -91,7 +91,8 @@ def render_report(report: Report, console: Console) -> None:
         console.print(
             f"[bold]{len(report.leftovers)} leftover(s)[/bold], "
             f"about ${report.hourly_cost:.2f}/h (${report.hourly_cost * 730:.0f}/month) "
-            "where a price is known"
+            "where a price is known",
+            highlight=False,
         )
     else:
         console.print("[green]No leftovers: everything created in the window was deleted.[/green]")

@@ -75,7 +75,7 @@ def _error(status: int, message: str, parameter: str | None = None) -> web.Respo
 
 @web.middleware
 async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Bearer token check, JSON errors for 4xx raised by aiohttp (404, 405)."""
+    """Bearer token check, JSON errors for 4xx raised by aiohttp (404, 405 with its Allow)."""
     context = request.app[CONTEXT]
     if context.token and request.path not in _PUBLIC:
         given = request.headers.get("Authorization", "")
@@ -92,7 +92,10 @@ async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         return _error(400, bad.message, bad.parameter)
     except web.HTTPException as http:
         if http.status >= 400:
-            return _error(http.status, http.reason)
+            response = _error(http.status, http.reason)
+            if "Allow" in http.headers:  # a 405 says which methods the path takes
+                response.headers["Allow"] = http.headers["Allow"]
+            return response
         raise
 
 

@@ -95,6 +95,12 @@ def build() -> Snapshot:
                 "reason": "access_denied",
             },
         ),
-        stats={"api_calls": 9, "throttled": 2, "events_read": 120},
+        stats={
+            "api_calls": 9,
+            "throttled": 2,
+            "events_read": 120,
+            "events_matched": 4,
+            "duration_seconds": 1.5,
+        },
         metrics=values,
     )

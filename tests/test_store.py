@@ -158,6 +158,16 @@ async def test_counters_commit_with_pages_and_scans(store: Store) -> None:
     await store.close()
 
 
+async def test_the_file_is_in_wal_mode(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "state.db")
+    await store.close()
+    connection = sqlite3.connect(tmp_path / "state.db")
+    try:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        connection.close()
+
+
 async def test_state_survives_reopen(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     store = await Store.open(path)
@@ -236,6 +246,24 @@ async def test_refuses_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     with pytest.raises(StateError, match="not a SQLite database"):
         await Store.open(path)
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("version", [0, 1])
+async def test_refuses_another_programs_database_without_changing_it(
+    tmp_path: Path, version: int
+) -> None:
+    path = tmp_path / "app.db"
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+    connection.execute("INSERT INTO notes (text) VALUES ('keep me')")
+    connection.execute(f"PRAGMA user_version = {version}")
+    connection.commit()
+    connection.close()
+    before = path.read_bytes()
+    with pytest.raises(StateError, match=r"not a leftovers state file .*tables: notes"):
+        await Store.open(path)
+    assert path.read_bytes() == before
+    assert not path.with_name("app.db-wal").exists()
 
 
 async def test_refuses_a_damaged_database(tmp_path: Path) -> None:

@@ -168,7 +168,10 @@ def load_catalog(path: Path | None = None) -> Catalog:
     except OSError as error:
         raise CatalogError(f"{path}: cannot read ({error.strerror or error})") from None
     except yaml.YAMLError as error:
-        raise CatalogError(f"{path}: not valid YAML ({error})") from None
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or "invalid YAML"
+        raise CatalogError(f"{path}: not valid YAML{where}: {problem}") from None
     try:
         return parse_catalog(data, str(path))
     except CatalogError as error:

@@ -5,18 +5,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
+import math
 import signal
 import sys
-from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, cast
 
 from scanner.emulator.faults import parse_faults
+from scanner.emulator.generator import generate, parse_spec
 from scanner.emulator.latency import DEFAULT_LATENCY, parse_latency
 from scanner.emulator.limits import DEFAULT_RATE
+from scanner.emulator.names import is_account_id
 from scanner.emulator.runtime import Emulator, Running
-from scanner.errors import InputError, SettingsError
+from scanner.errors import SettingsError
 
 DEFAULT_PORT = 4599
 
@@ -24,7 +24,7 @@ DEFAULT_PORT = 4599
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The emulator's options."""
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (loopback)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (0: any free one)")
+    parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help="port (0: any free one)")
     parser.add_argument(
         "--history",
         nargs="+",
@@ -36,9 +36,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "JSONL, LookupEvents responses, EventBridge events",
     )
     parser.add_argument(
-        "--generate", metavar="SPEC", help="generate a demo history, e.g. accounts=3,seed=7"
+        "--generate",
+        metavar="SPEC",
+        help="serve a generated demo history: accounts=N,regions=R1,R2,...,seed=S,days=D,"
+        "resources=N,noise=READS_PER_WRITE,leftover_rate=P,now=ISO_TIME (every key optional)",
     )
-    parser.add_argument("--account", help="account of callers not issued keys by AssumeRole")
+    parser.add_argument(
+        "--account",
+        metavar="ID",
+        help="account of callers whose keys AssumeRole did not issue "
+        "(default: the account with the most records)",
+    )
     parser.add_argument(
         "--rate",
         type=float,
@@ -74,27 +82,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _generated(spec_text: str) -> Iterable[object]:
+def _port(text: str) -> int:
     try:
-        module = importlib.import_module("scanner.emulator.generator")
-    except ImportError:
-        raise InputError(
-            "--generate needs the demo history generator (scanner.emulator.generator), "
-            "which this build does not include"
-        ) from None
-    parse_spec = cast(Callable[[str], Any], module.parse_spec)
-    generate = cast(Callable[[Any], Iterable[object]], module.generate)
-    try:
-        spec = parse_spec(spec_text)
-    except ValueError as error:
-        raise SettingsError(f"--generate {spec_text!r}: {error}") from None
-    return generate(spec)
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0..65535)")
+    return port
 
 
 def build(args: argparse.Namespace) -> Emulator:
     """An emulator configured from the command line."""
-    if args.rate <= 0 or args.time_scale <= 0:
-        raise SettingsError("--rate and --time-scale must be positive")
+    for flag, value in (("--rate", args.rate), ("--time-scale", args.time_scale)):
+        if not (math.isfinite(value) and value > 0):
+            raise SettingsError(f"{flag}: {value} is not a positive number")
+    if not (math.isfinite(args.horizon_days) and args.horizon_days >= 0):
+        raise SettingsError(f"--horizon-days: {args.horizon_days} is not 0 or a positive number")
     try:
         latency = parse_latency(args.latency)
         faults = parse_faults(args.faults)
@@ -110,11 +114,20 @@ def build(args: argparse.Namespace) -> Emulator:
         seed=args.seed,
         horizon_days=args.horizon_days or None,
     )
-    if args.generate:
-        stats = emulator.add_records(_generated(args.generate))
+    if args.generate is not None:
+        stats = emulator.add_records(generate(parse_spec(args.generate)))
         emulator.load_stats.read += stats.read
         emulator.load_stats.added += stats.added
         emulator.load_stats.duplicates += stats.duplicates
+    # Histories of real samples name placeholder accounts (`0000`); those are fine too.
+    account = args.account
+    if account is not None and not (
+        is_account_id(account) or account in emulator.history.accounts()
+    ):
+        raise SettingsError(
+            f"--account: {account!r} is neither a 12-digit AWS account id "
+            "nor an account of the history"
+        )
     return emulator
 
 

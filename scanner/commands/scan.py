@@ -31,6 +31,10 @@ EXIT_ERROR = 2
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The scan's options; each overrides the config file and the environment."""
+    parser.epilog = (
+        "Exit status: 0 nothing left over, 1 leftovers found, 2 errors (bad input, or an "
+        "account or region that could not be read: the others are still reported)."
+    )
     parser.add_argument("--config", type=Path, metavar="FILE", help="YAML settings file")
     parser.add_argument("--endpoint-url", metavar="URL", help="send AWS calls here (emulator)")
     parser.add_argument(
@@ -43,11 +47,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="ID[=ROLE_ARN]",
         help="account to read, through a role to assume (repeatable)",
     )
-    parser.add_argument("--user", metavar="NAME", help="only resources this user created")
+    parser.add_argument(
+        "--user",
+        metavar="NAME",
+        help="report only resources this user created (user name, ARN or role session name); "
+        "every event is still read, so a deletion by anyone else counts",
+    )
     parser.add_argument(
         "--types", nargs="+", action="extend", metavar="TYPE", help="resource types (default all)"
     )
-    parser.add_argument("--lookback-days", type=int, metavar="N", help="days of history (<= 90)")
+    parser.add_argument(
+        "--lookback-days",
+        type=int,
+        metavar="N",
+        help="days of history, 1..90 (default 90; --source files: all the files hold)",
+    )
     parser.add_argument("--rate", type=float, metavar="R", help="requests/s per account-region")
     parser.add_argument(
         "--stream-strategy", choices=("auto", "read_only", "event_names"), help="chains per region"
@@ -64,7 +78,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("table", "json"),
         help="output format (default: table on a terminal, json otherwise)",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log progress to stderr, at the settings' log_level (default info)",
+    )
 
 
 def _flags(args: argparse.Namespace) -> dict[str, object]:
@@ -158,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
     flags = _flags(args)
     settings = load_settings(args.config, os.environ, flags)
     kind, paths = _source(args)
-    logs.configure("info" if args.verbose else "warning")
+    logs.configure(settings.log_level if args.verbose else "warning")
     output = args.format or ("table" if sys.stdout.isatty() else "json")
     live = sys.stderr.isatty() and not args.verbose
     whole_files = args.lookback_days is None and "LEFTOVERS_LOOKBACK_DAYS" not in os.environ

@@ -68,6 +68,7 @@ async def serve(settings: Settings) -> None:
     """Open the store, serve HTTP, scan on schedule; stop cleanly on SIGTERM or SIGINT."""
     log = logs.get_logger("serve")
     catalog = load_catalog().select(settings.resource_types)
+    host, port = split_listen(settings.service.listen)
     state = Path(settings.service.state_path)
     state.parent.mkdir(parents=True, exist_ok=True)
     store = await Store.open(state)
@@ -81,7 +82,6 @@ async def serve(settings: Settings) -> None:
             registry=build_registry(service.snapshot),
             token=settings.service.bearer_token,
         )
-        host, port = split_listen(settings.service.listen)
         try:
             runner = await serve_http(create_app(context), host, port)
         except OSError as error:

@@ -44,10 +44,6 @@ _CONSOLE_BY_SOURCE = {
 }
 _GLOBAL_HOSTS = {"route53.amazonaws.com": "route53.amazonaws.com", "iam.amazonaws.com": ""}
 
-#: The client kinds a human actor uses.
-CLIENTS = ("console", "cli", "terraform", "boto3")
-
-
 _WORD_BREAK = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 

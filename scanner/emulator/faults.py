@@ -1,8 +1,9 @@
 """Fault injection per account and region, from a compact grammar, deterministic given a seed.
 
 Grammar (`--faults`, `POST /_emulator/faults`): comma-separated rules
-`KIND[=ARG][@ACCOUNT][/REGION][:PROBABILITY]`; ACCOUNT and REGION default to `*` (any),
-PROBABILITY to 1. The first matching rule whose draw succeeds applies to a call. Kinds:
+`KIND[=ARG][@ACCOUNT][/REGION][:PROBABILITY]`; ACCOUNT (12 digits) and REGION (a region
+name) default to `*` (any), PROBABILITY to 1. The first matching rule whose draw succeeds
+applies to a call. Kinds:
 
     throttle   ThrottlingException (HTTP 400), counted as throttled
     500 / 503  InternalFailure (HTTP 500) / ServiceUnavailable (HTTP 503); `5xx` picks either
@@ -23,6 +24,8 @@ import re
 import threading
 from collections.abc import Collection
 from dataclasses import dataclass
+
+from scanner.emulator.names import is_account_id, is_region
 
 KINDS = ("throttle", "500", "503", "5xx", "slow", "hang", "drop", "denied", "expired", "down")
 
@@ -68,14 +71,19 @@ def parse_faults(spec: str) -> tuple[Fault, ...]:
         kind = match["kind"]
         if kind not in KINDS:
             raise ValueError(f"fault rule {text!r}: unknown kind {kind!r} (one of {KINDS})")
+        account, region = match["account"] or "*", match["region"] or "*"
+        if account != "*" and not is_account_id(account):
+            raise ValueError(f"fault rule {text!r}: {account!r} is not a 12-digit account id or *")
+        if region != "*" and not is_region(region):
+            raise ValueError(f"fault rule {text!r}: {region!r} is not a region name or *")
         probability = float(match["probability"] or 1.0)
         if not 0.0 <= probability <= 1.0:
             raise ValueError(f"fault rule {text!r}: probability must be within 0..1")
         rules.append(
             Fault(
                 kind=kind,
-                account=match["account"] or "*",
-                region=match["region"] or "*",
+                account=account,
+                region=region,
                 probability=probability,
                 argument=float(match["arg"]) if match["arg"] else None,
             )

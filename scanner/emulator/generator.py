@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import random
-import re
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -17,6 +16,7 @@ import orjson
 
 from scanner.emulator.actors import Cast, account_cast
 from scanner.emulator.envelope import Recorder
+from scanner.emulator.names import is_region
 from scanner.emulator.noise import Noise
 from scanner.emulator.original import original_script_case
 from scanner.emulator.scenarios import Planner
@@ -39,7 +39,6 @@ __all__ = [
     "parse_spec",
     "write_history",
 ]
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +119,7 @@ def _value(key: str, items: list[str]) -> Any:
     if key == "regions":
         regions = tuple(dict.fromkeys(item.lower() for item in items))
         for region in regions:
-            if not _REGION.match(region):
+            if not is_region(region):
                 raise InputError(f"generator spec: key 'regions': {region!r} is not a region")
         return regions
     if key == "now":

@@ -232,6 +232,12 @@ class History:
             return Page([], None)
         return Page([partition.items[position]], None)
 
+    def build(self) -> None:
+        """Sort and index everything queued now, rather than on the first page of each."""
+        with self._lock:
+            for partition in self._partitions.values():
+                partition.build()
+
     def accounts(self) -> list[str]:
         """Accounts that have events, sorted."""
         with self._lock:

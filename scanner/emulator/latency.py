@@ -13,6 +13,8 @@ import random
 import re
 from dataclasses import dataclass, field
 
+from scanner.emulator.names import is_region
+
 DEFAULT_LATENCY = "0.2:0.35,us-east-1=1.8:1.0"
 MAX_LATENCY = 35.0
 
@@ -67,6 +69,8 @@ def parse_latency(spec: str) -> LatencyModel:
             raise ValueError(f"latency entry {entry!r} is not [REGION=]MEDIAN[:SIGMA]")
         distribution = Distribution(float(match["median"]), float(match["sigma"] or 0.0))
         if match["region"]:
+            if not is_region(match["region"]):
+                raise ValueError(f"latency entry {entry!r}: {match['region']!r} is not a region")
             regions[match["region"]] = distribution
         else:
             default = distribution

@@ -78,14 +78,12 @@ def volume(plan: Planner, leftover: bool) -> None:
     vid = plan.rec.hex_id("vol-")
     size = plan.rng.choice((8, 20, 50, 100, 500))
     name = f"{plan.rng.choice(APPS)}-data-{plan.serial()}"
-    record = plan.emit(t0, ec2.create_volume(plan.call(t0, actor), vid, size, name))
-    item = plan.track("ec2.volume", vid, t0, record, actor)
+    item = plan.create(t0, actor, "ec2.volume", vid, ec2.create_volume, vid, size, name)
     if plan.rng.random() < 0.15:
         ts = plan.between(t0, t_end)
         plan.emit(ts, ec2.create_tags(plan.call(ts, actor), vid))
     if not leftover:
-        plan.emit(t_end, ec2.delete_volume(plan.call(t_end, actor), vid))
-        plan.gone(item)
+        plan.delete(t_end, actor, item, ec2.delete_volume, vid)
 
 
 def snapshot(plan: Planner, leftover: bool) -> None:
@@ -98,8 +96,7 @@ def snapshot(plan: Planner, leftover: bool) -> None:
     )
     item = plan.track("ec2.snapshot", sid, t0, record, actor)
     if not leftover:
-        plan.emit(t_end, ec2.delete_snapshot(plan.call(t_end, actor), sid))
-        plan.gone(item)
+        plan.delete(t_end, actor, item, ec2.delete_snapshot, sid)
 
 
 def address(plan: Planner, leftover: bool) -> None:
@@ -111,11 +108,9 @@ def address(plan: Planner, leftover: bool) -> None:
 def elastic_ip(plan: Planner, actor: Actor, t0: int, t_end: int | None) -> str:
     """AllocateAddress, and ReleaseAddress at `t_end` unless None."""
     alloc = plan.rec.hex_id("eipalloc-")
-    record = plan.emit(t0, ec2.allocate_address(plan.call(t0, actor), alloc))
-    item = plan.track("ec2.elastic_ip", alloc, t0, record, actor)
+    item = plan.create(t0, actor, "ec2.elastic_ip", alloc, ec2.allocate_address, alloc)
     if t_end is not None:
-        plan.emit(t_end, ec2.release_address(plan.call(t_end, actor), alloc))
-        plan.gone(item)
+        plan.delete(t_end, actor, item, ec2.release_address, alloc)
     return alloc
 
 
@@ -126,8 +121,6 @@ def nat_gateway(plan: Planner, leftover: bool) -> None:
     alloc = elastic_ip(plan, actor, t0, released)
     nat = plan.rec.hex_id("nat-")
     ts = t0 + 30
-    record = plan.emit(ts, ec2.create_nat_gateway(plan.call(ts, actor), nat, alloc))
-    item = plan.track("ec2.nat_gateway", nat, ts, record, actor)
+    item = plan.create(ts, actor, "ec2.nat_gateway", nat, ec2.create_nat_gateway, nat, alloc)
     if not leftover:
-        plan.emit(t_end, ec2.delete_nat_gateway(plan.call(t_end, actor), nat))
-        plan.gone(item)
+        plan.delete(t_end, actor, item, ec2.delete_nat_gateway, nat)

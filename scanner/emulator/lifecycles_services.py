@@ -44,8 +44,9 @@ def db_instance(
         zone=zone,
         created=t0,
     )
-    record = plan.emit(t0, rds.create_db_instance(plan.call(t0, actor), requested, db))
-    item = plan.track("rds.db_instance", db.identifier, t0, record, actor)
+    item = plan.create(
+        t0, actor, "rds.db_instance", db.identifier, rds.create_db_instance, requested, db
+    )
     used = requested  # the id as the user keeps typing it
     if failed_delete:
         ts = min(t0 + plan.rng.randint(60, 400), t_end - 2)
@@ -81,8 +82,7 @@ def db_instance(
         )
     if not leftover:
         typed = used if plan.rng.random() < 0.7 else used.lower()
-        plan.emit(t_end, rds.delete_db_instance(plan.call(t_end, actor), typed, db))
-        plan.gone(item)
+        plan.delete(t_end, actor, item, rds.delete_db_instance, typed, db)
     return item
 
 
@@ -117,8 +117,9 @@ def db_cluster(plan: Planner, leftover: bool) -> None:
         created=t0,
         zones=tuple(zone for _, zone in plan.net.subnets),
     )
-    record = plan.emit(t0, rds.create_db_cluster(plan.call(t0, actor), requested, db))
-    item = plan.track("rds.db_cluster", db.identifier, t0, record, actor)
+    item = plan.create(
+        t0, actor, "rds.db_cluster", db.identifier, rds.create_db_cluster, requested, db
+    )
     if plan.rng.random() < 0.3 and t_end - t0 > 3600:
         _stop_start_db(
             plan,
@@ -130,8 +131,7 @@ def db_cluster(plan: Planner, leftover: bool) -> None:
     if not leftover:
         arn = f"arn:aws:rds:{plan.rec.region}:{plan.rec.account}:cluster:{db.identifier}"
         typed = arn if plan.rng.random() < 0.4 else requested
-        plan.emit(t_end, rds.delete_db_cluster(plan.call(t_end, actor), typed, db))
-        plan.gone(item)
+        plan.delete(t_end, actor, item, rds.delete_db_cluster, typed, db)
 
 
 def load_balancer(
@@ -148,11 +148,9 @@ def load_balancer(
     suffix = plan.rec.hex_id("", 16)
     region, account = plan.rec.region, plan.rec.account
     arn = f"arn:aws:elasticloadbalancing:{region}:{account}:loadbalancer/app/{name}/{suffix}"
-    record = plan.emit(t0, svc.create_load_balancer(plan.call(t0, actor), name, arn))
-    item = plan.track("elbv2.load_balancer", arn, t0, record, actor)
+    item = plan.create(t0, actor, "elbv2.load_balancer", arn, svc.create_load_balancer, name, arn)
     if not leftover:
-        plan.emit(t_end, svc.delete_load_balancer(plan.call(t_end, actor), arn))
-        plan.gone(item)
+        plan.delete(t_end, actor, item, svc.delete_load_balancer, arn)
     return item
 
 
@@ -181,8 +179,7 @@ def bucket(
     name = name or bucket_name(
         plan,
     )
-    record = plan.emit(t0, svc.create_bucket(plan.call(t0, actor), name))
-    item = plan.track("s3.bucket", name, t0, record, actor)
+    item = plan.create(t0, actor, "s3.bucket", name, svc.create_bucket, name)
     if not quiet and plan.rng.random() < 0.3:
         ts = plan.between(t0, t_end)
         plan.emit(ts, svc.put_bucket_policy(plan.call(ts, actor), name))
@@ -191,8 +188,7 @@ def bucket(
         error = ("BucketNotEmpty", "The bucket you tried to delete is not empty")
         plan.emit(ts, svc.delete_bucket(plan.call(ts, actor), name, error=error))
     if not leftover:
-        plan.emit(t_end, svc.delete_bucket(plan.call(t_end, actor), name))
-        plan.gone(item)
+        plan.delete(t_end, actor, item, svc.delete_bucket, name)
     return item
 
 
@@ -201,22 +197,18 @@ def file_system(plan: Planner, leftover: bool) -> None:
     t0, t_end = plan.span(leftover)
     fs = plan.rec.hex_id("fs-")
     name = f"{plan.rng.choice(APPS)}-shared-{plan.serial()}"
-    record = plan.emit(t0, svc.create_file_system(plan.call(t0, actor), fs, name))
-    item = plan.track("efs.file_system", fs, t0, record, actor)
+    item = plan.create(t0, actor, "efs.file_system", fs, svc.create_file_system, fs, name)
     if not leftover:
-        plan.emit(t_end, svc.delete_file_system(plan.call(t_end, actor), fs))
-        plan.gone(item)
+        plan.delete(t_end, actor, item, svc.delete_file_system, fs)
 
 
 def eks_cluster(plan: Planner, leftover: bool) -> None:
     actor = plan.human()
     t0, t_end = plan.span(leftover)
     name = f"{plan.rng.choice(APPS)}-eks-{plan.serial()}"
-    record = plan.emit(t0, svc.create_eks_cluster(plan.call(t0, actor), name))
-    item = plan.track("eks.cluster", name, t0, record, actor)
+    item = plan.create(t0, actor, "eks.cluster", name, svc.create_eks_cluster, name)
     if not leftover:
-        plan.emit(t_end, svc.delete_eks_cluster(plan.call(t_end, actor), name, t0))
-        plan.gone(item)
+        plan.delete(t_end, actor, item, svc.delete_eks_cluster, name, t0)
 
 
 def hosted_zone(plan: Planner, leftover: bool) -> None:
@@ -224,8 +216,6 @@ def hosted_zone(plan: Planner, leftover: bool) -> None:
     t0, t_end = plan.span(leftover)
     zone = plan.rec.upper_id("Z0", 19, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
     domain = f"{plan.rng.choice(APPS)}{plan.serial()}.example.com"
-    record = plan.emit(t0, svc.create_hosted_zone(plan.call(t0, actor), zone, domain))
-    item = plan.track("route53.hosted_zone", zone, t0, record, actor)
+    item = plan.create(t0, actor, "route53.hosted_zone", zone, svc.create_hosted_zone, zone, domain)
     if not leftover:
-        plan.emit(t_end, svc.delete_hosted_zone(plan.call(t_end, actor), zone))
-        plan.gone(item)
+        plan.delete(t_end, actor, item, svc.delete_hosted_zone, zone)

@@ -14,6 +14,7 @@ import structlog
 from scanner.emulator.events import ServedEvent, serve_event
 from scanner.errors import InputError
 from scanner.records import (
+    RECORD_FILE_SUFFIXES,
     ReadStats,
     Record,
     RecordFileError,
@@ -70,10 +71,15 @@ def events_from_paths(
     paths: Iterable[Path], stats: ReadStats, workers: int | None = None
 ) -> Iterator[Record | ServedEvent]:
     """Like records_from_paths, reading and serialising files in worker processes if many."""
+    paths = list(paths)
     try:
         files = record_files(paths)
     except RecordFileError as error:
         raise InputError(f"cannot load history: {error}") from None
+    if paths and not files:
+        suffixes = ", ".join(f"*{suffix}" for suffix in RECORD_FILE_SUFFIXES)
+        where = ", ".join(str(path) for path in paths)
+        raise InputError(f"cannot load history: no CloudTrail log files ({suffixes}) in {where}")
     workers = workers or min(os.cpu_count() or 1, 8)
     if workers < 2 or len(files) < PARALLEL_MIN_FILES:
         yield from records_from_paths(files, stats)

@@ -151,6 +151,7 @@ class Emulator:
         """Serve on loopback for the duration of the block (port 0: a free port)."""
         self._stopping = asyncio.Event()
         self.default_account  # noqa: B018 - settle the default account before serving
+        self.history.build()
         runner = web.AppRunner(
             self.app(), access_log=None, handler_cancellation=True, shutdown_timeout=0.5
         )

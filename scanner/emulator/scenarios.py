@@ -7,12 +7,15 @@ that bookkeeping, not a re-reading of the records, is the ground truth.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
 from scanner.emulator import templates as ec2
 from scanner.emulator.actors import Actor, Cast
 from scanner.emulator.envelope import Call, Recorder
+
+P = ParamSpec("P")
 
 DAY = 86400
 HOUR = 3600
@@ -174,6 +177,33 @@ class Planner:
         """Note a resource deleted."""
         item.alive = False
         self.counts.deleted += 1
+
+    def create(
+        self,
+        ts: int,
+        actor: Actor,
+        rtype: str,
+        rid: str,
+        template: Callable[Concatenate[Call, P], dict[str, Any]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> Tracked:
+        """Emit `template(call, ...)`, the create of `rid`, and track the resource."""
+        record = self.emit(ts, template(self.call(ts, actor), *args, **kwargs))
+        return self.track(rtype, rid, ts, record, actor)
+
+    def delete(
+        self,
+        ts: int,
+        actor: Actor,
+        item: Tracked,
+        template: Callable[Concatenate[Call, P], dict[str, Any]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> None:
+        """Emit `template(call, ...)`, the delete of a tracked resource, and note it gone."""
+        self.emit(ts, template(self.call(ts, actor), *args, **kwargs))
+        self.gone(item)
 
     # one lifecycle per type ------------------------------------------------------------------
     def random_type(self) -> str:

@@ -115,11 +115,6 @@ class GroundTruth:
     spec: str = ""
     stats: HistoryStats = field(default_factory=HistoryStats)
 
-    @property
-    def records_count(self) -> int:
-        """How many records the history holds."""
-        return self.stats.records
-
     def keys(self) -> set[tuple[str, str, str, str]]:
         """The (account, region, type, id) of every leftover."""
         return {item.key for item in self.leftovers}

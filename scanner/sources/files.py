@@ -9,7 +9,14 @@ import anyio.to_thread
 
 from scanner.errors import InputError
 from scanner.plan import Slice, StreamId, Work
-from scanner.records import Record, RecordFileError, read_file, record_files
+from scanner.records import (
+    RECORD_FILE_SUFFIXES,
+    ReadStats,
+    Record,
+    RecordFileError,
+    read_file,
+    record_files,
+)
 from scanner.sources import Batch, SourceError, Watches
 
 FILES_STREAM = StreamId("*", "*", "files")
@@ -20,7 +27,8 @@ class FilesSource:
     """One stream per file (`file:<path>`), read in one page; a bad file fails alone.
 
     Keeps the records of watched events inside the window, of the wanted accounts and regions
-    (None: all of them).
+    (None: all of them). `read` counts the records of every file read and the JSON objects
+    skipped because they are not records. No record file under `paths` is an InputError.
     """
 
     time_sliced = False
@@ -36,6 +44,11 @@ class FilesSource:
             self.files = record_files(paths)
         except RecordFileError as error:
             raise InputError(str(error)) from None
+        if not self.files:
+            suffixes = ", ".join(f"*{suffix}" for suffix in RECORD_FILE_SUFFIXES)
+            where = ", ".join(str(p) for p in paths)
+            raise InputError(f"no CloudTrail log files ({suffixes}) in {where}")
+        self.read = ReadStats()
         self._watches = watches
         self._accounts = accounts
         self._regions = regions
@@ -56,9 +69,10 @@ class FilesSource:
             for p in self.files
         ]
 
-    def _read(self, path: Path, window: Slice) -> Batch:
+    def _read(self, path: Path, window: Slice) -> tuple[Batch, ReadStats]:
+        stats = ReadStats()
         try:
-            records = list(read_file(path))
+            records = list(read_file(path, stats))
         except RecordFileError as error:
             raise SourceError("fatal", str(error)) from None
         kept = tuple(
@@ -66,17 +80,21 @@ class FilesSource:
             for r in records
             if self._wanted(r, window) and self._watches(r.event_source, r.event_name)
         )
-        return Batch(
+        batch = Batch(
             records=kept,
             events_read=len(records),
             event_ids=tuple(r.event_id for r in kept),
             oldest=None,
             next_token=None,
         )
+        return batch, stats
 
     async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> Batch:
         del token
         if not stream.name.startswith(_FILE_PREFIX):
             raise SourceError("fatal", f"{stream.name}: not a file stream")
         path = Path(stream.name[len(_FILE_PREFIX) :])
-        return await anyio.to_thread.run_sync(self._read, path, window)
+        batch, stats = await anyio.to_thread.run_sync(self._read, path, window)
+        self.read.records += stats.records
+        self.read.skipped += stats.skipped
+        return batch

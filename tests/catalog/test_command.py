@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
@@ -53,3 +56,23 @@ def test_unknown_type_and_bad_catalog_exit_2(
     assert err.startswith("leftovers: error: ")
     assert "catalog.yaml: types" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_a_reader_that_goes_away_is_no_traceback() -> None:
+    """`leftovers catalog --format json | head -c 1`: exit as SIGPIPE would, say nothing."""
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first byte is written
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "scanner", "catalog", "--format", "json"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+    finally:
+        os.close(write)
+    assert done.stderr == ""
+    assert done.returncode == 141

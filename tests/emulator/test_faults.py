@@ -35,7 +35,8 @@ def test_grammar() -> None:
         Fault("slow", account="111111111111", argument=2.5),
     )
     assert parse_faults(",".join(str(rule) for rule in rules)) == rules
-    for bad in ("explode", "throttle:1.5", "throttle/us-east-1:x", "down@"):
+    bad_rules = ("explode", "throttle:1.5", "throttle/us-east-1:x", "down@", "down@12", "hang/mars")
+    for bad in bad_rules:
         with pytest.raises(ValueError, match="fault rule"):
             parse_faults(bad)
 

@@ -80,6 +80,11 @@ def test_malformed_file_is_named_in_the_error(tmp_path: Path) -> None:
         Emulator(history=[bad], latency="off")
     with pytest.raises(InputError, match="missing"):
         Emulator(history=[tmp_path / "missing"], latency="off")
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "readme.txt").write_text("no records here")
+    with pytest.raises(InputError, match=rf"no CloudTrail log files \(.*\) in {notes}$"):
+        Emulator(history=[notes], latency="off")
 
 
 def test_objects_that_are_not_records_are_skipped_with_one_warning(

@@ -128,3 +128,45 @@ def test_aws_cli_lookup_events(
         for r in expected
         if not r["readOnly"] and times[2] <= event_time(r) <= times[30]
     }
+
+
+def test_aws_cli_sts_and_assumed_role_lookup(
+    emulator_thread: Running, emulator_history: list[dict[str, Any]]
+) -> None:
+    """The CLI parses the STS XML answers, and its assumed keys read the other account."""
+    aws = _aws_cli()
+    env = {**os.environ, **emulator_thread.env("us-east-1")}
+    env.pop("AWS_PROFILE", None)
+    endpoint = ["--endpoint-url", emulator_thread.endpoint_url, "--output", "json"]
+
+    def run(*command: str, extra_env: dict[str, str] | None = None) -> dict[str, Any]:
+        done = subprocess.run(
+            [aws, *command, *endpoint],
+            env={**env, **(extra_env or {})},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        answer: dict[str, Any] = json.loads(done.stdout)
+        return answer
+
+    identity = run("sts", "get-caller-identity")
+    assert identity["Account"] == ACCOUNT_A
+    assert identity["Arn"].startswith(f"arn:aws:iam::{ACCOUNT_A}:")
+    role = f"arn:aws:iam::{ACCOUNT_B}:role/LeftoversScanner"
+    assumed = run("sts", "assume-role", "--role-arn", role, "--role-session-name", "cli")
+    assert assumed["AssumedRoleUser"]["Arn"] == (
+        f"arn:aws:sts::{ACCOUNT_B}:assumed-role/LeftoversScanner/cli"
+    )
+    credentials = assumed["Credentials"]
+    assert credentials["AccessKeyId"].startswith("ASIA")
+    keys = {
+        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": credentials["SessionToken"],
+    }
+    assert run("sts", "get-caller-identity", extra_env=keys)["Account"] == ACCOUNT_B
+    events = run("cloudtrail", "lookup-events", "--region", "us-east-1", extra_env=keys)["Events"]
+    expected = _mine(emulator_history, ACCOUNT_B, "us-east-1")
+    assert sorted(e["EventId"] for e in events) == sorted(r["eventID"] for r in expected)

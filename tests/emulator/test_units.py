@@ -44,6 +44,8 @@ def test_latency_grammar() -> None:
     assert sum(draws) / len(draws) > sum(model.draw("eu-west-1", rng) for _ in range(2000)) / 2000
     with pytest.raises(ValueError, match="latency entry"):
         parse_latency("fast")
+    with pytest.raises(ValueError, match="'moon' is not a region"):
+        parse_latency("0.2,moon=1")
 
 
 def test_rate_limiter_refills_with_the_clock_and_time_scale() -> None:

@@ -159,8 +159,17 @@ def test_bad_files_name_the_file_and_the_reason(tmp_path: Path) -> None:
     bad_gz.write_bytes(b"not gzip")
     with pytest.raises(RecordFileError, match=r"bad\.json\.gz: cannot read"):
         list(read_file(bad_gz))
+    # A gzip header followed by a corrupt deflate stream fails inside zlib, not gzip.
+    corrupt = bytearray(gzip.compress(b'{"Records": []}' * 100))
+    corrupt[12:30] = bytes(b ^ 0xFF for b in corrupt[12:30])
+    bad_deflate = tmp_path / "corrupt.json.gz"
+    bad_deflate.write_bytes(bytes(corrupt))
+    with pytest.raises(RecordFileError, match=r"corrupt\.json\.gz: cannot read"):
+        list(read_file(bad_deflate))
     with pytest.raises(RecordFileError, match="no such file or folder"):
         record_files([tmp_path / "missing"])
+    with pytest.raises(RecordFileError, match="not a regular file or folder"):
+        record_files([Path("/dev/null")])
 
 
 def test_objects_that_are_not_records_are_skipped() -> None:

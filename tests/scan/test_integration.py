@@ -1,89 +1,33 @@
-"""`leftovers scan` end to end against the in-process emulator and against trail-log files."""
+"""`leftovers scan` end to end against the in-process emulator: generated histories with
+assumed roles, Organizations, faults, global types, the original script's case."""
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from scanner.cli import main
 from scanner.emulator.generator import (
-    GeneratorSpec,
-    GroundTruth,
     account_ids,
-    generate,
     ground_truth,
     original_script_case,
     write_history,
 )
-from scanner.emulator.runtime import Emulator, Running
+from scanner.emulator.runtime import Emulator
 
-REGIONS = ("us-east-1", "eu-west-1", "us-west-2", "ap-south-1", "eu-central-1", "sa-east-1")
-#: The emulator runs this many times faster than AWS; the scanner's rate follows.
-TIME_SCALE = 40.0
-NOW = datetime.now(UTC).replace(second=0, microsecond=0)
-
-
-def spec_for(seed: int) -> GeneratorSpec:
-    return GeneratorSpec(
-        accounts=3, regions=REGIONS, seed=seed, days=10, resources=25, noise=2.0, now=NOW
-    )
-
-
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEMULATOR00000000")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "emulator-secret-key")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-    for name in [n for n in os.environ if n.startswith("LEFTOVERS_")]:
-        monkeypatch.delenv(name)
-    # Back off as the emulator's time runs: TIME_SCALE times faster than AWS.
-    monkeypatch.setenv("LEFTOVERS_RETRY__BASE_DELAY_SECONDS", str(0.5 / TIME_SCALE))
-    monkeypatch.setenv("LEFTOVERS_RETRY__MAX_DELAY_SECONDS", str(20 / TIME_SCALE))
-
-
-def role_flags(accounts: list[str]) -> list[str]:
-    flags: list[str] = []
-    for account in accounts:
-        flags += ["--account", f"{account}=arn:aws:iam::{account}:role/LeftoversReader"]
-    return flags
-
-
-def scan_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
-    status = main(["scan", "--format", "json", *argv])
-    out = capsys.readouterr().out
-    return status, json.loads(out)
-
-
-def found(document: dict[str, Any]) -> set[tuple[str, str, str, str, str]]:
-    return {
-        (i["account_id"], i["region"], i["resource_type"], i["resource_id"], i["state"])
-        for i in document["leftovers"]
-    }
-
-
-def truth_set(truth: GroundTruth) -> set[tuple[str, str, str, str, str]]:
-    return {
-        (i.account_id, i.region, i.resource_type, i.resource_id, i.state) for i in truth.leftovers
-    }
-
-
-def emulator_for(spec: GeneratorSpec, **options: Any) -> Emulator:
-    return Emulator(
-        records=generate(spec), rate=2.0, time_scale=TIME_SCALE, latency="off", seed=1, **options
-    )
-
-
-def endpoint_flags(running: Running) -> list[str]:
-    return ["--endpoint-url", running.endpoint_url, "--rate", str(2.0 * TIME_SCALE)]
+from .scan_cli import (
+    NOW,
+    REGIONS,
+    TIME_SCALE,
+    emulator_for,
+    endpoint_flags,
+    found,
+    role_flags,
+    scan_json,
+    spec_for,
+    truth_set,
+)
 
 
 @pytest.mark.parametrize("seed", [3, 11])
@@ -214,14 +158,51 @@ def test_organization_accounts_and_all_regions_from_a_config_file(
     assert status == 1
 
 
-def test_a_bad_trail_file_is_an_error_and_the_others_are_read(
-    aws_env: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+@pytest.mark.parametrize("strategy", ["auto", "event_names"])
+def test_global_types_are_read_from_us_east_1_when_it_is_not_listed(
+    strategy: str, aws_env: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # From 40 resources per region on, the history leaves one of every type behind.
+    spec = replace(spec_for(13), accounts=2, regions=("us-east-1", "eu-west-1"), resources=40)
+    truth = truth_set(ground_truth(spec))
+    zones = {item for item in truth if item[2] == "route53.hosted_zone"}
+    assert zones, "the generated history should leave a hosted zone behind"
+    assert {item[1] for item in zones} == {"us-east-1"}
+    emulator = emulator_for(spec)
+    with emulator.in_thread() as running:
+        status, document = scan_json(
+            capsys,
+            *endpoint_flags(running),
+            "--region",
+            "eu-west-1",
+            "--stream-strategy",
+            strategy,
+            *role_flags(account_ids(spec)),
+        )
+    assert document["errors"] == []
+    assert status == 1
+    # eu-west-1's leftovers and the global ones, nothing else of us-east-1.
+    assert found(document) == {item for item in truth if item[1] == "eu-west-1"} | zones
+
+
+def test_user_filter_still_counts_deletions_by_others(
+    aws_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--user` filters who created a resource, not which events are read (as a LookupEvents
+    `Username` filter would: then the instance an admin terminated would look left over)."""
     records, truth = original_script_case(NOW)
-    (tmp_path / "good.json").write_text(json.dumps({"Records": records}), encoding="utf-8")
-    (tmp_path / "broken.json.gz").write_bytes(b"not gzip at all")
-    status, document = scan_json(capsys, "--source", "files", str(tmp_path))
-    assert status == 2
-    assert found(document) == truth_set(truth)
-    assert [e["stream"] for e in document["errors"]] == [f"file:{tmp_path / 'broken.json.gz'}"]
-    assert "broken.json.gz" in document["errors"][0]["reason"]
+    (terminate,) = [r for r in records if r["eventName"] == "TerminateInstances"]
+    terminate["userIdentity"] = {
+        **terminate["userIdentity"],
+        "userName": "admin",
+        "arn": "arn:aws:iam::123456789012:user/admin",
+    }
+    emulator = Emulator(records=records, rate=2.0, time_scale=TIME_SCALE, latency="off")
+    with emulator.in_thread() as running:
+        flags = [*endpoint_flags(running), "--region", "us-east-1"]
+        status, document = scan_json(capsys, *flags, "--user", "student")
+        assert status == 1
+        assert found(document) == truth_set(truth)
+        status, document = scan_json(capsys, *flags, "--user", "admin")
+        assert status == 0
+        assert document["leftovers"] == []

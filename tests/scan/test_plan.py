@@ -11,7 +11,6 @@ from scanner.plan import (
     Slice,
     StreamId,
     build_plan,
-    calls_needed,
     estimate_pages,
     event_stream,
     lookup_attribute,
@@ -96,4 +95,3 @@ def test_event_names_preferred_only_when_clearly_cheaper() -> None:
     assert prefer_event_names(50, 1, hour, 99 * hour, event_streams=30)
     # A quiet region: one more page at most; thirty name chains cost more.
     assert not prefer_event_names(50, 10, hour, hour, event_streams=30)
-    assert calls_needed([0, 0, 120]) == 1 + 1 + 3

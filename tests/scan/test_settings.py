@@ -86,7 +86,12 @@ def test_config_path_from_environment(tmp_path: Path) -> None:
         ({"LEFTOVERS_RATE": "fast"}, "LEFTOVERS_RATE", "rate", "valid number"),
         ({"LEFTOVERS_RATE": "0"}, "LEFTOVERS_RATE", "rate", "greater than 0"),
         ({"LEFTOVERS_LOOKBACK_DAYS": "120"}, "LEFTOVERS_LOOKBACK_DAYS", "lookback_days", "90"),
-        ({"LEFTOVERS_REGIONS": "moon-1"}, "LEFTOVERS_REGIONS", "regions", "not an AWS region"),
+        (
+            {"LEFTOVERS_REGIONS": "moon-1"},
+            "LEFTOVERS_REGIONS",
+            "regions",
+            "regions: 'moon-1' is not an AWS region",
+        ),
         ({"LEFTOVERS_ACCOUNTS": "12345"}, "LEFTOVERS_ACCOUNTS", "accounts.0.id", "12-digit"),
         (
             {"LEFTOVERS_ACCOUNTS": "111111111111=arn:nope"},
@@ -156,6 +161,9 @@ def test_flags_are_named_as_flags() -> None:
         (["--source", "files"], "--source files"),
         (["--source", "files", "/no/such/folder"], "no such file or folder"),
         (["--source", "s3"], "--source"),
+        (["--region", ""], "--region: regions: is empty: give at least one value"),
+        (["--account", ","], "--account: accounts: is empty: give at least one value"),
+        (["--types", ""], "--types: resource_types: is empty: give at least one value"),
     ],
 )
 def test_cli_exits_2_with_one_line(
@@ -175,3 +183,18 @@ def test_cli_exits_2_with_one_line(
     assert lines[0].startswith("leftovers: error: ")
     assert needle in lines[0]
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"LEFTOVERS_ACCOUNTS": "[]"}, "LEFTOVERS_ACCOUNTS: accounts: is empty: give at least one"),
+        ({"LEFTOVERS_REGIONS": "[]"}, "LEFTOVERS_REGIONS: regions: is empty: give at least one"),
+        ({"LEFTOVERS_RATE": ""}, "LEFTOVERS_RATE: rate: is empty: give a value"),
+    ],
+)
+def test_empty_values_are_named_as_empty(env: dict[str, str], message: str) -> None:
+    """An empty account list would scan nothing and report a clean bill: refuse it."""
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None, env)
+    assert str(caught.value).startswith(message)

@@ -4,6 +4,7 @@ SIGKILL in the middle of a scan, and metrics that agree with the results."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -41,6 +42,7 @@ class World:
     running: Running
     truth: GroundTruth
     folder: Path
+    issued: list[str]
 
     def admin(self, method: str, path: str, body: bytes | None = None) -> Any:
         answer = HTTP.request(method, f"{self.running.endpoint_url}/_emulator/{path}", body=body)
@@ -54,8 +56,17 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     emulator = Emulator(records=generate(SPEC), rate=1_000_000.0, latency=None, seed=0)
+    issued: list[str] = []
+    assume_role = emulator.sessions.assume_role
+
+    def recording(params: Any) -> str:
+        answer = assume_role(params)
+        issued.extend(re.findall(r"<(?:AccessKeyId|SecretAccessKey|SessionToken)>([^<]+)<", answer))
+        return answer
+
+    emulator.sessions.assume_role = recording  # type: ignore[method-assign]
     with emulator.in_thread() as running:
-        yield World(running, ground_truth(SPEC), tmp_path_factory.mktemp("serve"))
+        yield World(running, ground_truth(SPEC), tmp_path_factory.mktemp("serve"), issued)
 
 
 def free_port() -> int:
@@ -73,14 +84,15 @@ class Served:
         config = world.folder / "leftovers.yaml"
         config.write_text(
             "accounts:\n  organization:\n    role_name: LeftoversReader\n"
-            "regions: [us-east-1, eu-west-1]\nrate: 100\nlog_level: info\n"
+            "regions: [us-east-1, eu-west-1]\nrate: 100\nlog_level: debug\n"
         )
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LEFTOVERS_"))},
             **world.running.env("us-east-1"),
         }
         env.pop("AWS_ENDPOINT_URL", None)
-        self.log = (world.folder / f"serve-{self.port}.log").open("wb")
+        self.log_path = world.folder / f"serve-{self.port}.log"
+        self.log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -235,6 +247,15 @@ def test_serve_end_to_end(world: World) -> None:
         assert (victim[0], "ec2.instance", victim[3]) not in after
         reference = comparable(served.results())
         assert len(reference) == len(truth)
+
+        # Debug logs of scans through assumed roles hold no credentials.
+        text = served.log_path.read_text()
+        assert "scan_completed" in text
+        assert '"level": "debug"' in text
+        assert len(world.issued) >= 3
+        for secret in [*world.issued, world.running.env()["AWS_SECRET_ACCESS_KEY"]]:
+            assert secret not in text
+        assert world.running.env()["AWS_ACCESS_KEY_ID"] not in text
 
         # /metrics agrees with /results.
         metrics = served.get("/metrics")

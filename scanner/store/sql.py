@@ -1,0 +1,403 @@
+"""The blocking side of the store: every statement, run on the store's one worker thread."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from scanner.lifecycle import Fact, Lifecycle, ResourceKey
+from scanner.pairing import merge
+from scanner.plan import Slice, StreamId, Work
+from scanner.scan import Page
+from scanner.store.codec import (
+    fact_from_dict,
+    fact_to_dict,
+    lifecycle_blob,
+    lifecycle_of,
+    time_from_text,
+    time_text,
+)
+from scanner.store.schema import SQLITE_MAGIC, StateError, check_ours, migrate
+
+
+@dataclass(frozen=True, slots=True)
+class RegionState:
+    """An (account, region)'s progress: all its streams are read up to `checkpoint`; an unfinished
+    scan aiming at `target_end` still has `pending` work (stream slices) to read."""
+
+    account_id: str
+    region: str
+    checkpoint: datetime | None
+    target_end: datetime | None
+    last_success: datetime | None
+    pending: tuple[Work, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ScanRecord:
+    """One scan in the history."""
+
+    scan_id: int
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: str | None
+    stats: Mapping[str, Any]
+    errors: Sequence[Mapping[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class CounterValue:
+    """One persisted counter series: metric name, account, region, one free label."""
+
+    name: str
+    account_id: str
+    region: str
+    label: str
+    value: float
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    path = Path(path)
+    if path.exists():
+        if path.is_dir():
+            raise StateError(f"state file {path}: is a folder")
+        try:
+            with path.open("rb") as handle:
+                header = handle.read(len(SQLITE_MAGIC))
+        except OSError as error:
+            raise StateError(f"state file {path}: cannot read ({error.strerror})") from None
+        if header and header != SQLITE_MAGIC:
+            raise StateError(f"state file {path}: not a SQLite database; refusing to touch it")
+    elif not path.parent.is_dir():
+        raise StateError(f"state file {path}: folder {path.parent} does not exist")
+    try:
+        connection = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=10
+        )
+    except sqlite3.Error as error:
+        raise StateError(f"state file {path}: cannot open ({error})") from None
+    try:
+        check_ours(connection)
+        problem = connection.execute("PRAGMA quick_check").fetchone()[0]
+        if problem != "ok":
+            raise StateError(f"damaged ({problem}); refusing to touch it")
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        connection.execute("PRAGMA foreign_keys = ON")
+        migrate(connection)
+    except StateError as error:
+        connection.close()
+        raise StateError(f"state file {path}: {error}") from None
+    except sqlite3.Error as error:
+        connection.close()
+        raise StateError(f"state file {path}: unusable ({error}); refusing to touch it") from None
+    return connection
+
+
+def close(connection: sqlite3.Connection) -> None:
+    try:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        connection.close()
+
+
+def user_version(connection: sqlite3.Connection) -> int:
+    return int(connection.execute("PRAGMA user_version").fetchone()[0])
+
+
+def probe_write(connection: sqlite3.Connection) -> None:
+    connection.execute("BEGIN IMMEDIATE")
+    connection.execute("ROLLBACK")
+
+
+def regions(connection: sqlite3.Connection) -> dict[tuple[str, str], RegionState]:
+    pending: dict[tuple[str, str], list[Work]] = {}
+    for account_id, region, stream, start, end in connection.execute(
+        'SELECT account_id, region, stream, start, "end" FROM pending ORDER BY 1, 2, 3, 4'
+    ):
+        pending.setdefault((account_id, region), []).append(
+            Work(
+                StreamId(account_id, region, stream),
+                Slice(time_from_text(start), time_from_text(end)),
+            )
+        )
+    return {
+        (account_id, region): RegionState(
+            account_id,
+            region,
+            time_from_text(checkpoint) if checkpoint else None,
+            time_from_text(target_end) if target_end else None,
+            time_from_text(last_success) if last_success else None,
+            tuple(pending.get((account_id, region), ())),
+        )
+        for account_id, region, checkpoint, target_end, last_success in connection.execute(
+            "SELECT account_id, region, checkpoint, target_end, last_success FROM checkpoints"
+        )
+    }
+
+
+def _add_work(connection: sqlite3.Connection, work: Iterable[Work]) -> None:
+    connection.executemany(
+        'INSERT OR IGNORE INTO pending (account_id, region, stream, start, "end")'
+        " VALUES (?, ?, ?, ?, ?)",
+        [
+            (
+                w.stream.account_id,
+                w.stream.region,
+                w.stream.name,
+                time_text(w.slice.start),
+                time_text(w.slice.end),
+            )
+            for w in work
+        ],
+    )
+
+
+def begin_region(
+    connection: sqlite3.Connection,
+    account_id: str,
+    region: str,
+    target_end: datetime,
+    work: Sequence[Work],
+) -> None:
+    with connection:
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute(
+            "INSERT INTO checkpoints (account_id, region, target_end) VALUES (?, ?, ?)"
+            " ON CONFLICT DO UPDATE SET target_end = excluded.target_end",
+            (account_id, region, time_text(target_end)),
+        )
+        _add_work(connection, work)
+        _close_region_if_done(connection, account_id, region)
+
+
+def _close_region_if_done(connection: sqlite3.Connection, account_id: str, region: str) -> None:
+    """When no work is left, the target becomes the checkpoint."""
+    left = connection.execute(
+        "SELECT count(*) FROM pending WHERE account_id = ? AND region = ?", (account_id, region)
+    ).fetchone()[0]
+    if left == 0:
+        connection.execute(
+            "UPDATE checkpoints SET checkpoint = target_end, target_end = NULL"
+            " WHERE account_id = ? AND region = ? AND target_end IS NOT NULL",
+            (account_id, region),
+        )
+
+
+def _add_counter(connection: sqlite3.Connection, counter: CounterValue) -> None:
+    connection.execute(
+        "INSERT INTO counters (name, account_id, region, label, value) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (name, account_id, region, label)"
+        " DO UPDATE SET value = value + excluded.value",
+        (counter.name, counter.account_id, counter.region, counter.label, counter.value),
+    )
+
+
+def _merge_facts(connection: sqlite3.Connection, facts: Sequence[Fact]) -> None:
+    by_key: dict[ResourceKey, list[Fact]] = {}
+    for fact in facts:
+        by_key.setdefault(fact.key, []).append(fact)
+    for key, new in by_key.items():
+        row = connection.execute(
+            "SELECT body FROM lifecycles WHERE account_id = ? AND region = ?"
+            " AND resource_type = ? AND resource_id = ?",
+            (key.account_id, key.region, key.resource_type, key.resource_id),
+        ).fetchone()
+        lifecycle = lifecycle_of(row[0]) if row else None
+        for fact in new:
+            lifecycle = merge(lifecycle, fact)
+        assert lifecycle is not None
+        connection.execute(
+            "INSERT INTO lifecycles (account_id, region, resource_type, resource_id, body)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET body = excluded.body",
+            (
+                key.account_id,
+                key.region,
+                key.resource_type,
+                key.resource_id,
+                lifecycle_blob(lifecycle),
+            ),
+        )
+
+
+def apply_page(connection: sqlite3.Connection, page: Page) -> int:
+    """Apply one page; return how many of its matched events were new."""
+    by_event: dict[str, list[Fact]] = {}
+    for fact in page.facts:
+        by_event.setdefault(fact.event_id, []).append(fact)
+    new_facts: list[Fact] = []
+    stream = page.stream
+    with connection:
+        connection.execute("BEGIN IMMEDIATE")
+        for event_id, facts in by_event.items():
+            first = facts[0]
+            inserted = connection.execute(
+                "INSERT OR IGNORE INTO events (event_id, account_id, region, event_time,"
+                " event_name) VALUES (?, ?, ?, ?, ?)",
+                (
+                    event_id,
+                    first.key.account_id,
+                    first.key.region,
+                    time_text(first.time),
+                    first.event_name,
+                ),
+            ).rowcount
+            if not inserted:
+                continue
+            for fact in facts:
+                connection.execute(
+                    "INSERT OR IGNORE INTO facts (account_id, region, resource_type, resource_id,"
+                    " event_id, change, event_time, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        fact.key.account_id,
+                        fact.key.region,
+                        fact.key.resource_type,
+                        fact.key.resource_id,
+                        event_id,
+                        fact.change.value,
+                        time_text(fact.time),
+                        orjson.dumps(fact_to_dict(fact)),
+                    ),
+                )
+                new_facts.append(fact)
+        _merge_facts(connection, new_facts)
+        connection.execute(
+            "DELETE FROM pending WHERE account_id = ? AND region = ? AND stream = ? AND start = ?"
+            ' AND "end" = ?',
+            (
+                stream.account_id,
+                stream.region,
+                stream.name,
+                time_text(page.slice.start),
+                time_text(page.slice.end),
+            ),
+        )
+        rest = [Work(stream, page.remaining)] if page.remaining else []
+        _add_work(connection, [*rest, *page.spawned])
+        touched = {(stream.account_id, stream.region)} | {
+            (w.stream.account_id, w.stream.region) for w in page.spawned
+        }
+        for account_id, region in sorted(touched):
+            _close_region_if_done(connection, account_id, region)
+        _add_counter(
+            connection, CounterValue("lookup_requests", stream.account_id, stream.region, "ok", 1)
+        )
+        _add_counter(
+            connection,
+            CounterValue("events", stream.account_id, stream.region, "", page.events_read),
+        )
+    return len({f.event_id for f in new_facts})
+
+
+def begin_scan(connection: sqlite3.Connection, started_at: datetime) -> int:
+    with connection:
+        cursor = connection.execute(
+            "INSERT INTO scans (started_at) VALUES (?)", (time_text(started_at),)
+        )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def finish_scan(  # noqa: PLR0917 (positional: called through to_thread.run_sync)
+    connection: sqlite3.Connection,
+    scan_id: int,
+    finished_at: datetime,
+    outcome: str,
+    stats: Mapping[str, Any],
+    errors: Sequence[Mapping[str, Any]],
+    counters: Sequence[CounterValue],
+    succeeded: Sequence[tuple[str, str]],
+) -> None:
+    with connection:
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute(
+            "UPDATE scans SET finished_at = ?, outcome = ?, stats = ?, errors = ? WHERE id = ?",
+            (time_text(finished_at), outcome, orjson.dumps(stats), orjson.dumps(errors), scan_id),
+        )
+        for counter in counters:
+            _add_counter(connection, counter)
+        connection.executemany(
+            "INSERT INTO checkpoints (account_id, region, last_success) VALUES (?, ?, ?)"
+            " ON CONFLICT DO UPDATE SET last_success = excluded.last_success",
+            [(account, region, time_text(finished_at)) for account, region in succeeded],
+        )
+
+
+def scans(connection: sqlite3.Connection, limit: int) -> list[ScanRecord]:
+    return [
+        _scan_of(row)
+        for row in connection.execute(
+            "SELECT id, started_at, finished_at, outcome, stats, errors FROM scans"
+            " ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+    ]
+
+
+def _scan_of(row: tuple[Any, ...]) -> ScanRecord:
+    scan_id, started, finished, outcome, stats, errors = row
+    return ScanRecord(
+        scan_id,
+        time_from_text(started),
+        time_from_text(finished) if finished else None,
+        outcome,
+        orjson.loads(stats) if stats else {},
+        orjson.loads(errors) if errors else [],
+    )
+
+
+def last_finished_scan(connection: sqlite3.Connection) -> ScanRecord | None:
+    row = connection.execute(
+        "SELECT id, started_at, finished_at, outcome, stats, errors FROM scans"
+        " WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    return _scan_of(row) if row else None
+
+
+def counters(connection: sqlite3.Connection) -> list[CounterValue]:
+    return [
+        CounterValue(*row)
+        for row in connection.execute(
+            "SELECT name, account_id, region, label, value FROM counters ORDER BY 1, 2, 3, 4"
+        )
+    ]
+
+
+def lifecycles(connection: sqlite3.Connection) -> list[Lifecycle]:
+    return [
+        lifecycle_of(blob)
+        for (blob,) in connection.execute("SELECT body FROM lifecycles ORDER BY 1")
+    ]
+
+
+def lifecycle(connection: sqlite3.Connection, key: ResourceKey) -> Lifecycle | None:
+    row = connection.execute(
+        "SELECT body FROM lifecycles WHERE account_id = ? AND region = ?"
+        " AND resource_type = ? AND resource_id = ?",
+        (key.account_id, key.region, key.resource_type, key.resource_id),
+    ).fetchone()
+    return lifecycle_of(row[0]) if row else None
+
+
+def facts(connection: sqlite3.Connection, key: ResourceKey) -> list[Fact]:
+    return [
+        fact_from_dict(orjson.loads(blob))
+        for (blob,) in connection.execute(
+            "SELECT body FROM facts WHERE account_id = ? AND region = ?"
+            " AND resource_type = ? AND resource_id = ? ORDER BY event_time, event_id",
+            (key.account_id, key.region, key.resource_type, key.resource_id),
+        )
+    ]
+
+
+def all_facts(connection: sqlite3.Connection) -> list[Fact]:
+    return [
+        fact_from_dict(orjson.loads(blob))
+        for (blob,) in connection.execute("SELECT body FROM facts ORDER BY event_time, event_id")
+    ]

@@ -1,0 +1,77 @@
+"""LookupEvents pages to batches, and SDK errors to retry decisions."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import aiohttp
+from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+
+from scanner.sources.lookup import classify, parse_page
+
+
+def event(event_id: str, name: str, when: datetime, source: str = "ec2.amazonaws.com") -> dict:  # type: ignore[type-arg]
+    body = {
+        "eventID": event_id,
+        "eventName": name,
+        "eventSource": source,
+        "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "awsRegion": "eu-west-1",
+        "recipientAccountId": "111111111111",
+    }
+    return {
+        "EventId": event_id,
+        "EventName": name,
+        "EventSource": source,
+        "EventTime": when,
+        "CloudTrailEvent": json.dumps(body),
+    }
+
+
+def test_page_counts_every_event_and_parses_only_watched_ones() -> None:
+    answer = {
+        "Events": [
+            event("a", "RunInstances", datetime(2025, 1, 3, tzinfo=UTC)),
+            event("b", "CreateTags", datetime(2025, 1, 2, tzinfo=UTC)),
+            event("c", "TerminateInstances", datetime(2025, 1, 1, tzinfo=UTC)),
+        ],
+        "NextToken": "t1",
+    }
+    batch = parse_page(answer, lambda source, name: name != "CreateTags")
+    assert batch.events_read == 3
+    assert batch.event_ids == ("a", "b", "c")
+    assert [r.event_id for r in batch.records] == ["a", "c"]
+    assert batch.oldest == datetime(2025, 1, 1, tzinfo=UTC)
+    assert batch.next_token == "t1"
+    assert batch.records[0].region == "eu-west-1"
+
+
+def test_empty_page() -> None:
+    batch = parse_page({"Events": []}, lambda source, name: True)
+    assert (batch.events_read, batch.oldest, batch.next_token) == (0, None, None)
+
+
+def client_error(code: str, status: int, message: str = "nope") -> ClientError:
+    return ClientError(
+        {
+            "Error": {"Code": code, "Message": message},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        },
+        "LookupEvents",
+    )
+
+
+def test_errors_are_classified() -> None:
+    assert classify(client_error("ThrottlingException", 400)).kind == "throttled"
+    assert classify(client_error("InvalidNextTokenException", 400)).kind == "invalid_token"
+    assert classify(client_error("InternalFailure", 500)).kind == "transient"
+    assert classify(client_error("ServiceUnavailable", 503)).kind == "transient"
+    denied = classify(client_error("AccessDeniedException", 400, "not allowed\nsecond line"))
+    assert denied.kind == "fatal"
+    assert denied.reason.startswith("AccessDeniedException: not allowed")
+    assert "\n" not in denied.reason
+    assert classify(EndpointConnectionError(endpoint_url="http://x")).kind == "transient"
+    assert classify(aiohttp.ServerDisconnectedError()).kind == "transient"
+    assert classify(NoCredentialsError()).kind == "fatal"
+    assert classify(ValueError("odd")).kind == "fatal"

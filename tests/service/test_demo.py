@@ -1,0 +1,33 @@
+"""The `make demo` summary: counts and costs per type, honest about unknown prices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scanner.demo import summary
+
+
+def item(resource_type: str, cost: float | None, account: str = "111111111111") -> dict[str, Any]:
+    return {"resource_type": resource_type, "account_id": account, "estimated_hourly_cost": cost}
+
+
+def test_summary_shows_unknown_prices_as_unknown() -> None:
+    results = {
+        "leftovers": [
+            item("ec2.nat_gateway", 0.045),
+            item("ec2.instance", 0.1),
+            item("ec2.instance", None, "222222222222"),
+            item("s3.bucket", None),
+            item("s3.bucket", None),
+        ],
+        "stats": {"api_calls": 12, "duration_seconds": 1.25},
+    }
+    lines = {line.split()[0]: line for line in summary(results, "http://x").splitlines() if line}
+    assert lines["5"].startswith("5 leftovers in 2 accounts (first scan: 12 LookupEvents calls")
+    assert lines["s3.bucket"].split() == ["s3.bucket", "2", "?"]
+    assert lines["ec2.instance"].split()[:3] == ["ec2.instance", "2", "0.100"]
+    assert "(1 without a known price)" in lines["ec2.instance"]
+    assert lines["ec2.nat_gateway"].split() == ["ec2.nat_gateway", "1", "0.045"]
+    assert lines["total"].split()[:3] == ["total", "5", "0.145"]
+    assert "where a price is known" in lines["total"]
+    assert "0.000" not in summary(results, "http://x")
