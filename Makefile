@@ -1,7 +1,8 @@
 # Every target bootstraps what it needs: a fresh machine needs only python3 (and apt for promtool).
 SHELL := /bin/bash
 PYTHON ?= python3
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv runs as a module of python3, installed on first use (per user, or system-wide as a fallback).
+UV := $(PYTHON) -m uv
 VENV := .venv
 BIN := $(VENV)/bin
 AWSCLI_VENV := .venv-awscli
@@ -10,15 +11,17 @@ AWSCLI_VENV := .venv-awscli
 
 all: test
 
-$(UV):
-	$(PYTHON) -m pip install --quiet --user uv || $(PYTHON) -m pip install --quiet uv
+.PHONY: uv
+uv:
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv \
+		|| $(PYTHON) -m pip install --quiet uv
 
-$(BIN)/leftovers: pyproject.toml uv.lock | $(UV)
+$(BIN)/leftovers: pyproject.toml uv.lock | uv
 	$(UV) sync --frozen --quiet
 	@touch $@
 
 # The aws CLI pins its own botocore, so it lives in a virtualenv of its own.
-$(AWSCLI_VENV)/bin/aws: tests/awscli-requirements.txt | $(UV)
+$(AWSCLI_VENV)/bin/aws: tests/awscli-requirements.txt | uv
 	$(UV) venv --quiet --allow-existing $(AWSCLI_VENV)
 	$(UV) pip install --quiet --python $(AWSCLI_VENV)/bin/python -r tests/awscli-requirements.txt
 	@touch $@
