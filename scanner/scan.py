@@ -14,6 +14,8 @@ from the remaining slices (`run_scan(work=...)` takes any slices, not only a who
 from __future__ import annotations
 
 import random
+import statistics
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -197,6 +199,7 @@ class _Scan:
         self.events_read = 0
         self.events_matched = 0
         self.random = random.Random(0)
+        self.latencies: deque[float] = deque(maxlen=256)  # the scan's, every region's
 
     def region(
         self, stream: StreamId, group: TaskGroup, send: MemoryObjectSendStream[Page]
@@ -229,7 +232,8 @@ class _Scan:
                     continue  # a call took the last token or is waiting for the next
                 picked = pick_cut(region.pace, self.options.rate, self.options.concurrency)
                 if picked is None:
-                    late = pick_hedge(region.pace, self.clock.now())
+                    prior = statistics.median(self.latencies) if self.latencies else 1.0
+                    late = pick_hedge(region.pace, self.clock.now(), prior)
                     if late is not None:
                         await bucket.acquire()  # the same call again costs a token
                         late.hedge.set()
@@ -308,6 +312,7 @@ class _Scan:
                 continue
             chain.calling = False
             region.pace.observe(self.clock.now() - started)
+            self.latencies.append(self.clock.now() - started)
             return batch
 
     async def fetch(self, chain: Chain, window: Slice, token: str | None) -> Batch:

@@ -20,7 +20,7 @@ import anyio
 from scanner.plan import PAGE_SIZE, Slice, StreamId
 
 #: A slice is cut only if it still holds at least this many pages (the call out reads one).
-MIN_PAGES_TO_CUT = 3.0
+MIN_PAGES_TO_CUT = 1.5
 #: The share of a page a cut chain keeps: its call out most likely reads past the cut, so the
 #: chain ends with that call instead of waiting on it for a short last page.
 KEEP_PAGES = 0.7
@@ -100,11 +100,12 @@ def pick_cut(pace: Pace, rate: float | None, concurrency: int) -> tuple[Chain, S
     return best, Slice(piece.start, cut)
 
 
-def pick_hedge(pace: Pace, now: float) -> Chain | None:
+def pick_hedge(pace: Pace, now: float, prior: float) -> Chain | None:
     """When a token went unused and nothing is worth a cut: the call out longest, if it is far
-    beyond the region's median latency (a long tail: the same call again is likely faster)."""
-    if len(pace.recent) < 8:
-        return None
-    limit = HEDGE_AFTER * statistics.median(pace.recent)
+    beyond the region's median latency (a long tail: the same call again is likely faster).
+    Until the region has shown its latency, `prior` (the scan's median) stands in for it, so
+    that a first call stuck for seconds does not hold a region's start back."""
+    median = statistics.median(pace.recent) if len(pace.recent) >= 8 else prior
+    limit = HEDGE_AFTER * median
     late = [c for c in pace.chains if c.calling and not c.hedge.is_set() and now - c.since > limit]
     return min(late, key=lambda c: c.since, default=None)
