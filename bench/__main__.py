@@ -20,14 +20,16 @@ from bench.harness import Figure, Outcome, machine
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
 
-def benchmarks(smoke: bool) -> dict[str, Callable[[Path], Outcome]]:
+def benchmarks(
+    smoke: bool, *, with_cli: bool = True, trace: Path | None = None
+) -> dict[str, Callable[[Path], Outcome]]:
     """Name -> runner, full size or smoke size."""
     scan_config = scan.SMOKE if smoke else scan.FULL
     engine_config = engine.SMOKE if smoke else engine.FULL
     http_config = http.HttpConfig(engine_config, 200 if smoke else 2000, 4 if smoke else 16)
     inc_config = incremental.SMOKE if smoke else incremental.FULL
     return {
-        "scan": lambda work: scan.bench_scan(scan_config, work),
+        "scan": lambda work: scan.bench_scan(scan_config, work, with_cli=with_cli, trace=trace),
         "engine": lambda work: engine.bench_engine(engine_config, work),
         "incremental": lambda work: incremental.bench_incremental(inc_config, work),
         "http": lambda work: http.bench_http(http_config, work),
@@ -47,14 +49,32 @@ def table(figures: list[Figure]) -> Table:
     return out
 
 
+def merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """`new` over `old`, one level deep: a partial run (say, without the CLI baseline) keeps
+    the details it did not measure again."""
+    out = dict(old)
+    for key, value in new.items():
+        before = out.get(key)
+        out[key] = (
+            {**before, **value} if isinstance(before, dict) and isinstance(value, dict) else value
+        )
+    return out
+
+
 def main(argv: list[str]) -> int:
     """Run, print, write bench/results.json (or --output)."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--only", nargs="+", choices=sorted(benchmarks(False)), default=None)
     parser.add_argument("--smoke", action="store_true", help="a tiny run of the whole harness")
     parser.add_argument("--output", type=Path, default=None, help="results file")
+    parser.add_argument(
+        "--no-cli", action="store_true", help="scan: skip the slow aws CLI baseline"
+    )
+    parser.add_argument(
+        "--trace", type=Path, default=None, help="scan: time every call into this file"
+    )
     args = parser.parse_args(argv)
-    chosen = benchmarks(args.smoke)
+    chosen = benchmarks(args.smoke, with_cli=not args.no_cli, trace=args.trace)
     names = args.only or list(chosen)
     output = args.output or (RESULTS.with_name("results-smoke.json") if args.smoke else RESULTS)
     figures: list[Figure] = []
@@ -85,7 +105,7 @@ def main(argv: list[str]) -> int:
             **previous.get("passed", {}),
             **{f.name: f.passed for f in figures if f.passed is not None},
         },
-        "details": {**previous.get("details", {}), **details},
+        "details": merged(previous.get("details", {}), details),
         "bench_seconds": {**previous.get("bench_seconds", {}), **seconds},
     }
     output.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")

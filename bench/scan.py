@@ -50,14 +50,16 @@ SMOKE = ScanConfig(
 
 
 def run_scanner(
-    url: str, accounts: list[str], regions: tuple[str, ...], rate: float
+    url: str, accounts: list[str], regions: tuple[str, ...], rate: float, trace: Path | None = None
 ) -> tuple[float, float]:
     """`leftovers scan` against the emulator in a child process: (process wall, scan seconds).
 
     The scan's own `duration_seconds` runs from the first planned call to the last page applied;
-    the process wall adds interpreter start, imports, role assumption and the report.
+    the process wall adds interpreter start, imports, role assumption and the report. With
+    `trace`, every call is timed into that file (see bench.scan_trace).
     """
-    command = [PYTHON, "-m", "scanner", "scan", "--endpoint-url", url, "--format", "json"]
+    runner = ["-m", "scanner"] if trace is None else ["-m", "bench.scan_trace", str(trace)]
+    command = [PYTHON, *runner, "scan", "--endpoint-url", url, "--format", "json"]
     command += ["--rate", f"{rate:g}"]
     for account in accounts:
         command += ["--account", f"{account}={ROLE.format(account=account)}"]
@@ -80,8 +82,10 @@ def pinned(spec: str) -> str:
     return f"{spec},now={now.strftime('%Y-%m-%dT%H:%M:%SZ')}"
 
 
-def bench_scan(config: ScanConfig, workdir: Path, *, with_cli: bool = True) -> Outcome:
-    """Both scan figures from one emulator run."""
+def bench_scan(
+    config: ScanConfig, workdir: Path, *, with_cli: bool = True, trace: Path | None = None
+) -> Outcome:
+    """Both scan figures from one emulator run (the CLI's only `with_cli`)."""
     spec_text = pinned(config.spec)
     spec = parse_spec(spec_text)
     accounts = account_ids(spec)
@@ -92,7 +96,7 @@ def bench_scan(config: ScanConfig, workdir: Path, *, with_cli: bool = True) -> O
     with emulator_process(args, workdir / "emulator-scan.log") as emulator:
         stats_url = emulator.url + "/_emulator/stats"
         before = get_json(stats_url)
-        process_wall, wall = run_scanner(emulator.url, accounts, spec.regions, RATE * scale)
+        process_wall, wall = run_scanner(emulator.url, accounts, spec.regions, RATE * scale, trace)
         after = get_json(stats_url)
         calls = calls_per_region(before, after)
         slowest = max(calls, key=lambda k: calls[k])

@@ -13,8 +13,9 @@ from the remaining slices (`run_scan(work=...)` takes any slices, not only a who
 
 from __future__ import annotations
 
-import math
 import random
+import statistics
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -38,6 +39,7 @@ from scanner.plan import (
     split_count,
 )
 from scanner.records import Record
+from scanner.schedule import Chain, Pace, pick_cut, pick_hedge
 from scanner.settings import RetrySettings
 from scanner.sources import Batch, Source, SourceError
 from scanner.throttle import AnyioClock, Clock, TokenBucket, backoff
@@ -76,6 +78,7 @@ class Page:
     event_ids: tuple[str, ...]
     remaining: Slice | None
     spawned: tuple[Work, ...] = ()
+    called: bool = True  # False: a cut made while a call was out (no call, no events)
 
 
 class Sink(Protocol):
@@ -165,17 +168,13 @@ class _Region:
     key: tuple[str, str]
     bucket: TokenBucket | None
     limiter: anyio.CapacityLimiter
-    latency: float = 1.0
+    pace: Pace = field(default_factory=Pace)
     seen: set[str] = field(default_factory=set)
-
-    def observe(self, seconds: float) -> None:
-        self.latency = 0.7 * self.latency + 0.3 * seconds
 
     def free_chains(self, rate: float | None, concurrency: int) -> int:
         """Chains that could start now and still be useful: about rate x latency in flight."""
-        target = concurrency if rate is None else math.ceil(rate * self.latency) + 1
-        target = min(target, concurrency)
         stats = self.limiter.statistics()
+        target = self.pace.target_chains(rate, concurrency)
         return target - stats.borrowed_tokens - stats.tasks_waiting
 
 
@@ -200,8 +199,11 @@ class _Scan:
         self.events_read = 0
         self.events_matched = 0
         self.random = random.Random(0)
+        self.latencies: deque[float] = deque(maxlen=256)  # the scan's, every region's
 
-    def region(self, stream: StreamId) -> _Region:
+    def region(
+        self, stream: StreamId, group: TaskGroup, send: MemoryObjectSendStream[Page]
+    ) -> _Region:
         key = (stream.account_id, stream.region)
         found = self.regions.get(key)
         if found is None:
@@ -212,14 +214,48 @@ class _Scan:
             )
             found = _Region(key, bucket, anyio.CapacityLimiter(self.options.concurrency))
             self.regions[key] = found
+            if bucket is not None:
+                group.start_soon(self.watch, group, found, send.clone(), name=f"watch {key}")
         return found
+
+    async def watch(
+        self, group: TaskGroup, region: _Region, send: MemoryObjectSendStream[Page]
+    ) -> None:
+        """While the region has chains: when a token goes unused, cut a slice for a new chain."""
+        bucket = region.bucket
+        assert bucket is not None
+        live = self.progress.of_key(region.key)
+        async with send:
+            while not live.done:
+                await self.clock.sleep(0.5 / bucket.rate)
+                if bucket.tokens < 1.0:
+                    continue  # a call took the last token or is waiting for the next
+                picked = pick_cut(region.pace, self.options.rate, self.options.concurrency)
+                if picked is None:
+                    prior = statistics.median(self.latencies) if self.latencies else 1.0
+                    late = pick_hedge(region.pace, self.clock.now(), prior)
+                    if late is not None:
+                        await bucket.acquire()  # the same call again costs a token
+                        late.hedge.set()
+                    continue
+                chain, piece = picked
+                before = chain.current
+                chain.current = Slice(piece.end, before.end)
+                chain.cut = True
+                child = Work(chain.stream, piece)
+                # The cut is recorded before the new chain's pages, as a split after a page is.
+                await send.send(
+                    Page(chain.stream, before, (), 0, (), chain.current, (child,), False)
+                )
+                self.start(group, child, send.clone())
 
     def start(self, group: TaskGroup, work: Work, send: MemoryObjectSendStream[Page]) -> None:
         self.progress.of(work.stream).pending += 1
+        self.region(work.stream, group, send)
         group.start_soon(self.pump, group, work, send, name=f"pump {work.stream}")
 
     async def pump(self, group: TaskGroup, work: Work, send: MemoryObjectSendStream[Page]) -> None:
-        region = self.region(work.stream)
+        region = self.region(work.stream, group, send)
         live = self.progress.of(work.stream)
         async with send, region.limiter:
             live.pending -= 1
@@ -243,11 +279,10 @@ class _Scan:
             stream=stream.name, reason=reason,
         )  # fmt: skip
 
-    async def call(
-        self, region: _Region, stream: StreamId, window: Slice, token: str | None
-    ) -> Batch:
+    async def call(self, region: _Region, chain: Chain, window: Slice, token: str | None) -> Batch:
         """One page, with the bucket in front and backoff on throttling and transient errors."""
         retry = self.options.retry
+        stream = chain.stream
         live = self.progress.of(stream)
         attempt = 0
         while True:
@@ -257,9 +292,11 @@ class _Scan:
             self.api_calls += 1
             live.calls += 1
             started = self.clock.now()
+            chain.calling, chain.since, chain.hedge = True, started, anyio.Event()
             try:
-                batch = await self.source.fetch(stream, window, token)
+                batch = await self.fetch(chain, window, token)
             except SourceError as error:
+                chain.calling = False
                 if error.kind == "throttled":
                     self.throttled += 1
                     live.throttled += 1
@@ -273,8 +310,39 @@ class _Scan:
                 log.debug("call_retried", stream=stream.name, attempt=attempt, reason=error.reason)
                 await self.clock.sleep(delay)
                 continue
-            region.observe(self.clock.now() - started)
+            chain.calling = False
+            region.pace.observe(self.clock.now() - started)
+            self.latencies.append(self.clock.now() - started)
             return batch
+
+    async def fetch(self, chain: Chain, window: Slice, token: str | None) -> Batch:
+        """One call, sent again if the watcher hedges it; the first answer wins."""
+        answers: list[Batch | SourceError] = []
+        answered = anyio.Event()
+
+        async def one() -> None:
+            try:
+                answers.append(await self.source.fetch(chain.stream, window, token))
+            except SourceError as error:
+                answers.append(error)
+            answered.set()
+
+        async def again() -> None:
+            await chain.hedge.wait()
+            self.api_calls += 1
+            self.progress.of(chain.stream).calls += 1
+            log.debug("call_hedged", stream=chain.stream.name)
+            group.start_soon(one)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(one)
+            group.start_soon(again)
+            await answered.wait()
+            group.cancel_scope.cancel()
+        first = answers[0]
+        if isinstance(first, SourceError):
+            raise first
+        return first
 
     def facts_of(self, region: _Region, batch: Batch) -> tuple[Fact, ...]:
         facts: list[Fact] = []
@@ -292,17 +360,28 @@ class _Scan:
     async def chain(
         self, group: TaskGroup, work: Work, send: MemoryObjectSendStream[Page], region: _Region
     ) -> None:
-        """Page one slice to its end, splitting it when chains are free, restarting on loss."""
-        stream = work.stream
-        current = work.slice  # what is left to read
-        params = work.slice  # the StartTime/EndTime the current token is bound to
+        """Page one slice to its end; the region's watcher may cut its older end off."""
+        me = Chain(work.stream, work.slice)  # me.current: what is left to read
+        if self.source.time_sliced:
+            region.pace.chains.add(me)
+        try:
+            await self.page_through(group, me, send, region)
+        finally:
+            region.pace.chains.discard(me)
+
+    async def page_through(
+        self, group: TaskGroup, me: Chain, send: MemoryObjectSendStream[Page], region: _Region
+    ) -> None:
+        """Page a slice to its end, splitting it when chains are free, restarting on loss."""
+        stream = me.stream
+        params = me.current  # the StartTime/EndTime the current token is bound to
         token: str | None = None
         restarts = 0
         pages_since_restart = 0
         live = self.progress.of(stream)
         while True:
             try:
-                batch = await self.call(region, stream, params, token)
+                batch = await self.call(region, me, params, token)
             except SourceError as error:
                 # A lost token, or a chain that got somewhere before its retries ran out,
                 # restarts from its last applied page; a fresh chain that cannot get a page
@@ -313,21 +392,25 @@ class _Scan:
                 if resumable and token is not None and restarts < MAX_RESTARTS:
                     restarts += 1
                     pages_since_restart = 0
-                    params, token = current, None
+                    params, token = me.current, None
                     log.info("chain_restarted", stream=stream.name, reason=error.reason)
                     continue
-                self.fail(stream, error.reason, current)
+                self.fail(stream, error.reason, me.current)
                 return
             pages_since_restart += 1
             self.events_read += batch.events_read
             live.events += batch.events_read
             facts = self.facts_of(region, batch)
+            current = me.current  # read after the call: a cut may have moved its start
             remaining: Slice | None = None
             if batch.next_token is not None:
                 remaining = current
                 if self.source.time_sliced and batch.oldest is not None:
                     oldest = max(min(batch.oldest, current.end), current.start)
                     remaining = Slice(current.start, oldest)
+                    region.pace.read(batch.events_read, current.end - oldest)
+                    if me.done_at(batch.oldest):
+                        remaining = None
             spawned: tuple[Work, ...] = ()
             restart = False
             if remaining is not None and self.source.time_sliced and batch.oldest is not None:
@@ -341,9 +424,9 @@ class _Scan:
                 self.start(group, child, send.clone())
             if remaining is None:
                 return
-            current = remaining
+            me.current = remaining
             if restart:
-                params, token = current, None
+                params, token = me.current, None
             else:
                 token = batch.next_token
 

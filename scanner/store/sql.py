@@ -285,9 +285,11 @@ def apply_page(connection: sqlite3.Connection, page: Page) -> int:
         }
         for account_id, region in sorted(touched):
             _close_region_if_done(connection, account_id, region)
-        _add_counter(
-            connection, CounterValue("lookup_requests", stream.account_id, stream.region, "ok", 1)
-        )
+        if page.called:  # a cut made while a call was out is no request
+            _add_counter(
+                connection,
+                CounterValue("lookup_requests", stream.account_id, stream.region, "ok", 1),
+            )
         _add_counter(
             connection,
             CounterValue("events", stream.account_id, stream.region, "", page.events_read),

@@ -1,0 +1,67 @@
+"""`python -m bench.scan_trace TRACE leftovers-args...`: `leftovers scan`, with every call timed.
+
+The scan runs as the CLI runs it; the LookupEvents source is wrapped to write one JSON line per
+call to TRACE (monotonic start and end, account, region, stream, outcome, events), and the scan's
+own start, so that `bench.timeline` can show where the time above the bound goes.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from scanner import cli, runner
+from scanner.plan import Slice, StreamId
+from scanner.sources import Batch, SourceError
+from scanner.sources.lookup import LookupSource
+
+_lines: list[bytes] = []
+
+
+def _note(**fields: Any) -> None:
+    _lines.append(orjson.dumps(fields))
+
+
+class TracedSource(LookupSource):
+    """LookupSource that notes each call's start, end and outcome."""
+
+    async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> Batch:
+        started = time.monotonic()
+        where = {"account": stream.account_id, "region": stream.region, "stream": stream.name}
+        try:
+            batch = await super().fetch(stream, window, token)
+        except SourceError as error:
+            _note(kind="call", start=started, end=time.monotonic(), outcome=error.kind, **where)
+            raise
+        _note(
+            kind="call", start=started, end=time.monotonic(), outcome="ok",
+            events=batch.events_read, more=batch.next_token is not None, **where,
+        )  # fmt: skip
+        return batch
+
+
+def main(argv: list[str]) -> int:
+    trace = Path(argv[0])
+    original = runner.run_scan
+
+    async def traced_run_scan(*args: Any, **kwargs: Any) -> Any:
+        _note(kind="scan_start", at=time.monotonic())
+        result = await original(*args, **kwargs)
+        _note(kind="scan_end", at=time.monotonic())
+        return result
+
+    runner.LookupSource = TracedSource  # type: ignore[misc]  # bench-only instrumentation
+    runner.run_scan = traced_run_scan
+    _note(kind="process_start", at=time.monotonic())
+    try:
+        return cli.main(argv[1:])
+    finally:
+        trace.write_bytes(b"\n".join(_lines) + b"\n")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,111 @@
+"""Scheduling policy per (account, region): how many chains, and which slice to cut when idle.
+
+The bound on a scan is its slowest account-region's calls / rate, so every token the bucket hands
+out must find a call waiting for it. Chains split their rest after a page (`plan.split_count`),
+but a chain whose call is out for seconds (us-east-1, a long tail) cannot: a watcher per region
+cuts the older part off the largest slice still being read whenever a token goes unused, so that
+the start (one chain per stream) and the end (a few long chains) of a region run in parallel.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import anyio
+
+from scanner.plan import PAGE_SIZE, Slice, StreamId
+
+#: A slice is cut only if it still holds at least this many pages (the call out reads one).
+MIN_PAGES_TO_CUT = 1.5
+#: The share of a page a cut chain keeps: its call out most likely reads past the cut, so the
+#: chain ends with that call instead of waiting on it for a short last page.
+KEEP_PAGES = 0.7
+#: A call out this many times the region's median latency is hedged when a token goes unused.
+HEDGE_AFTER = 4.0
+
+
+@dataclass(slots=True, eq=False)
+class Chain:
+    """One running chain: `current` is what it has left to read (its older end may be cut off
+    while a call is out), `calling` whether a call is out."""
+
+    stream: StreamId
+    current: Slice
+    calling: bool = False
+    cut: bool = False
+    since: float = 0.0  # when the call out started
+    hedge: anyio.Event = field(default_factory=anyio.Event)  # set: send the same call again
+
+    def done_at(self, oldest: datetime) -> bool:
+        """After a cut, a page that reached the cut point has read all this chain still owns."""
+        return self.cut and oldest <= self.current.start
+
+
+@dataclass(slots=True)
+class Pace:
+    """What a region has shown so far: call latency (smoothed) and event density."""
+
+    latency: float = 1.0
+    events: int = 0
+    seconds: float = 0.0
+    chains: set[Chain] = field(default_factory=set)
+    recent: deque[float] = field(default_factory=lambda: deque(maxlen=64))
+
+    def observe(self, seconds: float) -> None:
+        self.latency = 0.7 * self.latency + 0.3 * seconds
+        self.recent.append(seconds)
+
+    def read(self, events: int, covered: timedelta) -> None:
+        self.events += events
+        self.seconds += max(covered.total_seconds(), 1.0)
+
+    def pages_in(self, piece: Slice) -> float:
+        """Estimated pages in `piece`; none before a page has shown the density (a blind cut
+        would cost an empty region a call per piece)."""
+        if self.seconds <= 0:
+            return 0.0
+        return self.events / self.seconds * piece.seconds / PAGE_SIZE
+
+    def target_chains(self, rate: float | None, concurrency: int) -> int:
+        """About rate x latency calls in flight keep the bucket busy, plus one."""
+        if rate is None:
+            return concurrency
+        return min(concurrency, math.ceil(rate * self.latency) + 1)
+
+
+def pick_cut(pace: Pace, rate: float | None, concurrency: int) -> tuple[Chain, Slice] | None:
+    """When a token went unused: the calling chain with the most left to read, and the older
+    half of its slice to give a new chain; None when no cut is worth a call."""
+    if len(pace.chains) >= pace.target_chains(rate, concurrency):
+        return None
+    best: Chain | None = None
+    for chain in pace.chains:
+        if not chain.calling or chain.current.seconds < 2:
+            continue
+        if pace.pages_in(chain.current) < MIN_PAGES_TO_CUT:
+            continue
+        if best is None or chain.current.seconds > best.current.seconds:
+            best = chain
+    if best is None:
+        return None
+    piece = best.current
+    keep = min(piece.seconds / 2, KEEP_PAGES * piece.seconds / pace.pages_in(piece))
+    cut = piece.end - timedelta(seconds=max(1, math.ceil(keep)))
+    if cut <= piece.start:
+        return None
+    return best, Slice(piece.start, cut)
+
+
+def pick_hedge(pace: Pace, now: float, prior: float) -> Chain | None:
+    """When a token went unused and nothing is worth a cut: the call out longest, if it is far
+    beyond the region's median latency (a long tail: the same call again is likely faster).
+    Until the region has shown its latency, `prior` (the scan's median) stands in for it, so
+    that a first call stuck for seconds does not hold a region's start back."""
+    median = statistics.median(pace.recent) if len(pace.recent) >= 8 else prior
+    limit = HEDGE_AFTER * median
+    late = [c for c in pace.chains if c.calling and not c.hedge.is_set() and now - c.since > limit]
+    return min(late, key=lambda c: c.since, default=None)
