@@ -1,8 +1,9 @@
 """`python -m bench.scan_trace TRACE leftovers-args...`: `leftovers scan`, with every call timed.
 
 The scan runs as the CLI runs it; the LookupEvents source is wrapped to write one JSON line per
-call to TRACE (monotonic start and end, account, region, stream, outcome, events), and the scan's
-own start, so that `bench.timeline` can show where the time above the bound goes.
+call to TRACE (monotonic start and end, account, region, stream, outcome, events), the scan's
+own start and end, so that `bench.timeline` can show where the time above the bound goes, and
+the scan's counters per account-region at its end (calls, pages used, hedges, retries).
 """
 
 from __future__ import annotations
@@ -52,6 +53,19 @@ def main(argv: list[str]) -> int:
         _note(kind="scan_start", at=time.monotonic())
         result = await original(*args, **kwargs)
         _note(kind="scan_end", at=time.monotonic())
+        progress = kwargs.get("progress")
+        if progress is not None:
+            regions = {
+                f"{account}/{region}": {
+                    "calls": live.calls,
+                    "pages": live.pages,
+                    "hedged": live.hedged,
+                    "retried": live.retried,
+                    "throttled": live.throttled,
+                }
+                for (account, region), live in progress.regions.items()
+            }
+            _note(kind="regions", regions=regions)
         return result
 
     runner.LookupSource = TracedSource  # type: ignore[misc]  # bench-only instrumentation

@@ -162,6 +162,8 @@ class Report:
                 "events_read": stats.events_read,
                 "events_matched": stats.events_matched,
                 "duration_seconds": stats.duration_seconds,
+                "hedged": stats.hedged,
+                "retried": stats.retried,
             },
             **self.extra,
         }

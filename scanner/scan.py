@@ -96,6 +96,8 @@ class ScanStats:
     events_read: int
     events_matched: int
     duration_seconds: float
+    hedged: int = 0  # calls sent again while the first was still out (included in api_calls)
+    retried: int = 0  # calls sent again after a throttled or transient answer (included too)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +127,9 @@ class RegionProgress:
     """Live counters of one (account, region), for a progress display."""
 
     calls: int = 0
+    pages: int = 0  # calls whose answer was used (not hedge losers, throttled or failed)
+    hedged: int = 0
+    retried: int = 0
     throttled: int = 0
     events: int = 0
     matched: int = 0
@@ -196,6 +201,8 @@ class _Scan:
         self.failures: list[StreamFailure] = []
         self.api_calls = 0
         self.throttled = 0
+        self.hedged = 0
+        self.retried = 0
         self.events_read = 0
         self.events_matched = 0
         self.random = random.Random(0)
@@ -309,8 +316,11 @@ class _Scan:
                 )
                 log.debug("call_retried", stream=stream.name, attempt=attempt, reason=error.reason)
                 await self.clock.sleep(delay)
+                self.retried += 1
+                live.retried += 1
                 continue
             chain.calling = False
+            live.pages += 1
             region.pace.observe(self.clock.now() - started)
             self.latencies.append(self.clock.now() - started)
             return batch
@@ -330,7 +340,10 @@ class _Scan:
         async def again() -> None:
             await chain.hedge.wait()
             self.api_calls += 1
-            self.progress.of(chain.stream).calls += 1
+            self.hedged += 1
+            live = self.progress.of(chain.stream)
+            live.calls += 1
+            live.hedged += 1
             log.debug("call_hedged", stream=chain.stream.name)
             group.start_soon(one)
 
@@ -510,6 +523,8 @@ async def run_scan(
         events_read=scan.events_read,
         events_matched=scan.events_matched,
         duration_seconds=round(clock.now() - started, 3),
+        hedged=scan.hedged,
+        retried=scan.retried,
     )
     log.debug(
         "scan_finished", api_calls=stats.api_calls, throttled=stats.throttled,

@@ -86,6 +86,8 @@ def test_json_contract() -> None:
         "events_read": 600,
         "events_matched": 7,
         "duration_seconds": 3.5,
+        "hedged": 0,
+        "retried": 0,
     }
     ids = [item["resource_id"] for item in document["leftovers"]]
     assert ids == ["db-new", "i-0aaa"]  # the terminated one and the renamed-away name are gone

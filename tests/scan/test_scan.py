@@ -15,7 +15,7 @@ from scanner.plan import (
     event_streams_for,
 )
 from scanner.records import Record
-from scanner.scan import MemorySink, Page, ScanOptions, run_scan
+from scanner.scan import MemorySink, Page, ScanOptions, ScanProgress, run_scan
 from scanner.settings import RetrySettings
 
 from .fakes import FakeSource, VirtualClock, extract, keys_alive, record
@@ -131,6 +131,28 @@ async def test_throttling_and_5xx_are_retried_and_counted() -> None:
     assert result.stats.throttled > 0
     assert result.stats.throttled == sum(1 for n in range(1, source.calls + 1) if n % 4 == 0)
     assert keys_alive(sink.facts) == expected(records)
+
+
+async def test_pages_retries_and_hedges_are_counted_per_region() -> None:
+    records = history(80)
+    clock = VirtualClock()
+    source = FakeSource(records, clock=clock, latency=0.1, throttle_every=4, transient_every=7)
+    progress = ScanProgress()
+    sink = RecordingSink()
+    options = ScanOptions(rate=2.0, retry=FAST_RETRY)
+    result = await clock.run(
+        run_scan, source, plan(), sink, extract, options, clock=clock, progress=progress
+    )
+    assert result.failures == ()
+    failed = sum(1 for n in range(1, source.calls + 1) if n % 4 == 0 or n % 7 == 0)
+    assert result.stats.retried == failed
+    called = [page for page in sink.seen if page.called]
+    for key, live in progress.regions.items():
+        mine = [p for p in called if (p.stream.account_id, p.stream.region) == key]
+        assert live.pages == len(mine)
+        assert live.calls == live.pages + live.retried + live.hedged
+    assert sum(live.hedged for live in progress.regions.values()) == result.stats.hedged
+    assert result.stats.api_calls == source.calls
 
 
 async def test_broken_chain_keeps_its_pages_and_resumes_from_the_remainder() -> None:
