@@ -38,6 +38,9 @@ class TracedSource(LookupSource):
         except SourceError as error:
             _note(kind="call", start=started, end=time.monotonic(), outcome=error.kind, **where)
             raise
+        except BaseException:  # a hedge's loser, cancelled once the other answered
+            _note(kind="call", start=started, end=time.monotonic(), outcome="cancelled", **where)
+            raise
         _note(
             kind="call", start=started, end=time.monotonic(), outcome="ok",
             events=batch.events_read, more=batch.next_token is not None, **where,

@@ -240,7 +240,10 @@ class _Scan:
                 picked = pick_cut(region.pace, self.options.rate, self.options.concurrency)
                 if picked is None:
                     prior = statistics.median(self.latencies) if self.latencies else 1.0
-                    late = pick_hedge(region.pace, self.clock.now(), prior)
+                    late = pick_hedge(
+                        region.pace, self.clock.now(), prior, self.options.rate,
+                        self.options.concurrency,
+                    )  # fmt: skip
                     if late is not None:
                         await bucket.acquire()  # the same call again costs a token
                         late.hedge.set()

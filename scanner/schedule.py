@@ -26,6 +26,9 @@ MIN_PAGES_TO_CUT = 1.5
 KEEP_PAGES = 0.7
 #: A call out this many times the region's median latency is hedged when a token goes unused.
 HEDGE_AFTER = 4.0
+#: At a region's end (fewer chains left than half the target, nothing worth a cut), a call out
+#: this many times the median holds the region's last page back: it is hedged sooner.
+HEDGE_AT_END = 2.0
 
 
 @dataclass(slots=True, eq=False)
@@ -71,10 +74,15 @@ class Pace:
         return self.events / self.seconds * piece.seconds / PAGE_SIZE
 
     def target_chains(self, rate: float | None, concurrency: int) -> int:
-        """About rate x latency calls in flight keep the bucket busy, plus one."""
+        """About rate x latency calls in flight keep the bucket busy, plus one; with a long
+        tail (us-east-1), the 90th percentile's latency, as a mean would leave tokens unused
+        whenever a few calls are stuck at once."""
         if rate is None:
             return concurrency
-        return min(concurrency, math.ceil(rate * self.latency) + 1)
+        latency = self.latency
+        if len(self.recent) >= 8:
+            latency = max(latency, statistics.quantiles(self.recent, n=10)[-1])
+        return min(concurrency, math.ceil(rate * latency) + 1)
 
 
 def pick_cut(pace: Pace, rate: float | None, concurrency: int) -> tuple[Chain, Slice] | None:
@@ -100,12 +108,16 @@ def pick_cut(pace: Pace, rate: float | None, concurrency: int) -> tuple[Chain, S
     return best, Slice(piece.start, cut)
 
 
-def pick_hedge(pace: Pace, now: float, prior: float) -> Chain | None:
+def pick_hedge(
+    pace: Pace, now: float, prior: float, rate: float | None = None, concurrency: int = 1
+) -> Chain | None:
     """When a token went unused and nothing is worth a cut: the call out longest, if it is far
     beyond the region's median latency (a long tail: the same call again is likely faster).
     Until the region has shown its latency, `prior` (the scan's median) stands in for it, so
-    that a first call stuck for seconds does not hold a region's start back."""
+    that a first call stuck for seconds does not hold a region's start back. At the region's end
+    (few chains left), a late call is what the region waits for: it is hedged sooner."""
     median = statistics.median(pace.recent) if len(pace.recent) >= 8 else prior
-    limit = HEDGE_AFTER * median
+    ending = 2 * len(pace.chains) < pace.target_chains(rate, concurrency)
+    limit = (HEDGE_AT_END if ending and len(pace.recent) >= 8 else HEDGE_AFTER) * median
     late = [c for c in pace.chains if c.calling and not c.hedge.is_set() and now - c.since > limit]
     return min(late, key=lambda c: c.since, default=None)
