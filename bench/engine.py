@@ -61,11 +61,11 @@ def write_pages(spec_text: str, path: Path) -> tuple[int, int]:
     return events, pages
 
 
-def _child(pages_file: Path, database: Path, parser: str) -> dict[str, Any]:
+def _child(pages_file: Path, database: Path) -> dict[str, Any]:
     """Run the engine child over the pages; its figures."""
     for stale in database.parent.glob(database.name + "*"):
         stale.unlink()
-    command = [PYTHON, "-m", "bench.engine_child", str(pages_file), str(database), parser]
+    command = [PYTHON, "-m", "bench.engine_child", str(pages_file), str(database)]
     done = subprocess.run(
         command, capture_output=True, env=child_env(), cwd=ROOT, check=False, timeout=1800
     )
@@ -76,29 +76,24 @@ def _child(pages_file: Path, database: Path, parser: str) -> dict[str, Any]:
 
 
 def bench_engine(config: EngineConfig, workdir: Path) -> Outcome:
-    """Build the pages, then run the engine over them in a child pinned to one core."""
+    """Build the pages, then run the scanner's scan over them in a child pinned to one core."""
     pages_file = workdir / "engine-pages.bin"
     database = workdir / "engine.db"
     started = time.perf_counter()
     events, pages = write_pages(config.spec, pages_file)
     built = time.perf_counter() - started
-    result = _child(pages_file, database, "botocore")
-    bare = _child(pages_file, workdir / "engine-orjson.db", "orjson")
+    result = _child(pages_file, database)
     pages_file.unlink()
     outcome = Outcome()
     outcome.figures.append(
         Figure("engine_events_per_second", round(result["events_per_second"]), 50_000, "high")
     )
     outcome.figures.append(Figure("engine_peak_rss_mb", result["peak_rss_mb"], 300, "low"))
-    outcome.figures.append(
-        Figure("engine_events_per_second_orjson_parse", round(bare["events_per_second"]), None)
-    )
     outcome.details["engine"] = {
         "spec": config.spec,
         "events": events,
         "pages": pages,
         "pages_build_seconds": round(built, 1),
         **result,
-        "orjson_parse": bare,
     }
     return outcome

@@ -46,6 +46,9 @@ from scanner.throttle import AnyioClock, Clock, TokenBucket, backoff
 
 log = get_logger("scan")
 
+#: Pages handed to the sink at once, at most.
+MAX_BATCH = 256
+
 #: Restarts of one chain from its last applied page before the stream is given up.
 MAX_RESTARTS = 3
 
@@ -82,9 +85,12 @@ class Page:
 
 
 class Sink(Protocol):
-    """Where pages go, one at a time and in order (a store applies each in one transaction)."""
+    """Where pages go, in order: one at a time, or as the pages waiting at once (a store applies
+    such a batch in one transaction)."""
 
     async def apply(self, page: Page) -> None: ...
+
+    async def apply_many(self, pages: Sequence[Page]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +170,10 @@ class MemorySink:
     async def apply(self, page: Page) -> None:
         for fact in page.facts:
             self.lifecycles[fact.key] = merge(self.lifecycles.get(fact.key), fact)
+
+    async def apply_many(self, pages: Sequence[Page]) -> None:
+        for page in pages:
+            await self.apply(page)
 
 
 @dataclass(slots=True)
@@ -504,15 +514,15 @@ async def run_scan(
     async def consume() -> None:
         async with receive:
             async for page in receive:
-                await sink.apply(page)
-                # Drain what is already waiting before yielding to the loop again: one page per
-                # loop iteration would let busy pumps fill the buffer and block on it.
-                while True:
+                # Take what is already waiting along: busy pumps fill the buffer while a batch
+                # is written, and one page per write would leave them blocked on it.
+                pages = [page]
+                while len(pages) < MAX_BATCH:
                     try:
-                        waiting = receive.receive_nowait()
+                        pages.append(receive.receive_nowait())
                     except (anyio.WouldBlock, anyio.EndOfStream):
                         break
-                    await sink.apply(waiting)
+                await sink.apply_many(pages)
 
     log.debug("scan_started", slices=len(work))  # the caller logs the one line per scan
     async with anyio.create_task_group() as group:

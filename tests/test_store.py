@@ -291,3 +291,107 @@ async def test_refuses_a_newer_schema(tmp_path: Path) -> None:
 async def test_refuses_a_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(StateError, match="does not exist"):
         await Store.open(tmp_path / "nope" / "state.db")
+
+
+def _dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    connection = sqlite3.connect(path)
+    tables = ("events", "facts", "lifecycles", "pending", "checkpoints", "counters")
+    dump = {t: sorted(connection.execute(f"SELECT * FROM {t}").fetchall()) for t in tables}
+    connection.close()
+    return dump
+
+
+def _chain() -> list[Page]:
+    """Pages of one slice read newest first, events read twice, a slice split off midway."""
+    other = ResourceKey(KEY.account_id, KEY.region, KEY.resource_type, "vol-2")
+    cuts = [WINDOW.end - timedelta(minutes=10 * n) for n in range(6)]
+    spawned = (Work(STREAM, Slice(T0, T0 + timedelta(minutes=5))),)
+    facts = [
+        [fact("e1", Change.CREATE, 1), fact("e2", Change.DELETE, 9, other)],
+        [fact("e2", Change.DELETE, 9, other), fact("e3", Change.STATE, 4, state="in-use")],
+        [fact("e4", Change.CREATE, 2, other), fact("e1", Change.CREATE, 1)],
+        [],
+        [fact("e5", Change.DELETE, 7), fact("e6", Change.STATE, 3, state="available")],
+    ]
+    pages = []
+    for n, found in enumerate(facts):
+        current = Slice(WINDOW.start, cuts[n])
+        remaining = Slice(WINDOW.start, cuts[n + 1]) if n < len(facts) - 1 else None
+        pages.append(page(found, current, remaining, spawned if n == 2 else ()))
+    return [*pages, page([fact("e7", Change.CREATE, 3)], spawned[0].slice)]
+
+
+@pytest.mark.parametrize("sizes", [(6,), (2, 4), (1, 3, 2), (5, 1)])
+async def test_pages_applied_in_batches_store_what_one_by_one_stores(
+    tmp_path: Path, sizes: tuple[int, ...]
+) -> None:
+    pages = _chain()
+    assert sum(sizes) == len(pages)
+    dumps = []
+    for name, batches in (("one", [1] * len(pages)), ("many", list(sizes))):
+        store = await Store.open(tmp_path / f"{name}.db")
+        await store.begin_region(KEY.account_id, KEY.region, WINDOW.end, [Work(STREAM, WINDOW)])
+        start = 0
+        for size in batches:
+            if name == "one":
+                await store.apply(pages[start])
+            else:
+                await store.apply_many(pages[start : start + size])
+            start += size
+        await store.close()
+        dumps.append(_dump(tmp_path / f"{name}.db"))
+    assert dumps[0] == dumps[1]
+    assert len(dumps[0]["events"]) == 7
+    assert dumps[0]["pending"] == []
+    assert dumps[0]["checkpoints"][0][2] is not None  # the region is read to its target
+
+
+def test_facts_and_lifecycles_encode_as_their_dicts() -> None:
+    from datetime import timezone
+
+    import orjson
+
+    from scanner.store.codec import fact_json, lifecycle_blob, lifecycle_of
+
+    other = ResourceKey(KEY.account_id, KEY.region, "rds.db_instance", "db-2")
+    renamed = Fact(
+        key=other,
+        change=Change.CREATE,
+        time=T0 + timedelta(seconds=1, microseconds=250),
+        event_id="e9",
+        event_name="ModifyDBInstance",
+        actor=Actor(arn=None, user_name="bob", source_ip="10.0.0.1", user_agent="ua"),
+        name="db-2",
+        arn="arn:aws:rds:eu-west-1:111111111111:db:db-2",
+        attributes=(("engine", "postgres"), ("size", "db.t3.micro")),
+        renamed_from=ResourceKey(KEY.account_id, KEY.region, "rds.db_instance", "db-1"),
+    )
+    elsewhere = fact("e8", Change.STATE, 2, state="stopped")
+    elsewhere = Fact(
+        **{
+            **fact_to_dict_fields(elsewhere),
+            "time": elsewhere.time.astimezone(timezone(timedelta(hours=2))),
+        }
+    )
+    for one in (fact("e1"), fact("e2", Change.STATE, 3, state="x"), renamed, elsewhere):
+        assert fact_json(one) == orjson.dumps(fact_to_dict(one))
+        assert fact_from_dict(orjson.loads(fact_json(one))) == one
+    lifecycle = Lifecycle(key=KEY, created=fact("e1"), state_change=elsewhere)
+    blob = lifecycle_blob(lifecycle)
+    assert orjson.loads(blob) == {
+        "key": {"account_id": KEY.account_id, "region": KEY.region,
+                "resource_type": KEY.resource_type, "resource_id": KEY.resource_id},
+        "created": fact_to_dict(fact("e1")),
+        "deleted": None,
+        "state_change": fact_to_dict(elsewhere),
+    }  # fmt: skip
+    assert lifecycle_of(lifecycle_blob(Lifecycle(key=KEY, created=fact("e1")))) == Lifecycle(
+        key=KEY, created=fact("e1")
+    )
+    assert lifecycle_blob(Lifecycle(key=KEY, created=fact("e1"))) == orjson.dumps(
+        {"key": KEY, "created": fact_to_dict(fact("e1")), "deleted": None, "state_change": None}
+    )
+
+
+def fact_to_dict_fields(one: Fact) -> dict[str, object]:
+    return {name: getattr(one, name) for name in one.__dataclass_fields__}

@@ -19,7 +19,7 @@ from scanner.catalog import load_catalog
 from scanner.errors import InputError, SettingsError
 from scanner.plan import Slice, window_for
 from scanner.report import Report, ReportFilter, build_report
-from scanner.runner import scan_aws, scan_files
+from scanner.runner import freeze_start_up, scan_aws, scan_files
 from scanner.scan import MemorySink, ScanProgress, ScanResult
 from scanner.settings import Settings, accounts_from_flags, load_settings
 from scanner.view import progress_view, render_report
@@ -132,6 +132,7 @@ async def _scan(
     settings: Settings, kind: str, paths: list[Path], live: bool, whole_files: bool
 ) -> tuple[Report, ScanResult]:
     catalog = load_catalog().select(settings.resource_types)
+    freeze_start_up()
     now = datetime.now(UTC)
     window = window_for(now, settings.lookback_days)
     if kind == "files" and whole_files:

@@ -12,6 +12,7 @@ from scanner import logs
 from scanner.catalog import load_catalog
 from scanner.errors import SettingsError
 from scanner.metrics import build_registry
+from scanner.runner import freeze_start_up
 from scanner.service import Service, serve_http
 from scanner.settings import Settings, load_settings
 from scanner.store import Store
@@ -68,6 +69,7 @@ async def serve(settings: Settings) -> None:
     """Open the store, serve HTTP, scan on schedule; stop cleanly on SIGTERM or SIGINT."""
     log = logs.get_logger("serve")
     catalog = load_catalog().select(settings.resource_types)
+    freeze_start_up()
     host, port = split_listen(settings.service.listen)
     state = Path(settings.service.state_path)
     state.parent.mkdir(parents=True, exist_ok=True)

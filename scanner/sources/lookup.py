@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -24,6 +24,7 @@ from botocore.exceptions import (
 from scanner.plan import PAGE_SIZE, Slice, StreamId, lookup_attribute
 from scanner.records import parse_time, record_from_lookup_event
 from scanner.sources import Batch, SourceError, Watches
+from scanner.sources.answers import use_fast_lookup_parser
 from scanner.sources.aws import client_config
 
 THROTTLE_CODES = frozenset(
@@ -76,6 +77,13 @@ def classify(error: BaseException) -> SourceError:
     return SourceError("fatal", f"{type(error).__name__}: {_first_line(error)}")
 
 
+def _event_time(value: object) -> datetime | None:
+    """An event's `EventTime`: epoch seconds as sent (the fast parser), or as parsed already."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    return parse_time(value)
+
+
 def parse_page(answer: Mapping[str, Any], watches: Watches) -> Batch:
     """A LookupEvents answer as a Batch: every event counted, only watched ones parsed."""
     events = answer.get("Events") or []
@@ -84,7 +92,7 @@ def parse_page(answer: Mapping[str, Any], watches: Watches) -> Batch:
     oldest: datetime | None = None
     for event in events:
         event_ids.append(str(event.get("EventId", "")))
-        when = parse_time(event.get("EventTime"))
+        when = _event_time(event.get("EventTime"))
         if when is not None and (oldest is None or when < oldest):
             oldest = when
         source = event.get("EventSource") or ""
@@ -116,6 +124,8 @@ class LookupSource:
         pool: int = 10,
     ) -> None:
         self._sessions = dict(sessions)
+        for session in self._sessions.values():
+            use_fast_lookup_parser(session)
         self._watches = watches
         self._endpoint_url = endpoint_url
         self._pool = pool

@@ -107,6 +107,12 @@ class Store:
         """Write one page in one transaction: new facts, lifecycles, progress and counters."""
         await self._run(sql.apply_page, self._connection, page)
 
+    async def apply_many(self, pages: Sequence[Page]) -> None:
+        """Write pages, in order, in one transaction (one worker-thread call): a crash keeps
+        either all of them or none, each page's facts always with its progress."""
+        if pages:
+            await self._run(sql.apply_pages, self._connection, tuple(pages))
+
     # --- scans, counters, regions --------------------------------------------------------------
 
     async def begin_scan(self, started_at: datetime) -> int:

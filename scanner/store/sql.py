@@ -17,7 +17,7 @@ from scanner.plan import Slice, StreamId, Work
 from scanner.scan import Page
 from scanner.store.codec import (
     fact_from_dict,
-    fact_to_dict,
+    fact_json,
     lifecycle_blob,
     lifecycle_of,
     time_from_text,
@@ -62,6 +62,16 @@ class CounterValue:
     value: float
 
 
+#: Page size of a new state file (bytes).
+PAGE_SIZE = 16384
+#: SQLite's page cache (KiB): the lifecycles' and events' b-tree pages a batch revisits stay in
+#: memory instead of being read back through the WAL index.
+CACHE_KIB = 65536
+#: WAL pages before an automatic checkpoint (1,000 by default): fewer checkpoints, and a page
+#: written by many batches is copied into the database once.
+CHECKPOINT_PAGES = 8192
+
+
 def connect(path: Path) -> sqlite3.Connection:
     path = Path(path)
     if path.exists():
@@ -87,9 +97,15 @@ def connect(path: Path) -> sqlite3.Connection:
         problem = connection.execute("PRAGMA quick_check").fetchone()[0]
         if problem != "ok":
             raise StateError(f"damaged ({problem}); refusing to touch it")
+        if user_version(connection) == 0:
+            # A new file: pages of 16 KiB hold several facts and lifecycles each (at 4 KiB a
+            # lifecycle's ~1.4 KB leaves most of a page empty); fixed once the file is written.
+            connection.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = NORMAL")
         connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        connection.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
         migrate(connection)
     except StateError as error:
         connection.close()
@@ -190,111 +206,187 @@ def _close_region_if_done(connection: sqlite3.Connection, account_id: str, regio
         )
 
 
-def _add_counter(connection: sqlite3.Connection, counter: CounterValue) -> None:
-    connection.execute(
+def _add_counters(connection: sqlite3.Connection, counters: Iterable[CounterValue]) -> None:
+    connection.executemany(
         "INSERT INTO counters (name, account_id, region, label, value) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (name, account_id, region, label)"
         " DO UPDATE SET value = value + excluded.value",
-        (counter.name, counter.account_id, counter.region, counter.label, counter.value),
+        [(c.name, c.account_id, c.region, c.label, c.value) for c in counters],
     )
 
 
+#: Keys per lifecycle lookup (4 bound values each, far below SQLite's 32766).
+_KEYS_PER_SELECT = 500
+
+
+def _stored_lifecycles(
+    connection: sqlite3.Connection, keys: Sequence[ResourceKey]
+) -> dict[ResourceKey, Lifecycle]:
+    found: dict[ResourceKey, Lifecycle] = {}
+    for start in range(0, len(keys), _KEYS_PER_SELECT):
+        chunk = keys[start : start + _KEYS_PER_SELECT]
+        values = ", ".join(["(?, ?, ?, ?)"] * len(chunk))
+        bound = [part for key in chunk for part in key_parts(key)]
+        # A join from the keys (CROSS JOIN keeps that order) looks each one up by primary key;
+        # a row-value `IN (VALUES ...)` would scan the whole table.
+        for account_id, region, resource_type, resource_id, body in connection.execute(
+            "SELECT l.account_id, l.region, l.resource_type, l.resource_id, l.body"
+            " FROM (VALUES " + values + ") AS k CROSS JOIN lifecycles AS l"
+            " ON l.account_id = k.column1 AND l.region = k.column2"
+            " AND l.resource_type = k.column3 AND l.resource_id = k.column4",
+            bound,
+        ):
+            key = ResourceKey(account_id, region, resource_type, resource_id)
+            found[key] = lifecycle_of(body)
+    return found
+
+
+def key_parts(key: ResourceKey) -> tuple[str, str, str, str]:
+    return (key.account_id, key.region, key.resource_type, key.resource_id)
+
+
 def _merge_facts(connection: sqlite3.Connection, facts: Sequence[Fact]) -> None:
+    """Merge new facts into their stored lifecycles; write only the lifecycles that changed."""
     by_key: dict[ResourceKey, list[Fact]] = {}
     for fact in facts:
         by_key.setdefault(fact.key, []).append(fact)
+    stored = _stored_lifecycles(connection, list(by_key))
+    changed = []
     for key, new in by_key.items():
-        row = connection.execute(
-            "SELECT body FROM lifecycles WHERE account_id = ? AND region = ?"
-            " AND resource_type = ? AND resource_id = ?",
-            (key.account_id, key.region, key.resource_type, key.resource_id),
-        ).fetchone()
-        lifecycle = lifecycle_of(row[0]) if row else None
+        before = stored.get(key)
+        lifecycle = before
         for fact in new:
             lifecycle = merge(lifecycle, fact)
         assert lifecycle is not None
-        connection.execute(
-            "INSERT INTO lifecycles (account_id, region, resource_type, resource_id, body)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET body = excluded.body",
-            (
-                key.account_id,
-                key.region,
-                key.resource_type,
-                key.resource_id,
-                lifecycle_blob(lifecycle),
-            ),
+        if lifecycle is not before:
+            changed.append((*key_parts(key), lifecycle_blob(lifecycle)))
+    connection.executemany(
+        "INSERT INTO lifecycles (account_id, region, resource_type, resource_id, body)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET body = excluded.body",
+        changed,
+    )
+
+
+def _known_events(connection: sqlite3.Connection, event_ids: Sequence[str]) -> set[str]:
+    known: set[str] = set()
+    for start in range(0, len(event_ids), _KEYS_PER_SELECT):
+        chunk = event_ids[start : start + _KEYS_PER_SELECT]
+        marks = ", ".join(["?"] * len(chunk))
+        known.update(
+            event_id
+            for (event_id,) in connection.execute(
+                "SELECT event_id FROM events WHERE event_id IN (" + marks + ")", chunk
+            )
         )
+    return known
+
+
+def _new_facts(connection: sqlite3.Connection, pages: Sequence[Page]) -> list[Fact]:
+    """Insert the events and facts not stored yet (in page order); return the new facts."""
+    by_event: dict[str, list[Fact]] = {}
+    for page in pages:
+        first_seen: set[str] = set()  # an event read again by a later page brings nothing new
+        for fact in page.facts:
+            facts = by_event.get(fact.event_id)
+            if facts is None:
+                first_seen.add(fact.event_id)
+                by_event[fact.event_id] = [fact]
+            elif fact.event_id in first_seen:
+                facts.append(fact)
+    known = _known_events(connection, list(by_event))
+    events = []
+    rows = []
+    new_facts: list[Fact] = []
+    for event_id, facts in by_event.items():
+        if event_id in known:
+            continue
+        first = facts[0]
+        events.append(
+            (
+                event_id,
+                first.key.account_id,
+                first.key.region,
+                time_text(first.time),
+                first.event_name,
+            )
+        )
+        for fact in facts:
+            rows.append(
+                (
+                    *key_parts(fact.key),
+                    event_id,
+                    fact.change.value,
+                    time_text(fact.time),
+                    fact_json(fact),
+                )
+            )
+            new_facts.append(fact)
+    connection.executemany(
+        "INSERT OR IGNORE INTO events (event_id, account_id, region, event_time, event_name)"
+        " VALUES (?, ?, ?, ?, ?)",
+        events,
+    )
+    connection.executemany(
+        "INSERT OR IGNORE INTO facts (account_id, region, resource_type, resource_id,"
+        " event_id, change, event_time, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    return new_facts
+
+
+def _advance(connection: sqlite3.Connection, page: Page) -> None:
+    """Replace the page's slice in `pending` by what remains of it and the slices it spawned."""
+    stream = page.stream
+    connection.execute(
+        "DELETE FROM pending WHERE account_id = ? AND region = ? AND stream = ? AND start = ?"
+        ' AND "end" = ?',
+        (
+            stream.account_id,
+            stream.region,
+            stream.name,
+            time_text(page.slice.start),
+            time_text(page.slice.end),
+        ),
+    )
+    rest = [Work(stream, page.remaining)] if page.remaining else []
+    _add_work(connection, [*rest, *page.spawned])
+    touched = {(stream.account_id, stream.region)} | {
+        (w.stream.account_id, w.stream.region) for w in page.spawned
+    }
+    for account_id, region in sorted(touched):
+        _close_region_if_done(connection, account_id, region)
+
+
+def apply_pages(connection: sqlite3.Connection, pages: Sequence[Page]) -> int:
+    """Apply pages, in order, in one transaction; return how many of their matched events were
+    new. Facts are keyed by EventId, so an event seen twice (in one batch or across batches) is
+    stored once; every lifecycle is the merge of all its facts, whatever their order."""
+    calls: dict[tuple[str, str], int] = {}
+    events: dict[tuple[str, str], int] = {}
+    for page in pages:
+        region = (page.stream.account_id, page.stream.region)
+        if page.called:  # a cut made while a call was out is no request
+            calls[region] = calls.get(region, 0) + 1
+        events[region] = events.get(region, 0) + page.events_read
+    with connection:
+        connection.execute("BEGIN IMMEDIATE")
+        new_facts = _new_facts(connection, pages)
+        _merge_facts(connection, new_facts)
+        for page in pages:
+            _advance(connection, page)
+        _add_counters(
+            connection,
+            [
+                *(CounterValue("lookup_requests", *region, "ok", n) for region, n in calls.items()),
+                *(CounterValue("events", *region, "", n) for region, n in events.items()),
+            ],
+        )
+    return len({f.event_id for f in new_facts})
 
 
 def apply_page(connection: sqlite3.Connection, page: Page) -> int:
-    """Apply one page; return how many of its matched events were new."""
-    by_event: dict[str, list[Fact]] = {}
-    for fact in page.facts:
-        by_event.setdefault(fact.event_id, []).append(fact)
-    new_facts: list[Fact] = []
-    stream = page.stream
-    with connection:
-        connection.execute("BEGIN IMMEDIATE")
-        for event_id, facts in by_event.items():
-            first = facts[0]
-            inserted = connection.execute(
-                "INSERT OR IGNORE INTO events (event_id, account_id, region, event_time,"
-                " event_name) VALUES (?, ?, ?, ?, ?)",
-                (
-                    event_id,
-                    first.key.account_id,
-                    first.key.region,
-                    time_text(first.time),
-                    first.event_name,
-                ),
-            ).rowcount
-            if not inserted:
-                continue
-            for fact in facts:
-                connection.execute(
-                    "INSERT OR IGNORE INTO facts (account_id, region, resource_type, resource_id,"
-                    " event_id, change, event_time, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        fact.key.account_id,
-                        fact.key.region,
-                        fact.key.resource_type,
-                        fact.key.resource_id,
-                        event_id,
-                        fact.change.value,
-                        time_text(fact.time),
-                        orjson.dumps(fact_to_dict(fact)),
-                    ),
-                )
-                new_facts.append(fact)
-        _merge_facts(connection, new_facts)
-        connection.execute(
-            "DELETE FROM pending WHERE account_id = ? AND region = ? AND stream = ? AND start = ?"
-            ' AND "end" = ?',
-            (
-                stream.account_id,
-                stream.region,
-                stream.name,
-                time_text(page.slice.start),
-                time_text(page.slice.end),
-            ),
-        )
-        rest = [Work(stream, page.remaining)] if page.remaining else []
-        _add_work(connection, [*rest, *page.spawned])
-        touched = {(stream.account_id, stream.region)} | {
-            (w.stream.account_id, w.stream.region) for w in page.spawned
-        }
-        for account_id, region in sorted(touched):
-            _close_region_if_done(connection, account_id, region)
-        if page.called:  # a cut made while a call was out is no request
-            _add_counter(
-                connection,
-                CounterValue("lookup_requests", stream.account_id, stream.region, "ok", 1),
-            )
-        _add_counter(
-            connection,
-            CounterValue("events", stream.account_id, stream.region, "", page.events_read),
-        )
-    return len({f.event_id for f in new_facts})
+    """Apply one page in one transaction; return how many of its matched events were new."""
+    return apply_pages(connection, [page])
 
 
 def begin_scan(connection: sqlite3.Connection, started_at: datetime) -> int:
@@ -322,8 +414,7 @@ def finish_scan(  # noqa: PLR0917 (positional: called through to_thread.run_sync
             "UPDATE scans SET finished_at = ?, outcome = ?, stats = ?, errors = ? WHERE id = ?",
             (time_text(finished_at), outcome, orjson.dumps(stats), orjson.dumps(errors), scan_id),
         )
-        for counter in counters:
-            _add_counter(connection, counter)
+        _add_counters(connection, counters)
         connection.executemany(
             "INSERT INTO checkpoints (account_id, region, last_success) VALUES (?, ?, ?)"
             " ON CONFLICT DO UPDATE SET last_success = excluded.last_success",
