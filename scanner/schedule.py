@@ -24,6 +24,10 @@ MIN_PAGES_TO_CUT = 1.5
 #: The share of a page a cut chain keeps: its call out most likely reads past the cut, so the
 #: chain ends with that call instead of waiting on it for a short last page.
 KEEP_PAGES = 0.7
+#: Before a region has shown its density, a call out this many times the scan's median latency
+#: (a slow region's first page) has its slice cut in half blind, so that the region does not
+#: start with one call in flight for seconds.
+BLIND_CUT_AFTER = 1.5
 #: A call out this many times the region's median latency is hedged when a token goes unused.
 HEDGE_AFTER = 4.0
 #: At a region's end (fewer chains left than half the target, nothing worth a cut), a call out
@@ -85,11 +89,15 @@ class Pace:
         return min(concurrency, math.ceil(rate * latency) + 1)
 
 
-def pick_cut(pace: Pace, rate: float | None, concurrency: int) -> tuple[Chain, Slice] | None:
+def pick_cut(
+    pace: Pace, rate: float | None, concurrency: int, now: float = 0.0, prior: float | None = None
+) -> tuple[Chain, Slice] | None:
     """When a token went unused: the calling chain with the most left to read, and the older
     half of its slice to give a new chain; None when no cut is worth a call."""
     if len(pace.chains) >= pace.target_chains(rate, concurrency):
         return None
+    if pace.seconds <= 0:
+        return _blind_cut(pace, now, prior)
     best: Chain | None = None
     for chain in pace.chains:
         if not chain.calling or chain.current.seconds < 2:
@@ -103,6 +111,27 @@ def pick_cut(pace: Pace, rate: float | None, concurrency: int) -> tuple[Chain, S
     piece = best.current
     keep = min(piece.seconds / 2, KEEP_PAGES * piece.seconds / pace.pages_in(piece))
     cut = piece.end - timedelta(seconds=max(1, math.ceil(keep)))
+    if cut <= piece.start:
+        return None
+    return best, Slice(piece.start, cut)
+
+
+def _blind_cut(pace: Pace, now: float, prior: float | None) -> tuple[Chain, Slice] | None:
+    """Before any page of the region: the widest chain whose call is out well past the scan's
+    median latency (`prior`), cut in half. A region whose calls answer as fast as the others'
+    (an empty one: one call) is never cut blind."""
+    if prior is None:
+        return None
+    late = [
+        c
+        for c in pace.chains
+        if c.calling and c.current.seconds >= 2 and now - c.since > BLIND_CUT_AFTER * prior
+    ]
+    best = max(late, key=lambda c: c.current.seconds, default=None)
+    if best is None:
+        return None
+    piece = best.current
+    cut = piece.start + timedelta(seconds=math.floor(piece.seconds / 2))
     if cut <= piece.start:
         return None
     return best, Slice(piece.start, cut)
