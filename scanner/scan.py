@@ -244,10 +244,7 @@ class _Scan:
                 )  # fmt: skip
                 if picked is None:
                     prior = 1.0 if prior is None else prior
-                    late = pick_hedge(
-                        region.pace, self.clock.now(), prior, self.options.rate,
-                        self.options.concurrency,
-                    )  # fmt: skip
+                    late = pick_hedge(region.pace, self.clock.now(), prior)
                     if late is not None:
                         await bucket.acquire()  # the same call again costs a token
                         late.hedge.set()

@@ -28,11 +28,11 @@ KEEP_PAGES = 0.7
 #: (a slow region's first page) has its slice cut in half blind, so that the region does not
 #: start with one call in flight for seconds.
 BLIND_CUT_AFTER = 1.5
-#: A call out this many times the region's median latency is hedged when a token goes unused.
+#: When a token goes unused and nothing is worth a cut, a call out this many times the region's
+#: median latency is hedged (the token is otherwise lost)...
+HEDGE_LATE = 2.0
+#: ...or, before the region has shown its latency, this many times the scan's median.
 HEDGE_AFTER = 4.0
-#: At a region's end (fewer chains left than half the target, nothing worth a cut), a call out
-#: this many times the median holds the region's last page back: it is hedged sooner.
-HEDGE_AT_END = 2.0
 
 
 @dataclass(slots=True, eq=False)
@@ -137,16 +137,14 @@ def _blind_cut(pace: Pace, now: float, prior: float | None) -> tuple[Chain, Slic
     return best, Slice(piece.start, cut)
 
 
-def pick_hedge(
-    pace: Pace, now: float, prior: float, rate: float | None = None, concurrency: int = 1
-) -> Chain | None:
-    """When a token went unused and nothing is worth a cut: the call out longest, if it is far
-    beyond the region's median latency (a long tail: the same call again is likely faster).
-    Until the region has shown its latency, `prior` (the scan's median) stands in for it, so
-    that a first call stuck for seconds does not hold a region's start back. At the region's end
-    (few chains left), a late call is what the region waits for: it is hedged sooner."""
-    median = statistics.median(pace.recent) if len(pace.recent) >= 8 else prior
-    ending = 2 * len(pace.chains) < pace.target_chains(rate, concurrency)
-    limit = (HEDGE_AT_END if ending and len(pace.recent) >= 8 else HEDGE_AFTER) * median
+def pick_hedge(pace: Pace, now: float, prior: float) -> Chain | None:
+    """When a token went unused and nothing is worth a cut: the call out longest, if it is well
+    beyond the region's median latency (a long tail: the same call again is likely faster). The
+    token would be lost otherwise (mid-scan, every chain's call is out; at the end, a late call
+    is what the region waits for). Until the region has shown its latency, `prior` (the scan's
+    median) stands in for it, with a wider margin."""
+    known = len(pace.recent) >= 8
+    median = statistics.median(pace.recent) if known else prior
+    limit = (HEDGE_LATE if known else HEDGE_AFTER) * median
     late = [c for c in pace.chains if c.calling and not c.hedge.is_set() and now - c.since > limit]
     return min(late, key=lambda c: c.since, default=None)
