@@ -111,6 +111,7 @@ async def scan_aws(
     async with LookupSource(
         by_account, catalog.watches, settings.endpoint_url, pool=settings.concurrency + 2
     ) as source:
+        await source.warm((w.stream.account_id, w.stream.region) for w in work)
         result = await run_scan(
             source, work, sink, extractor(catalog), options, clock=clock, progress=progress
         )

@@ -247,13 +247,14 @@ class _Scan:
                 await self.clock.sleep(0.5 / bucket.rate)
                 if bucket.tokens < 1.0:
                     continue  # a call took the last token or is waiting for the next
-                picked = pick_cut(region.pace, self.options.rate, self.options.concurrency)
+                prior = statistics.median(self.latencies) if self.latencies else None
+                picked = pick_cut(
+                    region.pace, self.options.rate, self.options.concurrency,
+                    self.clock.now(), prior,
+                )  # fmt: skip
                 if picked is None:
-                    prior = statistics.median(self.latencies) if self.latencies else 1.0
-                    late = pick_hedge(
-                        region.pace, self.clock.now(), prior, self.options.rate,
-                        self.options.concurrency,
-                    )  # fmt: skip
+                    prior = 1.0 if prior is None else prior
+                    late = pick_hedge(region.pace, self.clock.now(), prior)
                     if late is not None:
                         await bucket.acquire()  # the same call again costs a token
                         late.hedge.set()

@@ -24,11 +24,15 @@ MIN_PAGES_TO_CUT = 1.5
 #: The share of a page a cut chain keeps: its call out most likely reads past the cut, so the
 #: chain ends with that call instead of waiting on it for a short last page.
 KEEP_PAGES = 0.7
-#: A call out this many times the region's median latency is hedged when a token goes unused.
+#: Before a region has shown its density, a call out this many times the scan's median latency
+#: (a slow region's first page) has its slice cut in half blind, so that the region does not
+#: start with one call in flight for seconds.
+BLIND_CUT_AFTER = 1.5
+#: When a token goes unused and nothing is worth a cut, a call out this many times the region's
+#: median latency is hedged (the token is otherwise lost)...
+HEDGE_LATE = 2.0
+#: ...or, before the region has shown its latency, this many times the scan's median.
 HEDGE_AFTER = 4.0
-#: At a region's end (fewer chains left than half the target, nothing worth a cut), a call out
-#: this many times the median holds the region's last page back: it is hedged sooner.
-HEDGE_AT_END = 2.0
 
 
 @dataclass(slots=True, eq=False)
@@ -85,11 +89,15 @@ class Pace:
         return min(concurrency, math.ceil(rate * latency) + 1)
 
 
-def pick_cut(pace: Pace, rate: float | None, concurrency: int) -> tuple[Chain, Slice] | None:
+def pick_cut(
+    pace: Pace, rate: float | None, concurrency: int, now: float = 0.0, prior: float | None = None
+) -> tuple[Chain, Slice] | None:
     """When a token went unused: the calling chain with the most left to read, and the older
     half of its slice to give a new chain; None when no cut is worth a call."""
     if len(pace.chains) >= pace.target_chains(rate, concurrency):
         return None
+    if pace.seconds <= 0:
+        return _blind_cut(pace, now, prior)
     best: Chain | None = None
     for chain in pace.chains:
         if not chain.calling or chain.current.seconds < 2:
@@ -108,16 +116,35 @@ def pick_cut(pace: Pace, rate: float | None, concurrency: int) -> tuple[Chain, S
     return best, Slice(piece.start, cut)
 
 
-def pick_hedge(
-    pace: Pace, now: float, prior: float, rate: float | None = None, concurrency: int = 1
-) -> Chain | None:
-    """When a token went unused and nothing is worth a cut: the call out longest, if it is far
-    beyond the region's median latency (a long tail: the same call again is likely faster).
-    Until the region has shown its latency, `prior` (the scan's median) stands in for it, so
-    that a first call stuck for seconds does not hold a region's start back. At the region's end
-    (few chains left), a late call is what the region waits for: it is hedged sooner."""
-    median = statistics.median(pace.recent) if len(pace.recent) >= 8 else prior
-    ending = 2 * len(pace.chains) < pace.target_chains(rate, concurrency)
-    limit = (HEDGE_AT_END if ending and len(pace.recent) >= 8 else HEDGE_AFTER) * median
+def _blind_cut(pace: Pace, now: float, prior: float | None) -> tuple[Chain, Slice] | None:
+    """Before any page of the region: the widest chain whose call is out well past the scan's
+    median latency (`prior`), cut in half. A region whose calls answer as fast as the others'
+    (an empty one: one call) is never cut blind."""
+    if prior is None:
+        return None
+    late = [
+        c
+        for c in pace.chains
+        if c.calling and c.current.seconds >= 2 and now - c.since > BLIND_CUT_AFTER * prior
+    ]
+    best = max(late, key=lambda c: c.current.seconds, default=None)
+    if best is None:
+        return None
+    piece = best.current
+    cut = piece.start + timedelta(seconds=math.floor(piece.seconds / 2))
+    if cut <= piece.start:
+        return None
+    return best, Slice(piece.start, cut)
+
+
+def pick_hedge(pace: Pace, now: float, prior: float) -> Chain | None:
+    """When a token went unused and nothing is worth a cut: the call out longest, if it is well
+    beyond the region's median latency (a long tail: the same call again is likely faster). The
+    token would be lost otherwise (mid-scan, every chain's call is out; at the end, a late call
+    is what the region waits for). Until the region has shown its latency, `prior` (the scan's
+    median) stands in for it, with a wider margin."""
+    known = len(pace.recent) >= 8
+    median = statistics.median(pace.recent) if known else prior
+    limit = (HEDGE_LATE if known else HEDGE_AFTER) * median
     late = [c for c in pace.chains if c.calling and not c.hedge.is_set() and now - c.since > limit]
     return min(late, key=lambda c: c.since, default=None)

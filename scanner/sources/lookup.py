@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterable, Mapping
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from types import TracebackType
@@ -11,6 +12,7 @@ from typing import Any, Self
 
 import aioboto3
 import aiohttp
+import anyio
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -21,11 +23,14 @@ from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
 )
 
+from scanner.logs import get_logger
 from scanner.plan import PAGE_SIZE, Slice, StreamId, lookup_attribute
 from scanner.records import parse_time, record_from_lookup_event
 from scanner.sources import Batch, SourceError, Watches
 from scanner.sources.answers import use_fast_lookup_parser
 from scanner.sources.aws import client_config
+
+log = get_logger("lookup")
 
 THROTTLE_CODES = frozenset(
     {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
@@ -144,6 +149,29 @@ class LookupSource:
         tb: TracebackType | None,
     ) -> None:
         await self._stack.__aexit__(exc_type, exc, tb)
+
+    async def warm(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Resolve every account's credentials (an sts:AssumeRole per role) and open a client per
+        (account, region), all at once, so that no region's first call waits on its set-up."""
+
+        async def credentials(session: aioboto3.Session) -> None:
+            try:
+                found = await session.get_credentials()  # aioboto3: botocore's, a coroutine
+                if found is not None:
+                    await found.get_frozen_credentials()
+            except Exception as error:  # the region's first call reports it, classified
+                log.debug("credentials_deferred", reason=type(error).__name__)
+
+        async def client(account_id: str, region: str) -> None:
+            with contextlib.suppress(SourceError):  # the first call reports it as a failure
+                await self._client(account_id, region)
+
+        async with anyio.create_task_group() as group:
+            for session in self._sessions.values():
+                group.start_soon(credentials, session)
+        async with anyio.create_task_group() as group:
+            for account_id, region in dict.fromkeys(keys):
+                group.start_soon(client, account_id, region)
 
     async def _client(self, account_id: str, region: str) -> Any:
         key = (account_id, region)
