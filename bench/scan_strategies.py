@@ -18,9 +18,9 @@ from scanner.catalog import load_catalog
 from scanner.emulator.generator import account_ids, generate, ground_truth, parse_spec
 from scanner.emulator.runtime import Emulator
 from scanner.logs import configure
+from scanner.pages import MemorySink
 from scanner.plan import window_for
 from scanner.runner import scan_aws
-from scanner.scan import MemorySink
 from scanner.settings import AccountSelection, AccountTarget, RetrySettings, Settings
 
 DEFAULT_SPEC = "accounts=2,regions=us-east-1,eu-west-1,ap-south-1,seed=5"

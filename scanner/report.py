@@ -9,9 +9,9 @@ from typing import Any
 
 from scanner.catalog import Catalog
 from scanner.lifecycle import Actor, Lifecycle, ResourceKey
+from scanner.pages import ScanStats, StreamFailure
 from scanner.pairing import current_state, leftovers
 from scanner.plan import Slice
-from scanner.scan import ScanStats, StreamFailure
 
 
 def iso(value: datetime) -> str:

@@ -13,10 +13,11 @@ from scanner.catalog import Catalog
 from scanner.errors import InputError, LeftoversError
 from scanner.lifecycle import Fact
 from scanner.logs import get_logger
+from scanner.pages import ScanProgress, ScanResult, Sink, StreamFailure
 from scanner.pairing import extract
 from scanner.plan import EventSet, Slice, StreamId, Work, build_plan, event_streams_for
 from scanner.records import Record
-from scanner.scan import ScanOptions, ScanProgress, ScanResult, Sink, StreamFailure, run_scan
+from scanner.scan import ScanOptions, run_scan
 from scanner.settings import Settings
 from scanner.sources import SourceError
 from scanner.sources.aws import AccountSession, account_sessions, enabled_regions

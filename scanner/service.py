@@ -19,9 +19,10 @@ from aiohttp import web
 
 from scanner.catalog import Catalog
 from scanner.logs import get_logger
+from scanner.pages import ScanProgress, ScanResult, ScanStats, StreamFailure
 from scanner.plan import EventSet, Slice, Work, build_plan
 from scanner.runner import aws_targets, event_set, extractor, scan_options
-from scanner.scan import ScanProgress, ScanResult, ScanStats, StreamFailure, run_scan
+from scanner.scan import run_scan
 from scanner.settings import Settings
 from scanner.snapshot import Snapshot, build_snapshot, reason_category
 from scanner.sources.aws import AccountSession

@@ -15,9 +15,9 @@ from typing import Any
 
 from scanner.catalog import Catalog
 from scanner.lifecycle import Lifecycle, ResourceKey
+from scanner.pages import ScanStats
 from scanner.plan import Slice
 from scanner.report import Leftover, ReportFilter, build_report
-from scanner.scan import ScanStats
 from scanner.settings import Settings
 from scanner.store import CounterValue, Store
 

@@ -8,8 +8,8 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from scanner.pages import ScanProgress
 from scanner.report import Leftover, Report
-from scanner.scan import ScanProgress
 
 
 def age_text(seconds: int) -> str:

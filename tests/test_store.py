@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scanner.lifecycle import Actor, Change, Fact, Lifecycle, ResourceKey
+from scanner.pages import Page
 from scanner.pairing import merge
 from scanner.plan import Slice, StreamId, Work
-from scanner.scan import Page
 from scanner.store import (
     MIGRATIONS,
     SCHEMA_VERSION,

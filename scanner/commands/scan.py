@@ -17,10 +17,10 @@ from rich.live import Live
 from scanner import logs
 from scanner.catalog import load_catalog
 from scanner.errors import InputError, SettingsError
+from scanner.pages import MemorySink, ScanProgress, ScanResult
 from scanner.plan import Slice, window_for
 from scanner.report import Report, ReportFilter, build_report
 from scanner.runner import freeze_start_up, scan_aws, scan_files
-from scanner.scan import MemorySink, ScanProgress, ScanResult
 from scanner.settings import Settings, accounts_from_flags, load_settings
 from scanner.view import progress_view, render_report
 

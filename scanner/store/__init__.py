@@ -25,8 +25,8 @@ import anyio
 import anyio.to_thread
 
 from scanner.lifecycle import Fact, Lifecycle, ResourceKey
+from scanner.pages import Page
 from scanner.plan import Work
-from scanner.scan import Page
 from scanner.store import sql
 from scanner.store.codec import fact_from_dict, fact_to_dict
 from scanner.store.schema import MIGRATIONS, SCHEMA_VERSION, StateError, migrate

@@ -12,9 +12,9 @@ from typing import Any
 import orjson
 
 from scanner.lifecycle import Fact, Lifecycle, ResourceKey
+from scanner.pages import Page
 from scanner.pairing import merge
 from scanner.plan import Slice, StreamId, Work
-from scanner.scan import Page
 from scanner.store.codec import (
     fact_from_dict,
     fact_json,

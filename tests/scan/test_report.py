@@ -9,10 +9,10 @@ import pytest
 
 from scanner.catalog import load_catalog
 from scanner.lifecycle import Actor, Change, Fact, ResourceKey
+from scanner.pages import ScanStats, StreamFailure
 from scanner.pairing import pair
 from scanner.plan import Slice
 from scanner.report import ReportFilter, build_report
-from scanner.scan import ScanStats, StreamFailure
 
 NOW = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)
 WINDOW = Slice(NOW - timedelta(days=90), NOW)

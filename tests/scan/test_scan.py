@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from scanner.lifecycle import Fact
+from scanner.pages import MemorySink, Page, ScanProgress
 from scanner.plan import (
     WRITE_STREAM,
     EventSet,
@@ -15,7 +16,7 @@ from scanner.plan import (
     event_streams_for,
 )
 from scanner.records import Record
-from scanner.scan import MemorySink, Page, ScanOptions, ScanProgress, run_scan
+from scanner.scan import ScanOptions, run_scan
 from scanner.settings import RetrySettings
 
 from .fakes import FakeSource, VirtualClock, extract, keys_alive, record

@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from scanner.scan import ScanProgress
+from scanner.pages import ScanProgress
 from scanner.view import age_text, progress_view, render_report
 
 from .test_report import NOW, WINDOW, report

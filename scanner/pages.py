@@ -1,0 +1,118 @@
+"""What a scan hands on and reports: pages for a Sink, failures as data, stats and progress."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from scanner.lifecycle import Fact, Lifecycle, ResourceKey
+from scanner.pairing import merge
+from scanner.plan import Slice, StreamId, Work
+
+
+@dataclass(frozen=True, slots=True)
+class StreamFailure:
+    """A stream that could not be read to the end; `slice` is what is left unread of it."""
+
+    account_id: str
+    region: str
+    stream: str
+    reason: str
+    slice: Slice | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One applied page of one stream.
+
+    `slice` is the slice as it stood before this page (the slice a pump started with, or the
+    previous page's `remaining`); `remaining` is what is still to read of it (None: done);
+    `spawned` are slices cut off it for other pumps (split by time, or `EventName` chains that
+    replace a write chain). `event_ids` are the ids of every event read in this page.
+    """
+
+    stream: StreamId
+    slice: Slice
+    facts: tuple[Fact, ...]
+    events_read: int
+    event_ids: tuple[str, ...]
+    remaining: Slice | None
+    spawned: tuple[Work, ...] = ()
+    called: bool = True  # False: a cut made while a call was out (no call, no events)
+
+
+class Sink(Protocol):
+    """Where pages go, in order: one at a time, or as the pages waiting at once (a store applies
+    such a batch in one transaction)."""
+
+    async def apply(self, page: Page) -> None: ...
+
+    async def apply_many(self, pages: Sequence[Page]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ScanStats:
+    """What a scan cost and found."""
+
+    api_calls: int
+    throttled: int
+    events_read: int
+    events_matched: int
+    duration_seconds: float
+    hedged: int = 0  # calls sent again while the first was still out (included in api_calls)
+    retried: int = 0  # calls sent again after a throttled or transient answer (included too)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    stats: ScanStats
+    failures: tuple[StreamFailure, ...]
+
+
+@dataclass(slots=True)
+class RegionProgress:
+    """Live counters of one (account, region), for a progress display."""
+
+    calls: int = 0
+    pages: int = 0  # calls whose answer was used (not hedge losers, throttled or failed)
+    hedged: int = 0
+    retried: int = 0
+    throttled: int = 0
+    events: int = 0
+    matched: int = 0
+    active: int = 0
+    pending: int = 0
+    failed: int = 0
+
+    @property
+    def done(self) -> bool:
+        return self.active == 0 and self.pending == 0
+
+
+@dataclass(slots=True)
+class ScanProgress:
+    """Live counters per (account, region); read by displays while the scan runs."""
+
+    regions: dict[tuple[str, str], RegionProgress] = field(default_factory=dict)
+
+    def of(self, stream: StreamId) -> RegionProgress:
+        return self.of_key((stream.account_id, stream.region))
+
+    def of_key(self, key: tuple[str, str]) -> RegionProgress:
+        return self.regions.setdefault(key, RegionProgress())
+
+
+class MemorySink:
+    """The one-shot sink: every fact merged into a lifecycle per resource, in memory."""
+
+    def __init__(self) -> None:
+        self.lifecycles: dict[ResourceKey, Lifecycle] = {}
+
+    async def apply(self, page: Page) -> None:
+        for fact in page.facts:
+            self.lifecycles[fact.key] = merge(self.lifecycles.get(fact.key), fact)
+
+    async def apply_many(self, pages: Sequence[Page]) -> None:
+        for page in pages:
+            await self.apply(page)
