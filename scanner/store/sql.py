@@ -62,8 +62,8 @@ PAGE_SIZE = 4096
 #: memory instead of being read back through the WAL index.
 CACHE_KIB = 65536
 #: WAL pages before an automatic checkpoint (1,000 by default): fewer checkpoints, and a page
-#: written by many batches is copied into the database once.
-CHECKPOINT_PAGES = 8192
+#: written by many batches is copied into the database once (128 MiB of 4 KiB pages).
+CHECKPOINT_PAGES = 32768
 
 
 def connect(path: Path) -> sqlite3.Connection:
