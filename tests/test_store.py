@@ -395,3 +395,67 @@ def test_facts_and_lifecycles_encode_as_their_dicts() -> None:
 
 def fact_to_dict_fields(one: Fact) -> dict[str, object]:
     return {name: getattr(one, name) for name in one.__dataclass_fields__}
+
+
+async def test_migrates_forward_from_v2_with_facts_and_lifecycles(tmp_path: Path) -> None:
+    from scanner.store.codec import fact_json, lifecycle_blob, time_text
+
+    other = ResourceKey(KEY.account_id, KEY.region, "ec2.volume", "vol-2")
+    written = [
+        fact("e0", Change.CREATE, minutes=1),
+        fact("e1", Change.CREATE, minutes=2),
+        fact("e2", Change.STATE, minutes=3, state="in-use"),
+        fact("e3", Change.DELETE, minutes=4),
+        fact("e4", Change.CREATE, minutes=5, key=other),
+    ]
+    path = tmp_path / "state.db"
+    connection = sqlite3.connect(path, isolation_level=None)
+    assert migrate(connection, target=2) == 2
+    paired: dict[ResourceKey, Lifecycle] = {}
+    for one in written:
+        paired[one.key] = merge(paired.get(one.key), one)
+        connection.execute(
+            "INSERT INTO events (event_id, account_id, region, event_time, event_name)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (one.event_id, one.key.account_id, one.key.region, time_text(one.time), "X"),
+        )
+        connection.execute(
+            "INSERT INTO facts (account_id, region, resource_type, resource_id, event_id,"
+            " change, event_time, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                one.key.account_id,
+                one.key.region,
+                one.key.resource_type,
+                one.key.resource_id,
+                one.event_id,
+                one.change.value,
+                time_text(one.time),
+                fact_json(one),
+            ),
+        )
+    for key, lifecycle in paired.items():
+        connection.execute(
+            "INSERT INTO lifecycles (account_id, region, resource_type, resource_id, body)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                key.account_id,
+                key.region,
+                key.resource_type,
+                key.resource_id,
+                lifecycle_blob(lifecycle),
+            ),
+        )
+    connection.close()
+
+    store = await Store.open(path)
+    assert await store.schema_version() == SCHEMA_VERSION == 3
+    assert {lc.key: lc for lc in await store.lifecycles()} == paired
+    assert await store.lifecycle(other) == paired[other]
+    assert await store.facts(KEY) == written[:4]
+    assert len(await store.all_facts()) == len(written)
+    # The migrated file takes new facts: a known event changes nothing, a new one merges.
+    later = fact("e5", Change.STATE, minutes=6, key=other, state="in-use")
+    await store.apply(page([written[4], later], WINDOW))
+    assert await store.lifecycle(other) == merge(paired[other], later)
+    assert await store.facts(other) == [written[4], later]
+    await store.close()

@@ -81,9 +81,90 @@ ALTER TABLE checkpoints ADD COLUMN last_success TEXT;
 CREATE INDEX facts_by_event ON facts (event_id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+#: Small rows, written mostly in sequence: facts become an append-only rowid table (dedup stays
+#: with the events table: facts are inserted only for new events), and a lifecycle is its key and
+#: the rowids of the (up to) three facts it holds, instead of full copies rewritten on each change.
+_V3 = """
+CREATE TABLE lifecycles_v3 (
+    id            INTEGER PRIMARY KEY,
+    account_id    TEXT NOT NULL,
+    region        TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    resource_id   TEXT NOT NULL,
+    created       INTEGER,
+    deleted       INTEGER,
+    state_change  INTEGER
+);
+INSERT INTO lifecycles_v3 (account_id, region, resource_type, resource_id)
+    SELECT account_id, region, resource_type, resource_id FROM lifecycles
+    UNION SELECT account_id, region, resource_type, resource_id FROM facts
+    ORDER BY 1, 2, 3, 4;
+CREATE TABLE facts_v3 (
+    id          INTEGER PRIMARY KEY,
+    lifecycle   INTEGER NOT NULL,
+    event_id    TEXT NOT NULL,
+    change      TEXT NOT NULL,
+    event_time  TEXT NOT NULL,
+    body        BLOB NOT NULL
+);
+INSERT INTO facts_v3 (lifecycle, event_id, change, event_time, body)
+    SELECT l.id, f.event_id, f.change, f.event_time, f.body
+    FROM facts AS f JOIN lifecycles_v3 AS l
+    ON l.account_id = f.account_id AND l.region = f.region
+    AND l.resource_type = f.resource_type AND l.resource_id = f.resource_id
+    ORDER BY f.event_time, f.event_id, f.change;
+CREATE INDEX facts_by_lifecycle ON facts_v3 (lifecycle);
+UPDATE lifecycles_v3 SET
+    created = (
+        SELECT f.id FROM lifecycles AS o JOIN facts_v3 AS f
+        ON f.lifecycle = lifecycles_v3.id AND f.change = 'create'
+        AND f.event_id = json_extract(o.body, '$.created.event_id')
+        WHERE o.account_id = lifecycles_v3.account_id AND o.region = lifecycles_v3.region
+        AND o.resource_type = lifecycles_v3.resource_type
+        AND o.resource_id = lifecycles_v3.resource_id
+    ),
+    deleted = (
+        SELECT f.id FROM lifecycles AS o JOIN facts_v3 AS f
+        ON f.lifecycle = lifecycles_v3.id AND f.change = 'delete'
+        AND f.event_id = json_extract(o.body, '$.deleted.event_id')
+        WHERE o.account_id = lifecycles_v3.account_id AND o.region = lifecycles_v3.region
+        AND o.resource_type = lifecycles_v3.resource_type
+        AND o.resource_id = lifecycles_v3.resource_id
+    ),
+    state_change = (
+        SELECT f.id FROM lifecycles AS o JOIN facts_v3 AS f
+        ON f.lifecycle = lifecycles_v3.id AND f.change = 'state'
+        AND f.event_id = json_extract(o.body, '$.state_change.event_id')
+        WHERE o.account_id = lifecycles_v3.account_id AND o.region = lifecycles_v3.region
+        AND o.resource_type = lifecycles_v3.resource_type
+        AND o.resource_id = lifecycles_v3.resource_id
+    );
+DROP TABLE lifecycles;
+DROP TABLE facts;
+ALTER TABLE lifecycles_v3 RENAME TO lifecycles;
+ALTER TABLE facts_v3 RENAME TO facts;
+CREATE UNIQUE INDEX lifecycles_by_key
+    ON lifecycles (account_id, region, resource_type, resource_id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 _CREATED_TABLE = re.compile(r"CREATE TABLE (\w+)")
+_DROPPED_TABLE = re.compile(r"DROP TABLE (\w+)")
+_RENAMED_TABLE = re.compile(r"ALTER TABLE (\w+) RENAME TO (\w+)")
+
+
+def _tables_at(version: int) -> set[str]:
+    """The tables a database at `version` holds, following each migration's creates, drops and
+    renames in order."""
+    tables: set[str] = set()
+    for script in MIGRATIONS[:version]:
+        tables |= set(_CREATED_TABLE.findall(script))
+        tables -= set(_DROPPED_TABLE.findall(script))
+        for old, new in _RENAMED_TABLE.findall(script):
+            tables.discard(old)
+            tables.add(new)
+    return tables
 
 
 def check_ours(connection: sqlite3.Connection) -> None:
@@ -98,7 +179,7 @@ def check_ours(connection: sqlite3.Connection) -> None:
         name
         for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
     }
-    expected = {name for script in MIGRATIONS[:version] for name in _CREATED_TABLE.findall(script)}
+    expected = _tables_at(version)
     if (version == 0 and tables) or not expected <= tables:
         found = ", ".join(sorted(tables)) or "none"
         raise StateError(

@@ -11,18 +11,11 @@ from typing import Any
 
 import orjson
 
-from scanner.lifecycle import Fact, Lifecycle, ResourceKey
+from scanner.lifecycle import Change, Fact, Lifecycle, ResourceKey
 from scanner.pages import Page
 from scanner.pairing import merge
 from scanner.plan import Slice, StreamId, Work
-from scanner.store.codec import (
-    fact_from_dict,
-    fact_json,
-    lifecycle_blob,
-    lifecycle_of,
-    time_from_text,
-    time_text,
-)
+from scanner.store.codec import fact_from_dict, fact_json, time_from_text, time_text
 from scanner.store.schema import SQLITE_MAGIC, StateError, check_ours, migrate
 
 
@@ -62,14 +55,15 @@ class CounterValue:
     value: float
 
 
-#: Page size of a new state file (bytes).
-PAGE_SIZE = 16384
+#: Page size of a new state file (bytes): rows are small since schema v3, and a batch dirties
+#: pages at random places in the events' and lifecycles' b-trees; each costs its size in the WAL.
+PAGE_SIZE = 4096
 #: SQLite's page cache (KiB): the lifecycles' and events' b-tree pages a batch revisits stay in
 #: memory instead of being read back through the WAL index.
 CACHE_KIB = 65536
 #: WAL pages before an automatic checkpoint (1,000 by default): fewer checkpoints, and a page
-#: written by many batches is copied into the database once.
-CHECKPOINT_PAGES = 8192
+#: written by many batches is copied into the database once (128 MiB of 4 KiB pages).
+CHECKPOINT_PAGES = 32768
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -98,8 +92,7 @@ def connect(path: Path) -> sqlite3.Connection:
         if problem != "ok":
             raise StateError(f"damaged ({problem}); refusing to touch it")
         if user_version(connection) == 0:
-            # A new file: pages of 16 KiB hold several facts and lifecycles each (at 4 KiB a
-            # lifecycle's ~1.4 KB leaves most of a page empty); fixed once the file is written.
+            # A new file: the page size is fixed once the file is written.
             connection.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = NORMAL")
@@ -218,26 +211,63 @@ def _add_counters(connection: sqlite3.Connection, counters: Iterable[CounterValu
 #: Keys per lifecycle lookup (4 bound values each, far below SQLite's 32766).
 _KEYS_PER_SELECT = 500
 
+#: A lifecycle row with its facts' bodies: the key columns, the row id, then for created,
+#: deleted and state change the fact's rowid and body.
+_LIFECYCLE_COLUMNS = (
+    "l.account_id, l.region, l.resource_type, l.resource_id, l.id,"
+    " l.created, c.body, l.deleted, d.body, l.state_change, s.body"
+)
+_LIFECYCLE_JOINS = (
+    " LEFT JOIN facts AS c ON c.id = l.created"
+    " LEFT JOIN facts AS d ON d.id = l.deleted"
+    " LEFT JOIN facts AS s ON s.id = l.state_change"
+)
+
+
+def _fact_of(blob: bytes | None) -> Fact | None:
+    return fact_from_dict(orjson.loads(blob)) if blob is not None else None
+
+
+@dataclass(slots=True)
+class _StoredLifecycle:
+    """A lifecycle as read for a merge: its row id, and the rowid of each fact it holds."""
+
+    row_id: int
+    lifecycle: Lifecycle
+    fact_ids: dict[int, int]  # id(fact object) -> fact rowid
+
+
+def _lifecycle_row(row: Sequence[Any]) -> _StoredLifecycle:
+    account_id, region, resource_type, resource_id, row_id = row[:5]
+    created, deleted, changed = _fact_of(row[6]), _fact_of(row[8]), _fact_of(row[10])
+    fact_ids = {
+        id(fact): fact_id
+        for fact, fact_id in ((created, row[5]), (deleted, row[7]), (changed, row[9]))
+        if fact is not None
+    }
+    key = ResourceKey(account_id, region, resource_type, resource_id)
+    return _StoredLifecycle(row_id, Lifecycle(key, created, deleted, changed), fact_ids)
+
 
 def _stored_lifecycles(
     connection: sqlite3.Connection, keys: Sequence[ResourceKey]
-) -> dict[ResourceKey, Lifecycle]:
-    found: dict[ResourceKey, Lifecycle] = {}
+) -> dict[ResourceKey, _StoredLifecycle]:
+    found: dict[ResourceKey, _StoredLifecycle] = {}
     for start in range(0, len(keys), _KEYS_PER_SELECT):
         chunk = keys[start : start + _KEYS_PER_SELECT]
         values = ", ".join(["(?, ?, ?, ?)"] * len(chunk))
         bound = [part for key in chunk for part in key_parts(key)]
-        # A join from the keys (CROSS JOIN keeps that order) looks each one up by primary key;
+        # A join from the keys (CROSS JOIN keeps that order) looks each one up by its index;
         # a row-value `IN (VALUES ...)` would scan the whole table.
-        for account_id, region, resource_type, resource_id, body in connection.execute(
-            "SELECT l.account_id, l.region, l.resource_type, l.resource_id, l.body"
-            " FROM (VALUES " + values + ") AS k CROSS JOIN lifecycles AS l"
+        for row in connection.execute(
+            "SELECT " + _LIFECYCLE_COLUMNS + " FROM (VALUES " + values + ") AS k"
+            " CROSS JOIN lifecycles AS l"
             " ON l.account_id = k.column1 AND l.region = k.column2"
-            " AND l.resource_type = k.column3 AND l.resource_id = k.column4",
+            " AND l.resource_type = k.column3 AND l.resource_id = k.column4" + _LIFECYCLE_JOINS,
             bound,
         ):
-            key = ResourceKey(account_id, region, resource_type, resource_id)
-            found[key] = lifecycle_of(body)
+            stored = _lifecycle_row(row)
+            found[stored.lifecycle.key] = stored
     return found
 
 
@@ -245,25 +275,85 @@ def key_parts(key: ResourceKey) -> tuple[str, str, str, str]:
     return (key.account_id, key.region, key.resource_type, key.resource_id)
 
 
-def _merge_facts(connection: sqlite3.Connection, facts: Sequence[Fact]) -> None:
-    """Merge new facts into their stored lifecycles; write only the lifecycles that changed."""
+def _next_id(connection: sqlite3.Connection, table: str) -> int:
+    return int(connection.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0])
+
+
+def _fact_rows(
+    facts: Sequence[Fact],
+    new_ids: Mapping[int, int],
+    stored: Mapping[ResourceKey, _StoredLifecycle],
+    next_lifecycle: int,
+) -> list[tuple[Any, ...]]:
+    """The facts' rows, each with its lifecycle's rowid (new lifecycles numbered from
+    `next_lifecycle` in order of their first fact, as `_store_facts` numbers them)."""
+    lifecycle_ids: dict[ResourceKey, int] = {key: one.row_id for key, one in stored.items()}
+    rows = []
+    for fact in facts:
+        row_id = lifecycle_ids.get(fact.key)
+        if row_id is None:
+            row_id = lifecycle_ids[fact.key] = next_lifecycle
+            next_lifecycle += 1
+        rows.append(
+            (
+                new_ids[id(fact)],
+                row_id,
+                fact.event_id,
+                fact.change.value,
+                time_text(fact.time),
+                fact_json(fact),
+            )
+        )
+    return rows
+
+
+def _store_facts(connection: sqlite3.Connection, facts: Sequence[Fact]) -> None:
+    """Append new facts (rowids in order) and merge them into their lifecycles; write only the
+    lifecycles that changed, as their key and the rowids of the facts they hold."""
     by_key: dict[ResourceKey, list[Fact]] = {}
     for fact in facts:
         by_key.setdefault(fact.key, []).append(fact)
     stored = _stored_lifecycles(connection, list(by_key))
-    changed = []
+    next_lifecycle = _next_id(connection, "lifecycles")
+    first_fact = _next_id(connection, "facts")
+    # Rowids in page order (not grouped by resource): batches store what pages one by one do.
+    new_ids = {id(fact): first_fact + n for n, fact in enumerate(facts)}
+    connection.executemany(
+        "INSERT INTO facts (id, lifecycle, event_id, change, event_time, body)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        _fact_rows(facts, new_ids, stored, next_lifecycle),
+    )
+    inserted = []
+    updated = []
     for key, new in by_key.items():
-        before = stored.get(key)
+        known = stored.get(key)
+        if known is None:
+            row_id, before, fact_ids = next_lifecycle, None, {}
+            next_lifecycle += 1
+        else:
+            row_id, before, fact_ids = known.row_id, known.lifecycle, known.fact_ids
         lifecycle = before
         for fact in new:
+            fact_ids[id(fact)] = new_ids[id(fact)]
             lifecycle = merge(lifecycle, fact)
         assert lifecycle is not None
-        if lifecycle is not before:
-            changed.append((*key_parts(key), lifecycle_blob(lifecycle)))
+        if lifecycle is before:
+            continue
+        refs = tuple(
+            fact_ids[id(fact)] if fact is not None else None
+            for fact in (lifecycle.created, lifecycle.deleted, lifecycle.state_change)
+        )
+        if before is None:
+            inserted.append((row_id, *key_parts(key), *refs))
+        else:
+            updated.append((*refs, row_id))
     connection.executemany(
-        "INSERT INTO lifecycles (account_id, region, resource_type, resource_id, body)"
-        " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET body = excluded.body",
-        changed,
+        "INSERT INTO lifecycles (id, account_id, region, resource_type, resource_id,"
+        " created, deleted, state_change) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        inserted,
+    )
+    connection.executemany(
+        "UPDATE lifecycles SET created = ?, deleted = ?, state_change = ? WHERE id = ?", updated
     )
 
 
@@ -282,7 +372,7 @@ def _known_events(connection: sqlite3.Connection, event_ids: Sequence[str]) -> s
 
 
 def _new_facts(connection: sqlite3.Connection, pages: Sequence[Page]) -> list[Fact]:
-    """Insert the events and facts not stored yet (in page order); return the new facts."""
+    """Insert the events not stored yet (in page order); return their facts."""
     by_event: dict[str, list[Fact]] = {}
     for page in pages:
         first_seen: set[str] = set()  # an event read again by a later page brings nothing new
@@ -295,7 +385,6 @@ def _new_facts(connection: sqlite3.Connection, pages: Sequence[Page]) -> list[Fa
                 facts.append(fact)
     known = _known_events(connection, list(by_event))
     events = []
-    rows = []
     new_facts: list[Fact] = []
     for event_id, facts in by_event.items():
         if event_id in known:
@@ -310,26 +399,15 @@ def _new_facts(connection: sqlite3.Connection, pages: Sequence[Page]) -> list[Fa
                 first.event_name,
             )
         )
+        seen: set[tuple[ResourceKey, Change]] = set()  # one fact per (resource, change)
         for fact in facts:
-            rows.append(
-                (
-                    *key_parts(fact.key),
-                    event_id,
-                    fact.change.value,
-                    time_text(fact.time),
-                    fact_json(fact),
-                )
-            )
-            new_facts.append(fact)
+            if (fact.key, fact.change) not in seen:
+                seen.add((fact.key, fact.change))
+                new_facts.append(fact)
     connection.executemany(
-        "INSERT OR IGNORE INTO events (event_id, account_id, region, event_time, event_name)"
+        "INSERT INTO events (event_id, account_id, region, event_time, event_name)"
         " VALUES (?, ?, ?, ?, ?)",
         events,
-    )
-    connection.executemany(
-        "INSERT OR IGNORE INTO facts (account_id, region, resource_type, resource_id,"
-        " event_id, change, event_time, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
     )
     return new_facts
 
@@ -371,7 +449,7 @@ def apply_pages(connection: sqlite3.Connection, pages: Sequence[Page]) -> int:
     with connection:
         connection.execute("BEGIN IMMEDIATE")
         new_facts = _new_facts(connection, pages)
-        _merge_facts(connection, new_facts)
+        _store_facts(connection, new_facts)
         for page in pages:
             _advance(connection, page)
         _add_counters(
@@ -464,27 +542,37 @@ def counters(connection: sqlite3.Connection) -> list[CounterValue]:
 
 def lifecycles(connection: sqlite3.Connection) -> list[Lifecycle]:
     return [
-        lifecycle_of(blob)
-        for (blob,) in connection.execute("SELECT body FROM lifecycles ORDER BY 1")
+        _lifecycle_row(row).lifecycle
+        for row in connection.execute(
+            "SELECT "
+            + _LIFECYCLE_COLUMNS
+            + " FROM lifecycles AS l"
+            + _LIFECYCLE_JOINS
+            + " ORDER BY 1, 2, 3, 4"
+        )
     ]
 
 
 def lifecycle(connection: sqlite3.Connection, key: ResourceKey) -> Lifecycle | None:
     row = connection.execute(
-        "SELECT body FROM lifecycles WHERE account_id = ? AND region = ?"
-        " AND resource_type = ? AND resource_id = ?",
-        (key.account_id, key.region, key.resource_type, key.resource_id),
+        "SELECT "
+        + _LIFECYCLE_COLUMNS
+        + " FROM lifecycles AS l"
+        + _LIFECYCLE_JOINS
+        + " WHERE l.account_id = ? AND l.region = ? AND l.resource_type = ? AND l.resource_id = ?",
+        key_parts(key),
     ).fetchone()
-    return lifecycle_of(row[0]) if row else None
+    return _lifecycle_row(row).lifecycle if row else None
 
 
 def facts(connection: sqlite3.Connection, key: ResourceKey) -> list[Fact]:
     return [
         fact_from_dict(orjson.loads(blob))
         for (blob,) in connection.execute(
-            "SELECT body FROM facts WHERE account_id = ? AND region = ?"
-            " AND resource_type = ? AND resource_id = ? ORDER BY event_time, event_id",
-            (key.account_id, key.region, key.resource_type, key.resource_id),
+            "SELECT f.body FROM lifecycles AS l JOIN facts AS f ON f.lifecycle = l.id"
+            " WHERE l.account_id = ? AND l.region = ? AND l.resource_type = ?"
+            " AND l.resource_id = ? ORDER BY f.event_time, f.event_id, f.change",
+            key_parts(key),
         )
     ]
 
@@ -492,5 +580,7 @@ def facts(connection: sqlite3.Connection, key: ResourceKey) -> list[Fact]:
 def all_facts(connection: sqlite3.Connection) -> list[Fact]:
     return [
         fact_from_dict(orjson.loads(blob))
-        for (blob,) in connection.execute("SELECT body FROM facts ORDER BY event_time, event_id")
+        for (blob,) in connection.execute(
+            "SELECT body FROM facts ORDER BY event_time, event_id, change"
+        )
     ]
