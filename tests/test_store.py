@@ -351,7 +351,7 @@ def test_facts_and_lifecycles_encode_as_their_dicts() -> None:
 
     import orjson
 
-    from scanner.store.codec import fact_json, lifecycle_blob, lifecycle_of
+    from scanner.store.codec import fact_json
 
     other = ResourceKey(KEY.account_id, KEY.region, "rds.db_instance", "db-2")
     renamed = Fact(
@@ -377,19 +377,38 @@ def test_facts_and_lifecycles_encode_as_their_dicts() -> None:
         assert fact_json(one) == orjson.dumps(fact_to_dict(one))
         assert fact_from_dict(orjson.loads(fact_json(one))) == one
     lifecycle = Lifecycle(key=KEY, created=fact("e1"), state_change=elsewhere)
-    blob = lifecycle_blob(lifecycle)
-    assert orjson.loads(blob) == {
-        "key": {"account_id": KEY.account_id, "region": KEY.region,
-                "resource_type": KEY.resource_type, "resource_id": KEY.resource_id},
-        "created": fact_to_dict(fact("e1")),
-        "deleted": None,
-        "state_change": fact_to_dict(elsewhere),
-    }  # fmt: skip
-    assert lifecycle_of(lifecycle_blob(Lifecycle(key=KEY, created=fact("e1")))) == Lifecycle(
-        key=KEY, created=fact("e1")
-    )
-    assert lifecycle_blob(Lifecycle(key=KEY, created=fact("e1"))) == orjson.dumps(
-        {"key": KEY, "created": fact_to_dict(fact("e1")), "deleted": None, "state_change": None}
+    assert lifecycle_of(lifecycle_blob(lifecycle)) == lifecycle
+
+
+def lifecycle_blob(lifecycle: Lifecycle) -> bytes:
+    """A lifecycle as schema v2 stored it (whole facts in one JSON body), to write old files."""
+    import orjson
+
+    def encoded(one: Fact | None) -> dict[str, object] | None:
+        return fact_to_dict(one) if one else None
+
+    key = lifecycle.key
+    return orjson.dumps(
+        {
+            "key": {"account_id": key.account_id, "region": key.region,
+                    "resource_type": key.resource_type, "resource_id": key.resource_id},
+            "created": encoded(lifecycle.created),
+            "deleted": encoded(lifecycle.deleted),
+            "state_change": encoded(lifecycle.state_change),
+        }
+    )  # fmt: skip
+
+
+def lifecycle_of(blob: bytes) -> Lifecycle:
+    """Read back a schema v2 lifecycle body."""
+    import orjson
+
+    data = orjson.loads(blob)
+    return Lifecycle(
+        key=ResourceKey(**data["key"]),
+        created=fact_from_dict(data["created"]) if data["created"] else None,
+        deleted=fact_from_dict(data["deleted"]) if data["deleted"] else None,
+        state_change=fact_from_dict(data["state_change"]) if data["state_change"] else None,
     )
 
 
@@ -398,7 +417,7 @@ def fact_to_dict_fields(one: Fact) -> dict[str, object]:
 
 
 async def test_migrates_forward_from_v2_with_facts_and_lifecycles(tmp_path: Path) -> None:
-    from scanner.store.codec import fact_json, lifecycle_blob, time_text
+    from scanner.store.codec import fact_json, time_text
 
     other = ResourceKey(KEY.account_id, KEY.region, "ec2.volume", "vol-2")
     written = [

@@ -27,10 +27,10 @@ import anyio.to_thread
 from scanner.lifecycle import Fact, Lifecycle, ResourceKey
 from scanner.pages import Page
 from scanner.plan import Work
-from scanner.store import sql
+from scanner.store import progress, sql
 from scanner.store.codec import fact_from_dict, fact_to_dict
+from scanner.store.progress import CounterValue, RegionState, ScanRecord
 from scanner.store.schema import MIGRATIONS, SCHEMA_VERSION, StateError, migrate
-from scanner.store.sql import CounterValue, RegionState, ScanRecord
 
 __all__ = [
     "MIGRATIONS",
@@ -89,7 +89,7 @@ class Store:
 
     async def regions(self) -> dict[tuple[str, str], RegionState]:
         """Every known (account, region)'s progress."""
-        return await self._run(sql.regions, self._connection)
+        return await self._run(progress.regions, self._connection)
 
     async def begin_region(
         self, account_id: str, region: str, target_end: datetime, work: Sequence[Work]
@@ -100,7 +100,7 @@ class Store:
         target once no work is left.
         """
         await self._run(
-            sql.begin_region, self._connection, account_id, region, target_end, tuple(work)
+            progress.begin_region, self._connection, account_id, region, target_end, tuple(work)
         )
 
     async def apply(self, page: Page) -> None:
@@ -117,7 +117,7 @@ class Store:
 
     async def begin_scan(self, started_at: datetime) -> int:
         """Add a scan to the history; return its id."""
-        return await self._run(sql.begin_scan, self._connection, started_at)
+        return await self._run(progress.begin_scan, self._connection, started_at)
 
     async def finish_scan(
         self,
@@ -133,7 +133,7 @@ class Store:
         """Close a scan: its outcome, stats and errors, counter increments, and the (account,
         region) pairs that succeeded (their last success becomes `finished_at`)."""
         await self._run(
-            sql.finish_scan,
+            progress.finish_scan,
             self._connection,
             scan_id,
             finished_at,
@@ -146,15 +146,15 @@ class Store:
 
     async def scans(self, limit: int = 20) -> list[ScanRecord]:
         """The latest scans, newest first."""
-        return await self._run(sql.scans, self._connection, limit)
+        return await self._run(progress.scans, self._connection, limit)
 
     async def last_finished_scan(self) -> ScanRecord | None:
         """The latest scan that finished (with any outcome)."""
-        return await self._run(sql.last_finished_scan, self._connection)
+        return await self._run(progress.last_finished_scan, self._connection)
 
     async def counters(self) -> list[CounterValue]:
         """Every persisted counter series."""
-        return await self._run(sql.counters, self._connection)
+        return await self._run(progress.counters, self._connection)
 
     # --- resources -----------------------------------------------------------------------------
 

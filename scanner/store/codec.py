@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from scanner.lifecycle import Actor, Change, Fact, Lifecycle, ResourceKey
+from scanner.lifecycle import Actor, Change, Fact, ResourceKey
 
 
 def time_text(value: datetime) -> str:
@@ -83,31 +83,4 @@ def fact_from_dict(data: Mapping[str, Any]) -> Fact:
         arn=data.get("arn"),
         attributes=tuple((str(k), str(v)) for k, v in data.get("attributes", ())),
         renamed_from=_key_of(renamed) if renamed else None,
-    )
-
-
-def lifecycle_blob(lifecycle: Lifecycle) -> bytes:
-    created, deleted, changed = lifecycle.created, lifecycle.deleted, lifecycle.state_change
-    if _utc(created) and _utc(deleted) and _utc(changed):
-        # orjson writes the dataclasses as `fact_to_dict` would (see `fact_json`).
-        return orjson.dumps(
-            {"key": lifecycle.key, "created": created, "deleted": deleted, "state_change": changed}
-        )
-    return orjson.dumps(
-        {
-            "key": _key_dict(lifecycle.key),
-            "created": fact_to_dict(created) if created else None,
-            "deleted": fact_to_dict(deleted) if deleted else None,
-            "state_change": fact_to_dict(changed) if changed else None,
-        }
-    )
-
-
-def lifecycle_of(blob: bytes) -> Lifecycle:
-    data = orjson.loads(blob)
-    return Lifecycle(
-        key=_key_of(data["key"]),
-        created=fact_from_dict(data["created"]) if data["created"] else None,
-        deleted=fact_from_dict(data["deleted"]) if data["deleted"] else None,
-        state_change=fact_from_dict(data["state_change"]) if data["state_change"] else None,
     )
