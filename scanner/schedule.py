@@ -28,6 +28,10 @@ KEEP_PAGES = 0.7
 #: (a slow region's first page) has its slice cut in half blind, so that the region does not
 #: start with one call in flight for seconds.
 BLIND_CUT_AFTER = 1.5
+#: Guesses made before a region has shown its density or latency (a blind cut, a hedge against
+#: the scan's median) only for slices at least this wide (seconds): a full scan's window, not an
+#: incremental one, whose few minutes hold a page or none, so that a guess only costs calls.
+SPECULATE_MIN_SECONDS = 86400
 #: When a token goes unused and nothing is worth a cut, a call out this many times the region's
 #: median latency is hedged (the token is otherwise lost)...
 HEDGE_LATE = 2.0
@@ -125,7 +129,9 @@ def _blind_cut(pace: Pace, now: float, prior: float | None) -> tuple[Chain, Slic
     late = [
         c
         for c in pace.chains
-        if c.calling and c.current.seconds >= 2 and now - c.since > BLIND_CUT_AFTER * prior
+        if c.calling
+        and c.current.seconds >= SPECULATE_MIN_SECONDS
+        and now - c.since > BLIND_CUT_AFTER * prior
     ]
     best = max(late, key=lambda c: c.current.seconds, default=None)
     if best is None:
@@ -146,5 +152,12 @@ def pick_hedge(pace: Pace, now: float, prior: float) -> Chain | None:
     known = len(pace.recent) >= 8
     median = statistics.median(pace.recent) if known else prior
     limit = (HEDGE_LATE if known else HEDGE_AFTER) * median
-    late = [c for c in pace.chains if c.calling and not c.hedge.is_set() and now - c.since > limit]
+    late = [
+        c
+        for c in pace.chains
+        if c.calling
+        and not c.hedge.is_set()
+        and now - c.since > limit
+        and (known or c.current.seconds >= SPECULATE_MIN_SECONDS)
+    ]
     return min(late, key=lambda c: c.since, default=None)

@@ -60,3 +60,13 @@ def test_before_the_region_has_answered_the_scans_median_stands_in_with_a_wider_
     pace = calling(0.0)
     assert pick_hedge(pace, now=HEDGE_AFTER * 0.5 - 0.1, prior=0.5) is None
     assert pick_hedge(pace, now=HEDGE_AFTER * 0.5 + 0.1, prior=0.5) in pace.chains
+
+
+def test_an_incremental_window_is_neither_cut_blind_nor_hedged_against_the_scans_median() -> None:
+    """An incremental scan reads the interval plus the overlap: a page or none, so a guess made
+    before the region has answered would only cost calls (one call per stream when idle)."""
+    pace = Pace()
+    short = Slice(START, START + timedelta(minutes=75))
+    pace.chains.add(Chain(STREAM, short, calling=True, since=0.0))
+    assert pick_cut(pace, 4.0, 8, now=100.0, prior=0.5) is None
+    assert pick_hedge(pace, now=100.0, prior=0.5) is None
