@@ -18,7 +18,7 @@ from scanner.lifecycle import ResourceKey
 CATALOG = load_catalog()
 RAW: dict[str, Any] = yaml.safe_load(DEFAULT_PATH.read_text())
 
-#: The types every part of the project names (COMMON.md's table).
+#: The types every part of the project names: catalog, demo generator's ground truth, reports.
 EXPECTED_TYPES = {
     "ec2.instance": ("ec2", "running"),
     "ec2.volume": ("ec2", "available"),
