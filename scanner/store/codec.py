@@ -64,10 +64,6 @@ def fact_json(fact: Fact) -> bytes:
     return orjson.dumps(fact_to_dict(fact))
 
 
-def _utc(fact: Fact | None) -> bool:
-    return fact is None or fact.time.tzinfo is UTC
-
-
 def fact_from_dict(data: Mapping[str, Any]) -> Fact:
     """The Fact written by `fact_to_dict`."""
     renamed = data.get("renamed_from")

@@ -84,7 +84,8 @@ CREATE INDEX facts_by_event ON facts (event_id);
 #: Small rows, written mostly in sequence: facts become an append-only rowid table (dedup stays
 #: with the events table: facts are inserted only for new events), and a lifecycle is its key and
 #: the rowids of the (up to) three facts it holds, instead of full copies rewritten on each change.
-_V3 = """
+_V3 = (
+    """
 CREATE TABLE lifecycles_v3 (
     id            INTEGER PRIMARY KEY,
     account_id    TEXT NOT NULL,
@@ -115,30 +116,23 @@ INSERT INTO facts_v3 (lifecycle, event_id, change, event_time, body)
     ORDER BY f.event_time, f.event_id, f.change;
 CREATE INDEX facts_by_lifecycle ON facts_v3 (lifecycle);
 UPDATE lifecycles_v3 SET
-    created = (
+"""
+    + ",\n".join(
+        f"""    {column} = (
         SELECT f.id FROM lifecycles AS o JOIN facts_v3 AS f
-        ON f.lifecycle = lifecycles_v3.id AND f.change = 'create'
-        AND f.event_id = json_extract(o.body, '$.created.event_id')
+        ON f.lifecycle = lifecycles_v3.id AND f.change = '{change}'
+        AND f.event_id = json_extract(o.body, '$.{column}.event_id')
         WHERE o.account_id = lifecycles_v3.account_id AND o.region = lifecycles_v3.region
         AND o.resource_type = lifecycles_v3.resource_type
         AND o.resource_id = lifecycles_v3.resource_id
-    ),
-    deleted = (
-        SELECT f.id FROM lifecycles AS o JOIN facts_v3 AS f
-        ON f.lifecycle = lifecycles_v3.id AND f.change = 'delete'
-        AND f.event_id = json_extract(o.body, '$.deleted.event_id')
-        WHERE o.account_id = lifecycles_v3.account_id AND o.region = lifecycles_v3.region
-        AND o.resource_type = lifecycles_v3.resource_type
-        AND o.resource_id = lifecycles_v3.resource_id
-    ),
-    state_change = (
-        SELECT f.id FROM lifecycles AS o JOIN facts_v3 AS f
-        ON f.lifecycle = lifecycles_v3.id AND f.change = 'state'
-        AND f.event_id = json_extract(o.body, '$.state_change.event_id')
-        WHERE o.account_id = lifecycles_v3.account_id AND o.region = lifecycles_v3.region
-        AND o.resource_type = lifecycles_v3.resource_type
-        AND o.resource_id = lifecycles_v3.resource_id
-    );
+    )"""
+        for column, change in (
+            ("created", "create"),
+            ("deleted", "delete"),
+            ("state_change", "state"),
+        )
+    )
+    + """;
 DROP TABLE lifecycles;
 DROP TABLE facts;
 ALTER TABLE lifecycles_v3 RENAME TO lifecycles;
@@ -146,6 +140,7 @@ ALTER TABLE facts_v3 RENAME TO facts;
 CREATE UNIQUE INDEX lifecycles_by_key
     ON lifecycles (account_id, region, resource_type, resource_id);
 """
+)
 
 MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
