@@ -212,9 +212,13 @@ class _Scan:
             self.api_calls += 1
             live.calls += 1
             started = self.clock.now()
-            chain.calling, chain.since, chain.hedge = True, started, anyio.Event()
+            chain.calling, chain.since = True, started
             try:
-                batch = await self.fetch(chain, window, token)
+                if region.bucket is not None and self.source.time_sliced:
+                    chain.hedge = anyio.Event()  # the region's watcher may hedge this call
+                    batch = await self.fetch(chain, window, token)
+                else:  # nothing watches the call: no hedge, no task group around it
+                    batch = await self.source.fetch(stream, window, token)
             except SourceError as error:
                 chain.calling = False
                 if error.kind == "throttled":
