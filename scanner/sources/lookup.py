@@ -82,11 +82,15 @@ def classify(error: BaseException) -> SourceError:
     return SourceError("fatal", f"{type(error).__name__}: {_first_line(error)}")
 
 
-def _event_time(value: object) -> datetime | None:
-    """An event's `EventTime`: epoch seconds as sent (the fast parser), or as parsed already."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC)
-    return parse_time(value)
+def _oldest(stamps: list[object]) -> datetime | None:
+    """The oldest of a page's `EventTime`s: epoch seconds as sent (the fast parser, compared as
+    numbers and converted once), or times parsed already."""
+    numbers = [v for v in stamps if isinstance(v, int | float) and not isinstance(v, bool)]
+    if len(numbers) == len(stamps):
+        return datetime.fromtimestamp(min(numbers), UTC) if numbers else None
+    times = [datetime.fromtimestamp(v, UTC) for v in numbers]
+    times += [t for v in stamps if (t := parse_time(v)) is not None]
+    return min(times, default=None)
 
 
 def parse_page(answer: Mapping[str, Any], watches: Watches) -> Batch:
@@ -94,12 +98,12 @@ def parse_page(answer: Mapping[str, Any], watches: Watches) -> Batch:
     events = answer.get("Events") or []
     records = []
     event_ids = []
-    oldest: datetime | None = None
+    stamps = []
     for event in events:
         event_ids.append(str(event.get("EventId", "")))
-        when = _event_time(event.get("EventTime"))
-        if when is not None and (oldest is None or when < oldest):
-            oldest = when
+        stamp = event.get("EventTime")
+        if stamp is not None:
+            stamps.append(stamp)
         source = event.get("EventSource") or ""
         name = event.get("EventName") or ""
         if source and name and not watches(source, name):
@@ -110,6 +114,8 @@ def parse_page(answer: Mapping[str, Any], watches: Watches) -> Batch:
         if not (source and name) and not watches(record.event_source, record.event_name):
             continue
         records.append(record)
+    oldest = _oldest(stamps)
+    for record in records:  # an event without EventTime still counts, by its record's time
         if oldest is None or record.event_time < oldest:
             oldest = record.event_time
     token = answer.get("NextToken") or None
