@@ -28,7 +28,7 @@ from scanner.plan import Slice, StreamId, Work
 from scanner.runner import extractor, freeze_start_up
 from scanner.scan import ScanOptions, run_scan
 from scanner.sources import Batch, Watches
-from scanner.sources.answers import parse_answer
+from scanner.sources.answers import LookupParserFactory
 from scanner.sources.lookup import parse_page
 from scanner.store import Store
 
@@ -58,6 +58,7 @@ class FrameSource:
         self._frames = index_frames(path)
         self._next = dict.fromkeys(self._frames, 0)
         self._watches = watches
+        self._parser = LookupParserFactory().create_parser("json")  # one per client, as botocore's
         self._shape = (
             botocore.session.get_session()
             .get_service_model("cloudtrail")
@@ -74,7 +75,10 @@ class FrameSource:
         self._next[key] += 1
         self._handle.seek(offset)
         body = self._handle.read(length)
-        return parse_page(await parse_answer(body, self._shape), self._watches)
+        answer = await self._parser.parse(
+            {"body": body, "headers": {}, "status_code": 200, "context": {}}, self._shape
+        )
+        return parse_page(answer, self._watches)
 
 
 async def run(pages: Path, database: Path) -> dict[str, Any]:
