@@ -10,16 +10,9 @@ import jmespath.exceptions
 import yaml
 from pydantic import ValidationError
 
+from scanner.catalog.expressions import Expression, compile_expression
 from scanner.catalog.model import CatalogFile, PriceModel, RuleModel, TypeModel
-from scanner.catalog.runtime import (
-    Catalog,
-    Expression,
-    Price,
-    ResourceType,
-    Rule,
-    compile_expression,
-    normaliser,
-)
+from scanner.catalog.runtime import Catalog, Price, ResourceType, Rule, normaliser
 from scanner.errors import CatalogError
 from scanner.lifecycle import Change
 
