@@ -14,18 +14,21 @@ from aiobotocore.session import AioSession
 from botocore.credentials import CredentialProvider
 
 from scanner.settings import AccountTarget, Settings
+from scanner.sources.tls import SharedTlsSession
 
 STS_REGION = "us-east-1"
 SESSION_NAME = "leftovers-scan"
 
 
 def client_config(pool: int = 10) -> AioConfig:
-    """One attempt per call (our own retry loop counts and spaces them), sane timeouts."""
+    """One attempt per call (our own retry loop counts and spaces them), sane timeouts, and
+    the process's one TLS context."""
     return AioConfig(
         retries={"total_max_attempts": 1, "mode": "standard"},
         connect_timeout=10,
         read_timeout=60,
         max_pool_connections=pool,
+        http_session_cls=SharedTlsSession,
     )
 
 
