@@ -147,10 +147,7 @@ class _Scan:
                 if bucket.tokens < 1.0:
                     continue  # a call took the last token or is waiting for the next
                 prior = statistics.median(self.latencies) if self.latencies else None
-                picked = pick_cut(
-                    region.pace, self.options.rate, self.options.concurrency,
-                    self.clock.now(), prior,
-                )  # fmt: skip
+                picked = pick_cut(region.pace, self.options.concurrency, self.clock.now(), prior)
                 if picked is None:
                     prior = 1.0 if prior is None else prior
                     late = pick_hedge(region.pace, self.clock.now(), prior)

@@ -19,8 +19,9 @@ import anyio
 
 from scanner.plan import PAGE_SIZE, Slice, StreamId
 
-#: A slice is cut only if it still holds at least this many pages (the call out reads one).
-MIN_PAGES_TO_CUT = 1.5
+#: A slice is cut only if it still holds more than this many pages: the call out reads one, so
+#: the rest would otherwise wait for it and be read in series.
+MIN_PAGES_TO_CUT = 1.0
 #: The share of a page a cut chain keeps: its call out most likely reads past the cut, so the
 #: chain ends with that call instead of waiting on it for a short last page.
 KEEP_PAGES = 0.7
@@ -94,11 +95,15 @@ class Pace:
 
 
 def pick_cut(
-    pace: Pace, rate: float | None, concurrency: int, now: float = 0.0, prior: float | None = None
+    pace: Pace, concurrency: int, now: float = 0.0, prior: float | None = None
 ) -> tuple[Chain, Slice] | None:
     """When a token went unused: the calling chain with the most left to read, and the older
-    half of its slice to give a new chain; None when no cut is worth a call."""
-    if len(pace.chains) >= pace.target_chains(rate, concurrency):
+    half of its slice to give a new chain; None when no cut is worth a call.
+
+    Only `concurrency` caps the chains here, not `Pace.target_chains` (which paces the splits
+    made after a page): a token going unused shows that every chain is waiting on its call, and
+    a cut turns that token into a page, where a hedge would only race a call already out."""
+    if len(pace.chains) >= concurrency:
         return None
     if pace.seconds <= 0:
         return _blind_cut(pace, now, prior)
@@ -106,7 +111,7 @@ def pick_cut(
     for chain in pace.chains:
         if not chain.calling or chain.current.seconds < 2:
             continue
-        if pace.pages_in(chain.current) < MIN_PAGES_TO_CUT:
+        if pace.pages_in(chain.current) <= MIN_PAGES_TO_CUT:
             continue
         if best is None or chain.current.seconds > best.current.seconds:
             best = chain
