@@ -69,7 +69,7 @@ class ScanOptions:
 
     rate: float | None = 2.0
     burst: int = 1
-    concurrency: int = 8
+    concurrency: int = 16
     retry: RetrySettings = field(default_factory=RetrySettings)
     switch_to: Callable[[StreamId], Sequence[StreamId]] | None = None
     buffer: int = 16

@@ -85,7 +85,7 @@ class FileModel(_Model):
     rate: Annotated[float, Field(gt=0, le=100)] = 2.0
     burst: Annotated[int, Field(ge=1, le=100)] = 1
     stream_strategy: StreamStrategy = "auto"
-    concurrency: Annotated[int, Field(ge=1, le=64)] = 8
+    concurrency: Annotated[int, Field(ge=1, le=64)] = 16
     retry: RetryModel = RetryModel()
     service: ServiceModel = ServiceModel()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -157,7 +157,7 @@ class Settings:
     rate: float = 2.0
     burst: int = 1
     stream_strategy: StreamStrategy = "auto"
-    concurrency: int = 8
+    concurrency: int = 16
     retry: RetrySettings = RetrySettings()
     service: ServiceSettings = ServiceSettings()
     log_level: str = "info"
