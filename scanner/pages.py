@@ -29,14 +29,13 @@ class Page:
     `slice` is the slice as it stood before this page (the slice a pump started with, or the
     previous page's `remaining`); `remaining` is what is still to read of it (None: done);
     `spawned` are slices cut off it for other pumps (split by time, or `EventName` chains that
-    replace a write chain). `event_ids` are the ids of every event read in this page.
+    replace a write chain).
     """
 
     stream: StreamId
     slice: Slice
     facts: tuple[Fact, ...]
     events_read: int
-    event_ids: tuple[str, ...]
     remaining: Slice | None
     spawned: tuple[Work, ...] = ()
     called: bool = True  # False: a cut made while a call was out (no call, no events)

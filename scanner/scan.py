@@ -161,9 +161,7 @@ class _Scan:
                 chain.cut = True
                 child = Work(chain.stream, piece)
                 # The cut is recorded before the new chain's pages, as a split after a page is.
-                await send.send(
-                    Page(chain.stream, before, (), 0, (), chain.current, (child,), False)
-                )
+                await send.send(Page(chain.stream, before, (), 0, chain.current, (child,), False))
                 self.start(group, child, send.clone())
 
     def start(self, group: TaskGroup, work: Work, send: MemoryObjectSendStream[Page]) -> None:
@@ -344,9 +342,7 @@ class _Scan:
                 spawned, remaining, restart = self.reslice(
                     stream, current, remaining, batch, fresh=token is None, region=region
                 )
-            await send.send(
-                Page(stream, current, facts, batch.events_read, batch.event_ids, remaining, spawned)
-            )
+            await send.send(Page(stream, current, facts, batch.events_read, remaining, spawned))
             for child in spawned:
                 self.start(group, child, send.clone())
             if remaining is None:

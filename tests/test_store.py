@@ -65,7 +65,6 @@ def page(
         slice=done,
         facts=tuple(facts),
         events_read=len(facts) + 3,
-        event_ids=tuple(f.event_id for f in facts),
         remaining=remaining,
         spawned=spawned,
     )
@@ -120,7 +119,7 @@ async def test_work_handed_to_other_streams_keeps_the_checkpoint_back(store: Sto
     await store.apply(page([], WINDOW, None, tuple(Work(n, rest) for n in names)))
     assert (await store.regions())[WHERE].checkpoint is None
     for name in names:
-        await store.apply(Page(name, rest, (), 0, (), None))
+        await store.apply(Page(name, rest, (), 0, None))
     assert (await store.regions())[WHERE].checkpoint == WINDOW.end
     await store.close()
 

@@ -32,7 +32,6 @@ class Batch:
 
     records: tuple[Record, ...]
     events_read: int
-    event_ids: tuple[str, ...]
     oldest: datetime | None
     next_token: str | None
 

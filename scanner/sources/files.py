@@ -83,7 +83,6 @@ class FilesSource:
         batch = Batch(
             records=kept,
             events_read=len(records),
-            event_ids=tuple(r.event_id for r in kept),
             oldest=None,
             next_token=None,
         )

@@ -97,10 +97,8 @@ def parse_page(answer: Mapping[str, Any], watches: Watches) -> Batch:
     """A LookupEvents answer as a Batch: every event counted, only watched ones parsed."""
     events = answer.get("Events") or []
     records = []
-    event_ids = []
     stamps = []
     for event in events:
-        event_ids.append(str(event.get("EventId", "")))
         stamp = event.get("EventTime")
         if stamp is not None:
             stamps.append(stamp)
@@ -119,7 +117,7 @@ def parse_page(answer: Mapping[str, Any], watches: Watches) -> Batch:
         if oldest is None or record.event_time < oldest:
             oldest = record.event_time
     token = answer.get("NextToken") or None
-    return Batch(tuple(records), len(events), tuple(event_ids), oldest, token)
+    return Batch(tuple(records), len(events), oldest, token)
 
 
 class LookupSource:

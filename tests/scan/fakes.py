@@ -171,7 +171,6 @@ class FakeSource:
             return Batch(
                 records=tuple(r for r in page if watches(r.event_source, r.event_name)),
                 events_read=len(page),
-                event_ids=tuple(r.event_id for r in page),
                 oldest=min((r.event_time for r in page), default=None),
                 next_token=f"{stream}{window}|{offset + PAGE_SIZE}" if more else None,
             )

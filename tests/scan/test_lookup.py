@@ -40,7 +40,6 @@ def test_page_counts_every_event_and_parses_only_watched_ones() -> None:
     }
     batch = parse_page(answer, lambda source, name: name != "CreateTags")
     assert batch.events_read == 3
-    assert batch.event_ids == ("a", "b", "c")
     assert [r.event_id for r in batch.records] == ["a", "c"]
     assert batch.oldest == datetime(2025, 1, 1, tzinfo=UTC)
     assert batch.next_token == "t1"
