@@ -181,42 +181,84 @@ async def test_state_survives_reopen(tmp_path: Path) -> None:
     await reopened.close()
 
 
-events = st.lists(
-    st.tuples(
-        st.sampled_from(["e1", "e2", "e3", "e4", "e5"]),
-        st.sampled_from(list(Change)),
-        st.integers(0, 50),
-        st.sampled_from(["vol-1", "vol-2"]),
+#: An event: its name, its time (minutes, and whether it has a fraction of a second: the stored
+#: time text has none when it is zero), and the facts it states (a change of a resource, and a
+#: state to tell apart two facts of one event, resource and change).
+events = st.tuples(
+    st.sampled_from(["e1", "e2", "e3", "e4", "e5"]),
+    st.integers(0, 4),  # few times: many facts of one time, told apart by event id
+    st.booleans(),
+    st.lists(
+        st.tuples(
+            st.sampled_from(list(Change)),
+            st.sampled_from(["vol-1", "vol-2"]),
+            st.sampled_from(["a", "b"]),
+        ),
+        min_size=1,
+        max_size=3,
     ),
-    max_size=12,
 )
+EventSpec = tuple[str, int, bool, list[tuple[Change, str, str]]]
+
+
+def event_facts(spec: EventSpec) -> list[Fact]:
+    """The facts of one event: its id names its time, so that an event read again (here with
+    other facts) has the time it had; events of one time differ by id."""
+    name, minute, fraction, found = spec
+    time = T0 + timedelta(minutes=minute, microseconds=250_000 if fraction else 0)
+    event_id = f"{name}-{minute}-{fraction}"
+    return [
+        Fact(
+            key=ResourceKey(KEY.account_id, KEY.region, KEY.resource_type, resource_id),
+            change=change,
+            time=time,
+            event_id=event_id,
+            event_name="X",
+            state=state,
+        )
+        for change, resource_id, state in found
+    ]
+
+
+def first_reading(batches: list[list[list[EventSpec]]]) -> list[Fact]:
+    """What the store keeps: an event's facts from the first page that reads it, once per
+    (resource, change)."""
+    kept: dict[str, dict[tuple[ResourceKey, Change], Fact]] = {}
+    for pages in batches:
+        for specs in pages:
+            in_page: dict[str, dict[tuple[ResourceKey, Change], Fact]] = {}
+            for one in (f for spec in specs for f in event_facts(spec)):
+                if one.event_id not in kept:
+                    in_page.setdefault(one.event_id, {}).setdefault((one.key, one.change), one)
+            kept.update(in_page)
+    return [one for facts in kept.values() for one in facts.values()]
+
+
+def _fact_sort(one: Fact) -> tuple[object, ...]:
+    return (one.time, one.event_id, one.change.value, one.key)
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(batches=st.lists(events, max_size=4))
+@given(batches=st.lists(st.lists(st.lists(events, max_size=6), min_size=1, max_size=3), max_size=4))
 async def test_stored_lifecycles_equal_pairing_over_all_facts(
-    tmp_path_factory: pytest.TempPathFactory, batches: list[list[tuple[str, Change, int, str]]]
+    tmp_path_factory: pytest.TempPathFactory, batches: list[list[list[EventSpec]]]
 ) -> None:
     store = await Store.open(tmp_path_factory.mktemp("s") / "state.db")
     await store.begin_region(KEY.account_id, KEY.region, WINDOW.end, [Work(STREAM, WINDOW)])
-    for batch in batches:
-        facts = [
-            fact(
-                f"{eid}-{rid}-{change.value}-{minute}",
-                change,
-                minute,
-                ResourceKey(KEY.account_id, KEY.region, KEY.resource_type, rid),
-            )
-            for eid, change, minute, rid in batch
-        ]
-        await store.apply(page(facts, WINDOW, WINDOW))
+    for pages in batches:
+        facts = [[f for spec in specs for f in event_facts(spec)] for specs in pages]
+        await store.apply_many([page(found, WINDOW, WINDOW) for found in facts])
+    stored_facts = await store.all_facts()
+    assert sorted(stored_facts, key=_fact_sort) == sorted(first_reading(batches), key=_fact_sort)
     stored = {lc.key: lc for lc in await store.lifecycles()}
     expected: dict[ResourceKey, Lifecycle] = {}
-    for one in await store.all_facts():
+    for one in stored_facts:
         expected[one.key] = merge(expected.get(one.key), one)
     assert stored == expected
+    for key, lifecycle in expected.items():
+        assert await store.lifecycle(key) == lifecycle
     await store.close()
 
 

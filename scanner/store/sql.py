@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,7 @@ import orjson
 
 from scanner.lifecycle import Change, Fact, Lifecycle, ResourceKey
 from scanner.pages import Page
-from scanner.pairing import merge
-from scanner.store.codec import fact_from_dict, fact_json, time_text
+from scanner.store.codec import fact_from_dict, fact_json, time_from_text, time_text
 from scanner.store.progress import (
     CounterValue,
     add_counters,
@@ -94,11 +94,10 @@ def probe_write(connection: sqlite3.Connection) -> None:
 #: Keys per lifecycle lookup (4 bound values each, far below SQLite's 32766).
 _KEYS_PER_SELECT = 500
 
-#: A lifecycle row with its facts' bodies: the key columns, the row id, then for created,
-#: deleted and state change the fact's rowid and body.
+#: A lifecycle row with its facts' bodies: the key columns, then the created, deleted and state
+#: change facts' bodies.
 _LIFECYCLE_COLUMNS = (
-    "l.account_id, l.region, l.resource_type, l.resource_id, l.id,"
-    " l.created, c.body, l.deleted, d.body, l.state_change, s.body"
+    "l.account_id, l.region, l.resource_type, l.resource_id, c.body, d.body, s.body"
 )
 _LIFECYCLE_JOINS = (
     " LEFT JOIN facts AS c ON c.id = l.created"
@@ -111,31 +110,46 @@ def _fact_of(blob: bytes | None) -> Fact | None:
     return fact_from_dict(orjson.loads(blob)) if blob is not None else None
 
 
+def _lifecycle_row(row: Sequence[Any]) -> Lifecycle:
+    account_id, region, resource_type, resource_id = row[:4]
+    key = ResourceKey(account_id, region, resource_type, resource_id)
+    return Lifecycle(key, _fact_of(row[4]), _fact_of(row[5]), _fact_of(row[6]))
+
+
+#: The slot of a lifecycle each change fills: created, deleted, state change.
+_SLOTS = {Change.CREATE: 0, Change.DELETE: 1, Change.STATE: 2}
+
+#: A fact's place within its slot: its time and event id. `Fact.order` is (time, change rank,
+#: event id) and a slot holds one change, so this orders a slot's facts as `pairing.merge` does.
+#: Two facts of one slot never tie: a fact is stored once per (event, resource, change), and an
+#: event has one time.
+_SlotOrder = tuple[datetime, str]
+
+
+#: A held fact: its order in its slot and its rowid.
+_HeldFact = tuple[_SlotOrder, int]
+
+
 @dataclass(slots=True)
-class _StoredLifecycle:
-    """A lifecycle as read for a merge: its row id, and the rowid of each fact it holds."""
+class _Held:
+    """A lifecycle as the write path sees it: its row id and, per slot, the fact it holds (None:
+    empty). Enough to merge facts in without reading their bodies."""
 
     row_id: int
-    lifecycle: Lifecycle
-    fact_ids: dict[int, int]  # id(fact object) -> fact rowid
+    slots: list[_HeldFact | None]
 
 
-def _lifecycle_row(row: Sequence[Any]) -> _StoredLifecycle:
-    account_id, region, resource_type, resource_id, row_id = row[:5]
-    created, deleted, changed = _fact_of(row[6]), _fact_of(row[8]), _fact_of(row[10])
-    fact_ids = {
-        id(fact): fact_id
-        for fact, fact_id in ((created, row[5]), (deleted, row[7]), (changed, row[9]))
-        if fact is not None
-    }
-    key = ResourceKey(account_id, region, resource_type, resource_id)
-    return _StoredLifecycle(row_id, Lifecycle(key, created, deleted, changed), fact_ids)
+def _held_fact(fact_id: int | None, event_time: str, event_id: str) -> _HeldFact | None:
+    if fact_id is None:
+        return None
+    # Parsed, not compared as text: `time_text` omits zero microseconds.
+    return ((time_from_text(event_time), event_id), fact_id)
 
 
 def _stored_lifecycles(
     connection: sqlite3.Connection, keys: Sequence[ResourceKey]
-) -> dict[ResourceKey, _StoredLifecycle]:
-    found: dict[ResourceKey, _StoredLifecycle] = {}
+) -> dict[ResourceKey, _Held]:
+    found: dict[ResourceKey, _Held] = {}
     for start in range(0, len(keys), _KEYS_PER_SELECT):
         chunk = keys[start : start + _KEYS_PER_SELECT]
         values = ", ".join(["(?, ?, ?, ?)"] * len(chunk))
@@ -143,14 +157,19 @@ def _stored_lifecycles(
         # A join from the keys (CROSS JOIN keeps that order) looks each one up by its index;
         # a row-value `IN (VALUES ...)` would scan the whole table.
         for row in connection.execute(
-            "SELECT " + _LIFECYCLE_COLUMNS + " FROM (VALUES " + values + ") AS k"
+            "SELECT l.account_id, l.region, l.resource_type, l.resource_id, l.id,"
+            " l.created, c.event_time, c.event_id, l.deleted, d.event_time, d.event_id,"
+            " l.state_change, s.event_time, s.event_id"
+            " FROM (VALUES " + values + ") AS k"
             " CROSS JOIN lifecycles AS l"
             " ON l.account_id = k.column1 AND l.region = k.column2"
             " AND l.resource_type = k.column3 AND l.resource_id = k.column4" + _LIFECYCLE_JOINS,
             bound,
         ):
-            stored = _lifecycle_row(row)
-            found[stored.lifecycle.key] = stored
+            key = ResourceKey(*row[:4])
+            found[key] = _Held(
+                row[4], [_held_fact(*row[5:8]), _held_fact(*row[8:11]), _held_fact(*row[11:14])]
+            )
     return found
 
 
@@ -165,7 +184,7 @@ def _next_id(connection: sqlite3.Connection, table: str) -> int:
 def _fact_rows(
     facts: Sequence[Fact],
     new_ids: Mapping[int, int],
-    stored: Mapping[ResourceKey, _StoredLifecycle],
+    stored: Mapping[ResourceKey, _Held],
     next_lifecycle: int,
 ) -> list[tuple[Any, ...]]:
     """The facts' rows, each with its lifecycle's rowid (new lifecycles numbered from
@@ -192,7 +211,10 @@ def _fact_rows(
 
 def _store_facts(connection: sqlite3.Connection, facts: Sequence[Fact]) -> None:
     """Append new facts (rowids in order) and merge them into their lifecycles; write only the
-    lifecycles that changed, as their key and the rowids of the facts they hold."""
+    lifecycles that changed, as their key and the rowids of the facts they hold.
+
+    The merge is `pairing.merge` on slot orders (see `_SlotOrder`): each slot keeps its latest
+    fact, so the facts' bodies are never read back."""
     by_key: dict[ResourceKey, list[Fact]] = {}
     for fact in facts:
         by_key.setdefault(fact.key, []).append(fact)
@@ -209,27 +231,23 @@ def _store_facts(connection: sqlite3.Connection, facts: Sequence[Fact]) -> None:
     inserted = []
     updated = []
     for key, new in by_key.items():
-        known = stored.get(key)
-        if known is None:
-            row_id, before, fact_ids = next_lifecycle, None, {}
+        held = stored.get(key)
+        if held is None:
+            held = _Held(next_lifecycle, [None, None, None])
             next_lifecycle += 1
-        else:
-            row_id, before, fact_ids = known.row_id, known.lifecycle, known.fact_ids
-        lifecycle = before
+        changed = False
         for fact in new:
-            fact_ids[id(fact)] = new_ids[id(fact)]
-            lifecycle = merge(lifecycle, fact)
-        assert lifecycle is not None
-        if lifecycle is before:
-            continue
-        refs = tuple(
-            fact_ids[id(fact)] if fact is not None else None
-            for fact in (lifecycle.created, lifecycle.deleted, lifecycle.state_change)
-        )
-        if before is None:
-            inserted.append((row_id, *key_parts(key), *refs))
-        else:
-            updated.append((*refs, row_id))
+            slot = _SLOTS[fact.change]
+            current = held.slots[slot]
+            order = (fact.time, fact.event_id)
+            if current is None or order > current[0]:
+                held.slots[slot] = (order, new_ids[id(fact)])
+                changed = True
+        refs = tuple(None if one is None else one[1] for one in held.slots)
+        if key not in stored:
+            inserted.append((held.row_id, *key_parts(key), *refs))
+        elif changed:
+            updated.append((*refs, held.row_id))
     connection.executemany(
         "INSERT INTO lifecycles (id, account_id, region, resource_type, resource_id,"
         " created, deleted, state_change) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -329,7 +347,7 @@ def apply_page(connection: sqlite3.Connection, page: Page) -> int:
 
 def lifecycles(connection: sqlite3.Connection) -> list[Lifecycle]:
     return [
-        _lifecycle_row(row).lifecycle
+        _lifecycle_row(row)
         for row in connection.execute(
             "SELECT "
             + _LIFECYCLE_COLUMNS
@@ -349,7 +367,7 @@ def lifecycle(connection: sqlite3.Connection, key: ResourceKey) -> Lifecycle | N
         + " WHERE l.account_id = ? AND l.region = ? AND l.resource_type = ? AND l.resource_id = ?",
         key_parts(key),
     ).fetchone()
-    return _lifecycle_row(row).lifecycle if row else None
+    return _lifecycle_row(row) if row else None
 
 
 def facts(connection: sqlite3.Connection, key: ResourceKey) -> list[Fact]:
