@@ -337,7 +337,7 @@ async def test_refuses_a_missing_folder(tmp_path: Path) -> None:
 
 def _dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
     connection = sqlite3.connect(path)
-    tables = ("events", "facts", "lifecycles", "pending", "checkpoints", "counters")
+    tables = ("facts", "lifecycles", "pending", "checkpoints", "counters")
     dump = {t: sorted(connection.execute(f"SELECT * FROM {t}").fetchall()) for t in tables}
     connection.close()
     return dump
@@ -383,7 +383,7 @@ async def test_pages_applied_in_batches_store_what_one_by_one_stores(
         await store.close()
         dumps.append(_dump(tmp_path / f"{name}.db"))
     assert dumps[0] == dumps[1]
-    assert len(dumps[0]["events"]) == 7
+    assert len({event_id for _, _, event_id, *_ in dumps[0]["facts"]}) == 7
     assert dumps[0]["pending"] == []
     assert dumps[0]["checkpoints"][0][2] is not None  # the region is read to its target
 
@@ -509,7 +509,7 @@ async def test_migrates_forward_from_v2_with_facts_and_lifecycles(tmp_path: Path
     connection.close()
 
     store = await Store.open(path)
-    assert await store.schema_version() == SCHEMA_VERSION == 3
+    assert await store.schema_version() == SCHEMA_VERSION
     assert {lc.key: lc for lc in await store.lifecycles()} == paired
     assert await store.lifecycle(other) == paired[other]
     assert await store.facts(KEY) == written[:4]
@@ -520,3 +520,78 @@ async def test_migrates_forward_from_v2_with_facts_and_lifecycles(tmp_path: Path
     assert await store.lifecycle(other) == merge(paired[other], later)
     assert await store.facts(other) == [written[4], later]
     await store.close()
+
+
+async def test_migrates_forward_from_v3_keeping_facts_and_known_events(tmp_path: Path) -> None:
+    from scanner.store.codec import fact_json, time_text
+
+    other = ResourceKey(KEY.account_id, KEY.region, "ec2.volume", "vol-2")
+    created = Fact(
+        key=KEY,
+        change=Change.CREATE,
+        time=T0 + timedelta(seconds=5, microseconds=500),
+        event_id="e0",
+        event_name="CreateVolume",
+    )
+    written = [created, fact("e1", Change.STATE, 2, state="in-use"), fact("e2", key=other)]
+    path = tmp_path / "state.db"
+    connection = sqlite3.connect(path, isolation_level=None)
+    assert migrate(connection, target=3) == 3
+    paired: dict[ResourceKey, Lifecycle] = {}
+    lifecycle_ids = {KEY: 1, other: 2}
+    for key, row_id in lifecycle_ids.items():
+        connection.execute(
+            "INSERT INTO lifecycles (id, account_id, region, resource_type, resource_id)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (row_id, key.account_id, key.region, key.resource_type, key.resource_id),
+        )
+    for fact_id, one in enumerate(written, start=1):
+        paired[one.key] = merge(paired.get(one.key), one)
+        connection.execute(
+            "INSERT INTO events (event_id, account_id, region, event_time, event_name)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (one.event_id, one.key.account_id, one.key.region, time_text(one.time), "X"),
+        )
+        connection.execute(
+            "INSERT INTO facts (id, lifecycle, event_id, change, event_time, body)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                fact_id,
+                lifecycle_ids[one.key],
+                one.event_id,
+                one.change.value,
+                time_text(one.time),
+                fact_json(one),
+            ),
+        )
+        column = {"create": "created", "delete": "deleted", "state": "state_change"}
+        connection.execute(
+            f"UPDATE lifecycles SET {column[one.change.value]} = ? WHERE id = ?",
+            (fact_id, lifecycle_ids[one.key]),
+        )
+    connection.close()
+
+    store = await Store.open(path)
+    assert await store.schema_version() == SCHEMA_VERSION == 4
+    assert {lc.key: lc for lc in await store.lifecycles()} == paired
+    assert sorted(await store.all_facts(), key=_fact_sort) == sorted(written, key=_fact_sort)
+    # Known events are still known (a page reading them again stores nothing), and a new fact
+    # merges with the migrated ones by their stored times.
+    earlier = Fact(
+        key=KEY,
+        change=Change.CREATE,
+        time=T0 + timedelta(seconds=5),
+        event_id="e9",
+        event_name="CreateVolume",
+    )
+    await store.apply(page([*written, earlier], WINDOW))
+    assert len(await store.all_facts()) == len(written) + 1
+    assert await store.lifecycle(KEY) == merge(paired[KEY], earlier) == paired[KEY]
+    await store.close()
+    connection = sqlite3.connect(path)
+    try:
+        tables = {n for (n,) in connection.execute("SELECT name FROM sqlite_master")}
+    finally:
+        connection.close()
+    assert "events" not in tables
+    assert "facts_by_event" in tables

@@ -186,9 +186,11 @@ def _fact_rows(
     new_ids: Mapping[int, int],
     stored: Mapping[ResourceKey, _Held],
     next_lifecycle: int,
+    times: Mapping[datetime, str],
 ) -> list[tuple[Any, ...]]:
     """The facts' rows, each with its lifecycle's rowid (new lifecycles numbered from
-    `next_lifecycle` in order of their first fact, as `_store_facts` numbers them)."""
+    `next_lifecycle` in order of their first fact, as `_store_facts` numbers them) and its time
+    as text (from `times`)."""
     lifecycle_ids: dict[ResourceKey, int] = {key: one.row_id for key, one in stored.items()}
     rows = []
     for fact in facts:
@@ -202,14 +204,16 @@ def _fact_rows(
                 row_id,
                 fact.event_id,
                 fact.change.value,
-                time_text(fact.time),
+                times[fact.time],
                 fact_json(fact),
             )
         )
     return rows
 
 
-def _store_facts(connection: sqlite3.Connection, facts: Sequence[Fact]) -> None:
+def _store_facts(
+    connection: sqlite3.Connection, facts: Sequence[Fact], times: Mapping[datetime, str]
+) -> None:
     """Append new facts (rowids in order) and merge them into their lifecycles; write only the
     lifecycles that changed, as their key and the rowids of the facts they hold.
 
@@ -226,7 +230,7 @@ def _store_facts(connection: sqlite3.Connection, facts: Sequence[Fact]) -> None:
     connection.executemany(
         "INSERT INTO facts (id, lifecycle, event_id, change, event_time, body)"
         " VALUES (?, ?, ?, ?, ?, ?)",
-        _fact_rows(facts, new_ids, stored, next_lifecycle),
+        _fact_rows(facts, new_ids, stored, next_lifecycle, times),
     )
     inserted = []
     updated = []
@@ -258,22 +262,31 @@ def _store_facts(connection: sqlite3.Connection, facts: Sequence[Fact]) -> None:
     )
 
 
-def _known_events(connection: sqlite3.Connection, event_ids: Sequence[str]) -> set[str]:
+def _known_events(connection: sqlite3.Connection, events: Sequence[tuple[str, str]]) -> set[str]:
+    """The ids of the events, given as (time text, event id), that have facts stored."""
     known: set[str] = set()
-    for start in range(0, len(event_ids), _KEYS_PER_SELECT):
-        chunk = event_ids[start : start + _KEYS_PER_SELECT]
-        marks = ", ".join(["?"] * len(chunk))
+    for start in range(0, len(events), _KEYS_PER_SELECT):
+        chunk = events[start : start + _KEYS_PER_SELECT]
+        values = ", ".join(["(?, ?)"] * len(chunk))
+        bound = [part for event in chunk for part in event]
+        # As in `_stored_lifecycles`: one index lookup per event.
         known.update(
             event_id
             for (event_id,) in connection.execute(
-                "SELECT event_id FROM events WHERE event_id IN (" + marks + ")", chunk
+                "SELECT f.event_id FROM (VALUES " + values + ") AS k"
+                " CROSS JOIN facts AS f ON f.event_time = k.column1 AND f.event_id = k.column2",
+                bound,
             )
         )
     return known
 
 
-def _new_facts(connection: sqlite3.Connection, pages: Sequence[Page]) -> list[Fact]:
-    """Insert the events not stored yet (in page order); return their facts."""
+def _new_facts(
+    connection: sqlite3.Connection, pages: Sequence[Page], times: dict[datetime, str]
+) -> list[Fact]:
+    """The facts of the events not stored yet, in page order: an event's facts are those of the
+    first page that reads it, once per (resource, change). An event's id and time identify it
+    (CloudTrail never changes a recorded event's time). Fills `times` with the facts' time text."""
     by_event: dict[str, list[Fact]] = {}
     for page in pages:
         first_seen: set[str] = set()  # an event read again by a later page brings nothing new
@@ -284,32 +297,22 @@ def _new_facts(connection: sqlite3.Connection, pages: Sequence[Page]) -> list[Fa
                 by_event[fact.event_id] = [fact]
             elif fact.event_id in first_seen:
                 facts.append(fact)
-    known = _known_events(connection, list(by_event))
     events = []
+    for event_id, facts in by_event.items():
+        for fact in facts:
+            if fact.time not in times:
+                times[fact.time] = time_text(fact.time)
+        events.append((times[facts[0].time], event_id))
+    known = _known_events(connection, events)
     new_facts: list[Fact] = []
     for event_id, facts in by_event.items():
         if event_id in known:
             continue
-        first = facts[0]
-        events.append(
-            (
-                event_id,
-                first.key.account_id,
-                first.key.region,
-                time_text(first.time),
-                first.event_name,
-            )
-        )
         seen: set[tuple[ResourceKey, Change]] = set()  # one fact per (resource, change)
         for fact in facts:
             if (fact.key, fact.change) not in seen:
                 seen.add((fact.key, fact.change))
                 new_facts.append(fact)
-    connection.executemany(
-        "INSERT INTO events (event_id, account_id, region, event_time, event_name)"
-        " VALUES (?, ?, ?, ?, ?)",
-        events,
-    )
     return new_facts
 
 
@@ -326,8 +329,9 @@ def apply_pages(connection: sqlite3.Connection, pages: Sequence[Page]) -> int:
         events[region] = events.get(region, 0) + page.events_read
     with connection:
         connection.execute("BEGIN IMMEDIATE")
-        new_facts = _new_facts(connection, pages)
-        _store_facts(connection, new_facts)
+        times: dict[datetime, str] = {}
+        new_facts = _new_facts(connection, pages, times)
+        _store_facts(connection, new_facts, times)
         for page in pages:
             advance(connection, page)
         add_counters(
