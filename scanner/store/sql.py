@@ -22,10 +22,11 @@ from scanner.store.progress import (
 from scanner.store.schema import SQLITE_MAGIC, StateError, check_ours, migrate
 
 #: Page size of a new state file (bytes): rows are small since schema v3, and a batch dirties
-#: pages at random places in the events' and lifecycles' b-trees; each costs its size in the WAL.
+#: pages at random places in the lifecycles' b-trees; each costs its size in the WAL. (Measured
+#: with schema v4: 2 KiB and 1 KiB pages write less but cost more CPU; 8 KiB writes more.)
 PAGE_SIZE = 4096
-#: SQLite's page cache (KiB): the lifecycles' and events' b-tree pages a batch revisits stay in
-#: memory instead of being read back through the WAL index.
+#: SQLite's page cache (KiB): the lifecycles' b-tree pages a batch revisits stay in memory
+#: instead of being read back through the WAL index.
 CACHE_KIB = 65536
 #: WAL pages before an automatic checkpoint (1,000 by default): fewer checkpoints, and a page
 #: written by many batches is copied into the database once (128 MiB of 4 KiB pages).
@@ -183,32 +184,23 @@ def _next_id(connection: sqlite3.Connection, table: str) -> int:
 
 def _fact_rows(
     facts: Sequence[Fact],
-    new_ids: Mapping[int, int],
-    stored: Mapping[ResourceKey, _Held],
-    next_lifecycle: int,
+    first_fact: int,
+    held: Mapping[ResourceKey, _Held],
     times: Mapping[datetime, str],
 ) -> list[tuple[Any, ...]]:
-    """The facts' rows, each with its lifecycle's rowid (new lifecycles numbered from
-    `next_lifecycle` in order of their first fact, as `_store_facts` numbers them) and its time
-    as text (from `times`)."""
-    lifecycle_ids: dict[ResourceKey, int] = {key: one.row_id for key, one in stored.items()}
-    rows = []
-    for fact in facts:
-        row_id = lifecycle_ids.get(fact.key)
-        if row_id is None:
-            row_id = lifecycle_ids[fact.key] = next_lifecycle
-            next_lifecycle += 1
-        rows.append(
-            (
-                new_ids[id(fact)],
-                row_id,
-                fact.event_id,
-                fact.change.value,
-                times[fact.time],
-                fact_json(fact),
-            )
+    """The facts' rows: rowids in order from `first_fact`, each with its lifecycle's rowid and
+    its time as text (from `times`)."""
+    return [
+        (
+            fact_id,
+            held[fact.key].row_id,
+            fact.event_id,
+            fact.change.value,
+            times[fact.time],
+            fact_json(fact),
         )
-    return rows
+        for fact_id, fact in enumerate(facts, start=first_fact)
+    ]
 
 
 def _store_facts(
@@ -219,39 +211,43 @@ def _store_facts(
 
     The merge is `pairing.merge` on slot orders (see `_SlotOrder`): each slot keeps its latest
     fact, so the facts' bodies are never read back."""
-    by_key: dict[ResourceKey, list[Fact]] = {}
-    for fact in facts:
-        by_key.setdefault(fact.key, []).append(fact)
-    stored = _stored_lifecycles(connection, list(by_key))
-    next_lifecycle = _next_id(connection, "lifecycles")
     first_fact = _next_id(connection, "facts")
     # Rowids in page order (not grouped by resource): batches store what pages one by one do.
-    new_ids = {id(fact): first_fact + n for n, fact in enumerate(facts)}
+    by_key: dict[ResourceKey, list[tuple[int, Fact]]] = {}
+    for fact_id, fact in enumerate(facts, start=first_fact):
+        by_key.setdefault(fact.key, []).append((fact_id, fact))
+    stored = _stored_lifecycles(connection, list(by_key))
+    # New lifecycles are numbered in order of their first fact, as pages one by one number them.
+    next_lifecycle = _next_id(connection, "lifecycles")
+    held: dict[ResourceKey, _Held] = {}
+    for key in by_key:
+        known = stored.get(key)
+        if known is None:
+            known = _Held(next_lifecycle, [None, None, None])
+            next_lifecycle += 1
+        held[key] = known
     connection.executemany(
         "INSERT INTO facts (id, lifecycle, event_id, change, event_time, body)"
         " VALUES (?, ?, ?, ?, ?, ?)",
-        _fact_rows(facts, new_ids, stored, next_lifecycle, times),
+        _fact_rows(facts, first_fact, held, times),
     )
     inserted = []
     updated = []
     for key, new in by_key.items():
-        held = stored.get(key)
-        if held is None:
-            held = _Held(next_lifecycle, [None, None, None])
-            next_lifecycle += 1
+        lifecycle = held[key]
         changed = False
-        for fact in new:
+        for fact_id, fact in new:
             slot = _SLOTS[fact.change]
-            current = held.slots[slot]
+            current = lifecycle.slots[slot]
             order = (fact.time, fact.event_id)
             if current is None or order > current[0]:
-                held.slots[slot] = (order, new_ids[id(fact)])
+                lifecycle.slots[slot] = (order, fact_id)
                 changed = True
-        refs = tuple(None if one is None else one[1] for one in held.slots)
+        refs = tuple(None if one is None else one[1] for one in lifecycle.slots)
         if key not in stored:
-            inserted.append((held.row_id, *key_parts(key), *refs))
+            inserted.append((lifecycle.row_id, *key_parts(key), *refs))
         elif changed:
-            updated.append((*refs, held.row_id))
+            updated.append((*refs, lifecycle.row_id))
     connection.executemany(
         "INSERT INTO lifecycles (id, account_id, region, resource_type, resource_id,"
         " created, deleted, state_change) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
