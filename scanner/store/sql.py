@@ -304,6 +304,9 @@ def _new_facts(
     for event_id, facts in by_event.items():
         if event_id in known:
             continue
+        if len(facts) == 1:  # most events state one fact: nothing to de-duplicate
+            new_facts.append(facts[0])
+            continue
         seen: set[tuple[ResourceKey, Change]] = set()  # one fact per (resource, change)
         for fact in facts:
             if (fact.key, fact.change) not in seen:
