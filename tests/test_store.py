@@ -180,42 +180,84 @@ async def test_state_survives_reopen(tmp_path: Path) -> None:
     await reopened.close()
 
 
-events = st.lists(
-    st.tuples(
-        st.sampled_from(["e1", "e2", "e3", "e4", "e5"]),
-        st.sampled_from(list(Change)),
-        st.integers(0, 50),
-        st.sampled_from(["vol-1", "vol-2"]),
+#: An event: its name, its time (minutes, and whether it has a fraction of a second: the stored
+#: time text has none when it is zero), and the facts it states (a change of a resource, and a
+#: state to tell apart two facts of one event, resource and change).
+events = st.tuples(
+    st.sampled_from(["e1", "e2", "e3", "e4", "e5"]),
+    st.integers(0, 4),  # few times: many facts of one time, told apart by event id
+    st.booleans(),
+    st.lists(
+        st.tuples(
+            st.sampled_from(list(Change)),
+            st.sampled_from(["vol-1", "vol-2"]),
+            st.sampled_from(["a", "b"]),
+        ),
+        min_size=1,
+        max_size=3,
     ),
-    max_size=12,
 )
+EventSpec = tuple[str, int, bool, list[tuple[Change, str, str]]]
+
+
+def event_facts(spec: EventSpec) -> list[Fact]:
+    """The facts of one event: its id names its time, so that an event read again (here with
+    other facts) has the time it had; events of one time differ by id."""
+    name, minute, fraction, found = spec
+    time = T0 + timedelta(minutes=minute, microseconds=250_000 if fraction else 0)
+    event_id = f"{name}-{minute}-{fraction}"
+    return [
+        Fact(
+            key=ResourceKey(KEY.account_id, KEY.region, KEY.resource_type, resource_id),
+            change=change,
+            time=time,
+            event_id=event_id,
+            event_name="X",
+            state=state,
+        )
+        for change, resource_id, state in found
+    ]
+
+
+def first_reading(batches: list[list[list[EventSpec]]]) -> list[Fact]:
+    """What the store keeps: an event's facts from the first page that reads it, once per
+    (resource, change)."""
+    kept: dict[str, dict[tuple[ResourceKey, Change], Fact]] = {}
+    for pages in batches:
+        for specs in pages:
+            in_page: dict[str, dict[tuple[ResourceKey, Change], Fact]] = {}
+            for one in (f for spec in specs for f in event_facts(spec)):
+                if one.event_id not in kept:
+                    in_page.setdefault(one.event_id, {}).setdefault((one.key, one.change), one)
+            kept.update(in_page)
+    return [one for facts in kept.values() for one in facts.values()]
+
+
+def _fact_sort(one: Fact) -> tuple[object, ...]:
+    return (one.time, one.event_id, one.change.value, one.key)
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(batches=st.lists(events, max_size=4))
+@given(batches=st.lists(st.lists(st.lists(events, max_size=6), min_size=1, max_size=3), max_size=4))
 async def test_stored_lifecycles_equal_pairing_over_all_facts(
-    tmp_path_factory: pytest.TempPathFactory, batches: list[list[tuple[str, Change, int, str]]]
+    tmp_path_factory: pytest.TempPathFactory, batches: list[list[list[EventSpec]]]
 ) -> None:
     store = await Store.open(tmp_path_factory.mktemp("s") / "state.db")
     await store.begin_region(KEY.account_id, KEY.region, WINDOW.end, [Work(STREAM, WINDOW)])
-    for batch in batches:
-        facts = [
-            fact(
-                f"{eid}-{rid}-{change.value}-{minute}",
-                change,
-                minute,
-                ResourceKey(KEY.account_id, KEY.region, KEY.resource_type, rid),
-            )
-            for eid, change, minute, rid in batch
-        ]
-        await store.apply(page(facts, WINDOW, WINDOW))
+    for pages in batches:
+        facts = [[f for spec in specs for f in event_facts(spec)] for specs in pages]
+        await store.apply_many([page(found, WINDOW, WINDOW) for found in facts])
+    stored_facts = await store.all_facts()
+    assert sorted(stored_facts, key=_fact_sort) == sorted(first_reading(batches), key=_fact_sort)
     stored = {lc.key: lc for lc in await store.lifecycles()}
     expected: dict[ResourceKey, Lifecycle] = {}
-    for one in await store.all_facts():
+    for one in stored_facts:
         expected[one.key] = merge(expected.get(one.key), one)
     assert stored == expected
+    for key, lifecycle in expected.items():
+        assert await store.lifecycle(key) == lifecycle
     await store.close()
 
 
@@ -294,7 +336,7 @@ async def test_refuses_a_missing_folder(tmp_path: Path) -> None:
 
 def _dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
     connection = sqlite3.connect(path)
-    tables = ("events", "facts", "lifecycles", "pending", "checkpoints", "counters")
+    tables = ("facts", "lifecycles", "pending", "checkpoints", "counters")
     dump = {t: sorted(connection.execute(f"SELECT * FROM {t}").fetchall()) for t in tables}
     connection.close()
     return dump
@@ -340,7 +382,7 @@ async def test_pages_applied_in_batches_store_what_one_by_one_stores(
         await store.close()
         dumps.append(_dump(tmp_path / f"{name}.db"))
     assert dumps[0] == dumps[1]
-    assert len(dumps[0]["events"]) == 7
+    assert len({event_id for _, _, event_id, *_ in dumps[0]["facts"]}) == 7
     assert dumps[0]["pending"] == []
     assert dumps[0]["checkpoints"][0][2] is not None  # the region is read to its target
 
@@ -466,7 +508,7 @@ async def test_migrates_forward_from_v2_with_facts_and_lifecycles(tmp_path: Path
     connection.close()
 
     store = await Store.open(path)
-    assert await store.schema_version() == SCHEMA_VERSION == 3
+    assert await store.schema_version() == SCHEMA_VERSION
     assert {lc.key: lc for lc in await store.lifecycles()} == paired
     assert await store.lifecycle(other) == paired[other]
     assert await store.facts(KEY) == written[:4]
@@ -477,3 +519,78 @@ async def test_migrates_forward_from_v2_with_facts_and_lifecycles(tmp_path: Path
     assert await store.lifecycle(other) == merge(paired[other], later)
     assert await store.facts(other) == [written[4], later]
     await store.close()
+
+
+async def test_migrates_forward_from_v3_keeping_facts_and_known_events(tmp_path: Path) -> None:
+    from scanner.store.codec import fact_json, time_text
+
+    other = ResourceKey(KEY.account_id, KEY.region, "ec2.volume", "vol-2")
+    created = Fact(
+        key=KEY,
+        change=Change.CREATE,
+        time=T0 + timedelta(seconds=5, microseconds=500),
+        event_id="e0",
+        event_name="CreateVolume",
+    )
+    written = [created, fact("e1", Change.STATE, 2, state="in-use"), fact("e2", key=other)]
+    path = tmp_path / "state.db"
+    connection = sqlite3.connect(path, isolation_level=None)
+    assert migrate(connection, target=3) == 3
+    paired: dict[ResourceKey, Lifecycle] = {}
+    lifecycle_ids = {KEY: 1, other: 2}
+    for key, row_id in lifecycle_ids.items():
+        connection.execute(
+            "INSERT INTO lifecycles (id, account_id, region, resource_type, resource_id)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (row_id, key.account_id, key.region, key.resource_type, key.resource_id),
+        )
+    for fact_id, one in enumerate(written, start=1):
+        paired[one.key] = merge(paired.get(one.key), one)
+        connection.execute(
+            "INSERT INTO events (event_id, account_id, region, event_time, event_name)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (one.event_id, one.key.account_id, one.key.region, time_text(one.time), "X"),
+        )
+        connection.execute(
+            "INSERT INTO facts (id, lifecycle, event_id, change, event_time, body)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                fact_id,
+                lifecycle_ids[one.key],
+                one.event_id,
+                one.change.value,
+                time_text(one.time),
+                fact_json(one),
+            ),
+        )
+        column = {"create": "created", "delete": "deleted", "state": "state_change"}
+        connection.execute(
+            f"UPDATE lifecycles SET {column[one.change.value]} = ? WHERE id = ?",
+            (fact_id, lifecycle_ids[one.key]),
+        )
+    connection.close()
+
+    store = await Store.open(path)
+    assert await store.schema_version() == SCHEMA_VERSION == 4
+    assert {lc.key: lc for lc in await store.lifecycles()} == paired
+    assert sorted(await store.all_facts(), key=_fact_sort) == sorted(written, key=_fact_sort)
+    # Known events are still known (a page reading them again stores nothing), and a new fact
+    # merges with the migrated ones by their stored times.
+    earlier = Fact(
+        key=KEY,
+        change=Change.CREATE,
+        time=T0 + timedelta(seconds=5),
+        event_id="e9",
+        event_name="CreateVolume",
+    )
+    await store.apply(page([*written, earlier], WINDOW))
+    assert len(await store.all_facts()) == len(written) + 1
+    assert await store.lifecycle(KEY) == merge(paired[KEY], earlier) == paired[KEY]
+    await store.close()
+    connection = sqlite3.connect(path)
+    try:
+        tables = {n for (n,) in connection.execute("SELECT name FROM sqlite_master")}
+    finally:
+        connection.close()
+    assert "events" not in tables
+    assert "facts_by_event" in tables

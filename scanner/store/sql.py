@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,7 @@ import orjson
 
 from scanner.lifecycle import Change, Fact, Lifecycle, ResourceKey
 from scanner.pages import Page
-from scanner.pairing import merge
-from scanner.store.codec import fact_from_dict, fact_json, time_text
+from scanner.store.codec import fact_from_dict, fact_json, time_from_text, time_text
 from scanner.store.progress import (
     CounterValue,
     add_counters,
@@ -22,10 +22,11 @@ from scanner.store.progress import (
 from scanner.store.schema import SQLITE_MAGIC, StateError, check_ours, migrate
 
 #: Page size of a new state file (bytes): rows are small since schema v3, and a batch dirties
-#: pages at random places in the events' and lifecycles' b-trees; each costs its size in the WAL.
+#: pages at random places in the lifecycles' b-trees; each costs its size in the WAL. (Measured
+#: with schema v4: 2 KiB and 1 KiB pages write less but cost more CPU; 8 KiB writes more.)
 PAGE_SIZE = 4096
-#: SQLite's page cache (KiB): the lifecycles' and events' b-tree pages a batch revisits stay in
-#: memory instead of being read back through the WAL index.
+#: SQLite's page cache (KiB): the lifecycles' b-tree pages a batch revisits stay in memory
+#: instead of being read back through the WAL index.
 CACHE_KIB = 65536
 #: WAL pages before an automatic checkpoint (1,000 by default): fewer checkpoints, and a page
 #: written by many batches is copied into the database once (128 MiB of 4 KiB pages).
@@ -94,11 +95,10 @@ def probe_write(connection: sqlite3.Connection) -> None:
 #: Keys per lifecycle lookup (4 bound values each, far below SQLite's 32766).
 _KEYS_PER_SELECT = 500
 
-#: A lifecycle row with its facts' bodies: the key columns, the row id, then for created,
-#: deleted and state change the fact's rowid and body.
+#: A lifecycle row with its facts' bodies: the key columns, then the created, deleted and state
+#: change facts' bodies.
 _LIFECYCLE_COLUMNS = (
-    "l.account_id, l.region, l.resource_type, l.resource_id, l.id,"
-    " l.created, c.body, l.deleted, d.body, l.state_change, s.body"
+    "l.account_id, l.region, l.resource_type, l.resource_id, c.body, d.body, s.body"
 )
 _LIFECYCLE_JOINS = (
     " LEFT JOIN facts AS c ON c.id = l.created"
@@ -111,31 +111,46 @@ def _fact_of(blob: bytes | None) -> Fact | None:
     return fact_from_dict(orjson.loads(blob)) if blob is not None else None
 
 
+def _lifecycle_row(row: Sequence[Any]) -> Lifecycle:
+    account_id, region, resource_type, resource_id = row[:4]
+    key = ResourceKey(account_id, region, resource_type, resource_id)
+    return Lifecycle(key, _fact_of(row[4]), _fact_of(row[5]), _fact_of(row[6]))
+
+
+#: The slot of a lifecycle each change fills: created, deleted, state change.
+_SLOTS = {Change.CREATE: 0, Change.DELETE: 1, Change.STATE: 2}
+
+#: A fact's place within its slot: its time and event id. `Fact.order` is (time, change rank,
+#: event id) and a slot holds one change, so this orders a slot's facts as `pairing.merge` does.
+#: Two facts of one slot never tie: a fact is stored once per (event, resource, change), and an
+#: event has one time.
+_SlotOrder = tuple[datetime, str]
+
+
+#: A held fact: its order in its slot and its rowid.
+_HeldFact = tuple[_SlotOrder, int]
+
+
 @dataclass(slots=True)
-class _StoredLifecycle:
-    """A lifecycle as read for a merge: its row id, and the rowid of each fact it holds."""
+class _Held:
+    """A lifecycle as the write path sees it: its row id and, per slot, the fact it holds (None:
+    empty). Enough to merge facts in without reading their bodies."""
 
     row_id: int
-    lifecycle: Lifecycle
-    fact_ids: dict[int, int]  # id(fact object) -> fact rowid
+    slots: list[_HeldFact | None]
 
 
-def _lifecycle_row(row: Sequence[Any]) -> _StoredLifecycle:
-    account_id, region, resource_type, resource_id, row_id = row[:5]
-    created, deleted, changed = _fact_of(row[6]), _fact_of(row[8]), _fact_of(row[10])
-    fact_ids = {
-        id(fact): fact_id
-        for fact, fact_id in ((created, row[5]), (deleted, row[7]), (changed, row[9]))
-        if fact is not None
-    }
-    key = ResourceKey(account_id, region, resource_type, resource_id)
-    return _StoredLifecycle(row_id, Lifecycle(key, created, deleted, changed), fact_ids)
+def _held_fact(fact_id: int | None, event_time: str, event_id: str) -> _HeldFact | None:
+    if fact_id is None:
+        return None
+    # Parsed, not compared as text: `time_text` omits zero microseconds.
+    return ((time_from_text(event_time), event_id), fact_id)
 
 
 def _stored_lifecycles(
     connection: sqlite3.Connection, keys: Sequence[ResourceKey]
-) -> dict[ResourceKey, _StoredLifecycle]:
-    found: dict[ResourceKey, _StoredLifecycle] = {}
+) -> dict[ResourceKey, _Held]:
+    found: dict[ResourceKey, _Held] = {}
     for start in range(0, len(keys), _KEYS_PER_SELECT):
         chunk = keys[start : start + _KEYS_PER_SELECT]
         values = ", ".join(["(?, ?, ?, ?)"] * len(chunk))
@@ -143,14 +158,19 @@ def _stored_lifecycles(
         # A join from the keys (CROSS JOIN keeps that order) looks each one up by its index;
         # a row-value `IN (VALUES ...)` would scan the whole table.
         for row in connection.execute(
-            "SELECT " + _LIFECYCLE_COLUMNS + " FROM (VALUES " + values + ") AS k"
+            "SELECT l.account_id, l.region, l.resource_type, l.resource_id, l.id,"
+            " l.created, c.event_time, c.event_id, l.deleted, d.event_time, d.event_id,"
+            " l.state_change, s.event_time, s.event_id"
+            " FROM (VALUES " + values + ") AS k"
             " CROSS JOIN lifecycles AS l"
             " ON l.account_id = k.column1 AND l.region = k.column2"
             " AND l.resource_type = k.column3 AND l.resource_id = k.column4" + _LIFECYCLE_JOINS,
             bound,
         ):
-            stored = _lifecycle_row(row)
-            found[stored.lifecycle.key] = stored
+            key = ResourceKey(*row[:4])
+            found[key] = _Held(
+                row[4], [_held_fact(*row[5:8]), _held_fact(*row[8:11]), _held_fact(*row[11:14])]
+            )
     return found
 
 
@@ -164,72 +184,70 @@ def _next_id(connection: sqlite3.Connection, table: str) -> int:
 
 def _fact_rows(
     facts: Sequence[Fact],
-    new_ids: Mapping[int, int],
-    stored: Mapping[ResourceKey, _StoredLifecycle],
-    next_lifecycle: int,
+    first_fact: int,
+    held: Mapping[ResourceKey, _Held],
+    times: Mapping[datetime, str],
 ) -> list[tuple[Any, ...]]:
-    """The facts' rows, each with its lifecycle's rowid (new lifecycles numbered from
-    `next_lifecycle` in order of their first fact, as `_store_facts` numbers them)."""
-    lifecycle_ids: dict[ResourceKey, int] = {key: one.row_id for key, one in stored.items()}
-    rows = []
-    for fact in facts:
-        row_id = lifecycle_ids.get(fact.key)
-        if row_id is None:
-            row_id = lifecycle_ids[fact.key] = next_lifecycle
-            next_lifecycle += 1
-        rows.append(
-            (
-                new_ids[id(fact)],
-                row_id,
-                fact.event_id,
-                fact.change.value,
-                time_text(fact.time),
-                fact_json(fact),
-            )
+    """The facts' rows: rowids in order from `first_fact`, each with its lifecycle's rowid and
+    its time as text (from `times`)."""
+    return [
+        (
+            fact_id,
+            held[fact.key].row_id,
+            fact.event_id,
+            fact.change.value,
+            times[fact.time],
+            fact_json(fact),
         )
-    return rows
+        for fact_id, fact in enumerate(facts, start=first_fact)
+    ]
 
 
-def _store_facts(connection: sqlite3.Connection, facts: Sequence[Fact]) -> None:
+def _store_facts(
+    connection: sqlite3.Connection, facts: Sequence[Fact], times: Mapping[datetime, str]
+) -> None:
     """Append new facts (rowids in order) and merge them into their lifecycles; write only the
-    lifecycles that changed, as their key and the rowids of the facts they hold."""
-    by_key: dict[ResourceKey, list[Fact]] = {}
-    for fact in facts:
-        by_key.setdefault(fact.key, []).append(fact)
-    stored = _stored_lifecycles(connection, list(by_key))
-    next_lifecycle = _next_id(connection, "lifecycles")
+    lifecycles that changed, as their key and the rowids of the facts they hold.
+
+    The merge is `pairing.merge` on slot orders (see `_SlotOrder`): each slot keeps its latest
+    fact, so the facts' bodies are never read back."""
     first_fact = _next_id(connection, "facts")
     # Rowids in page order (not grouped by resource): batches store what pages one by one do.
-    new_ids = {id(fact): first_fact + n for n, fact in enumerate(facts)}
+    by_key: dict[ResourceKey, list[tuple[int, Fact]]] = {}
+    for fact_id, fact in enumerate(facts, start=first_fact):
+        by_key.setdefault(fact.key, []).append((fact_id, fact))
+    stored = _stored_lifecycles(connection, list(by_key))
+    # New lifecycles are numbered in order of their first fact, as pages one by one number them.
+    next_lifecycle = _next_id(connection, "lifecycles")
+    held: dict[ResourceKey, _Held] = {}
+    for key in by_key:
+        known = stored.get(key)
+        if known is None:
+            known = _Held(next_lifecycle, [None, None, None])
+            next_lifecycle += 1
+        held[key] = known
     connection.executemany(
         "INSERT INTO facts (id, lifecycle, event_id, change, event_time, body)"
         " VALUES (?, ?, ?, ?, ?, ?)",
-        _fact_rows(facts, new_ids, stored, next_lifecycle),
+        _fact_rows(facts, first_fact, held, times),
     )
     inserted = []
     updated = []
     for key, new in by_key.items():
-        known = stored.get(key)
-        if known is None:
-            row_id, before, fact_ids = next_lifecycle, None, {}
-            next_lifecycle += 1
-        else:
-            row_id, before, fact_ids = known.row_id, known.lifecycle, known.fact_ids
-        lifecycle = before
-        for fact in new:
-            fact_ids[id(fact)] = new_ids[id(fact)]
-            lifecycle = merge(lifecycle, fact)
-        assert lifecycle is not None
-        if lifecycle is before:
-            continue
-        refs = tuple(
-            fact_ids[id(fact)] if fact is not None else None
-            for fact in (lifecycle.created, lifecycle.deleted, lifecycle.state_change)
-        )
-        if before is None:
-            inserted.append((row_id, *key_parts(key), *refs))
-        else:
-            updated.append((*refs, row_id))
+        lifecycle = held[key]
+        changed = False
+        for fact_id, fact in new:
+            slot = _SLOTS[fact.change]
+            current = lifecycle.slots[slot]
+            order = (fact.time, fact.event_id)
+            if current is None or order > current[0]:
+                lifecycle.slots[slot] = (order, fact_id)
+                changed = True
+        refs = tuple(None if one is None else one[1] for one in lifecycle.slots)
+        if key not in stored:
+            inserted.append((lifecycle.row_id, *key_parts(key), *refs))
+        elif changed:
+            updated.append((*refs, lifecycle.row_id))
     connection.executemany(
         "INSERT INTO lifecycles (id, account_id, region, resource_type, resource_id,"
         " created, deleted, state_change) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -240,22 +258,31 @@ def _store_facts(connection: sqlite3.Connection, facts: Sequence[Fact]) -> None:
     )
 
 
-def _known_events(connection: sqlite3.Connection, event_ids: Sequence[str]) -> set[str]:
+def _known_events(connection: sqlite3.Connection, events: Sequence[tuple[str, str]]) -> set[str]:
+    """The ids of the events, given as (time text, event id), that have facts stored."""
     known: set[str] = set()
-    for start in range(0, len(event_ids), _KEYS_PER_SELECT):
-        chunk = event_ids[start : start + _KEYS_PER_SELECT]
-        marks = ", ".join(["?"] * len(chunk))
+    for start in range(0, len(events), _KEYS_PER_SELECT):
+        chunk = events[start : start + _KEYS_PER_SELECT]
+        values = ", ".join(["(?, ?)"] * len(chunk))
+        bound = [part for event in chunk for part in event]
+        # As in `_stored_lifecycles`: one index lookup per event.
         known.update(
             event_id
             for (event_id,) in connection.execute(
-                "SELECT event_id FROM events WHERE event_id IN (" + marks + ")", chunk
+                "SELECT f.event_id FROM (VALUES " + values + ") AS k"
+                " CROSS JOIN facts AS f ON f.event_time = k.column1 AND f.event_id = k.column2",
+                bound,
             )
         )
     return known
 
 
-def _new_facts(connection: sqlite3.Connection, pages: Sequence[Page]) -> list[Fact]:
-    """Insert the events not stored yet (in page order); return their facts."""
+def _new_facts(
+    connection: sqlite3.Connection, pages: Sequence[Page], times: dict[datetime, str]
+) -> list[Fact]:
+    """The facts of the events not stored yet, in page order: an event's facts are those of the
+    first page that reads it, once per (resource, change). An event's id and time identify it
+    (CloudTrail never changes a recorded event's time). Fills `times` with the facts' time text."""
     by_event: dict[str, list[Fact]] = {}
     for page in pages:
         first_seen: set[str] = set()  # an event read again by a later page brings nothing new
@@ -266,32 +293,25 @@ def _new_facts(connection: sqlite3.Connection, pages: Sequence[Page]) -> list[Fa
                 by_event[fact.event_id] = [fact]
             elif fact.event_id in first_seen:
                 facts.append(fact)
-    known = _known_events(connection, list(by_event))
     events = []
+    for event_id, facts in by_event.items():
+        for fact in facts:
+            if fact.time not in times:
+                times[fact.time] = time_text(fact.time)
+        events.append((times[facts[0].time], event_id))
+    known = _known_events(connection, events)
     new_facts: list[Fact] = []
     for event_id, facts in by_event.items():
         if event_id in known:
             continue
-        first = facts[0]
-        events.append(
-            (
-                event_id,
-                first.key.account_id,
-                first.key.region,
-                time_text(first.time),
-                first.event_name,
-            )
-        )
+        if len(facts) == 1:  # most events state one fact: nothing to de-duplicate
+            new_facts.append(facts[0])
+            continue
         seen: set[tuple[ResourceKey, Change]] = set()  # one fact per (resource, change)
         for fact in facts:
             if (fact.key, fact.change) not in seen:
                 seen.add((fact.key, fact.change))
                 new_facts.append(fact)
-    connection.executemany(
-        "INSERT INTO events (event_id, account_id, region, event_time, event_name)"
-        " VALUES (?, ?, ?, ?, ?)",
-        events,
-    )
     return new_facts
 
 
@@ -308,8 +328,9 @@ def apply_pages(connection: sqlite3.Connection, pages: Sequence[Page]) -> int:
         events[region] = events.get(region, 0) + page.events_read
     with connection:
         connection.execute("BEGIN IMMEDIATE")
-        new_facts = _new_facts(connection, pages)
-        _store_facts(connection, new_facts)
+        times: dict[datetime, str] = {}
+        new_facts = _new_facts(connection, pages, times)
+        _store_facts(connection, new_facts, times)
         for page in pages:
             advance(connection, page)
         add_counters(
@@ -329,7 +350,7 @@ def apply_page(connection: sqlite3.Connection, page: Page) -> int:
 
 def lifecycles(connection: sqlite3.Connection) -> list[Lifecycle]:
     return [
-        _lifecycle_row(row).lifecycle
+        _lifecycle_row(row)
         for row in connection.execute(
             "SELECT "
             + _LIFECYCLE_COLUMNS
@@ -349,7 +370,7 @@ def lifecycle(connection: sqlite3.Connection, key: ResourceKey) -> Lifecycle | N
         + " WHERE l.account_id = ? AND l.region = ? AND l.resource_type = ? AND l.resource_id = ?",
         key_parts(key),
     ).fetchone()
-    return _lifecycle_row(row).lifecycle if row else None
+    return _lifecycle_row(row) if row else None
 
 
 def facts(connection: sqlite3.Connection, key: ResourceKey) -> list[Fact]:

@@ -272,7 +272,7 @@ def test_serve_end_to_end(world: World) -> None:
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if state.exists() and _count(state, "SELECT count(*) FROM events") > 0:
+            if state.exists() and _count(state, "SELECT count(*) FROM facts") > 0:
                 break
             time.sleep(0.05)
         assert _count(state, "SELECT count(*) FROM pending") > 0, "the scan ended before the kill"
