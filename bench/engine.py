@@ -22,13 +22,17 @@ FRAME = struct.Struct("<II")
 
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
-    """The history whose pages the engine reads."""
+    """The history whose pages the engine reads, and how many times it reads them (the median
+    run is reported: single runs on a shared 2-core machine vary by about 10%)."""
 
     spec: str
+    runs: int = 1
 
 
 #: ~1M events, ~100k resources created across 3 accounts x 8 regions.
-FULL = EngineConfig("accounts=3,regions=" + ",".join(REGIONS_8) + ",seed=5,resources=4200,noise=3")
+FULL = EngineConfig(
+    "accounts=3,regions=" + ",".join(REGIONS_8) + ",seed=5,resources=4200,noise=3", runs=3
+)
 SMOKE = EngineConfig("accounts=1,regions=us-east-1,eu-west-1,seed=5,resources=60,noise=3")
 
 
@@ -82,18 +86,24 @@ def bench_engine(config: EngineConfig, workdir: Path) -> Outcome:
     started = time.perf_counter()
     events, pages = write_pages(config.spec, pages_file)
     built = time.perf_counter() - started
-    result = _child(pages_file, database)
+    runs = [_child(pages_file, database) for _ in range(config.runs)]
     pages_file.unlink()
+    runs.sort(key=lambda run: run["events_per_second"])
+    result = runs[len(runs) // 2]  # the median run (each starts from an empty state file)
+    peak = max(run["peak_rss_mb"] for run in runs)
     outcome = Outcome()
     outcome.figures.append(
         Figure("engine_events_per_second", round(result["events_per_second"]), 50_000, "high")
     )
-    outcome.figures.append(Figure("engine_peak_rss_mb", result["peak_rss_mb"], 300, "low"))
+    outcome.figures.append(Figure("engine_peak_rss_mb", peak, 300, "low"))
     outcome.details["engine"] = {
         "spec": config.spec,
         "events": events,
         "pages": pages,
         "pages_build_seconds": round(built, 1),
+        "runs": len(runs),
+        "events_per_second_runs": [run["events_per_second"] for run in runs],
         **result,
+        "peak_rss_mb": peak,
     }
     return outcome
