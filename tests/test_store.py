@@ -24,6 +24,7 @@ from scanner.store import (
     fact_to_dict,
     migrate,
 )
+from scanner.store.codec import time_text
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 KEY = ResourceKey("111111111111", "eu-west-1", "ec2.volume", "vol-1")
@@ -458,7 +459,7 @@ def fact_to_dict_fields(one: Fact) -> dict[str, object]:
 
 
 async def test_migrates_forward_from_v2_with_facts_and_lifecycles(tmp_path: Path) -> None:
-    from scanner.store.codec import fact_json, time_text
+    from scanner.store.codec import fact_json
 
     other = ResourceKey(KEY.account_id, KEY.region, "ec2.volume", "vol-2")
     written = [
@@ -522,7 +523,7 @@ async def test_migrates_forward_from_v2_with_facts_and_lifecycles(tmp_path: Path
 
 
 async def test_migrates_forward_from_v3_keeping_facts_and_known_events(tmp_path: Path) -> None:
-    from scanner.store.codec import fact_json, time_text
+    from scanner.store.codec import fact_json
 
     other = ResourceKey(KEY.account_id, KEY.region, "ec2.volume", "vol-2")
     created = Fact(
@@ -594,3 +595,22 @@ async def test_migrates_forward_from_v3_keeping_facts_and_known_events(tmp_path:
         connection.close()
     assert "events" not in tables
     assert "facts_by_event" in tables
+
+
+@given(
+    st.lists(
+        st.datetimes(
+            min_value=datetime(2000, 1, 1),
+            max_value=datetime(2100, 1, 1),
+            timezones=st.sampled_from([UTC]),
+        ),
+        min_size=2,
+    )
+)
+def test_stored_time_text_sorts_as_the_times_do(times: list[datetime]) -> None:
+    """The write path compares held facts by their stored time text (whole seconds have no
+    fraction, "+" sorts before "."): it must order exactly as the times themselves."""
+
+    whole = [t.replace(microsecond=0) for t in times]
+    everything = times + whole
+    assert sorted(everything, key=time_text) == sorted(everything)

@@ -13,7 +13,7 @@ import orjson
 
 from scanner.lifecycle import Change, Fact, Lifecycle, ResourceKey
 from scanner.pages import Page
-from scanner.store.codec import fact_from_dict, fact_json, time_from_text, time_text
+from scanner.store.codec import fact_from_dict, fact_json, time_text
 from scanner.store.progress import (
     CounterValue,
     add_counters,
@@ -120,11 +120,14 @@ def _lifecycle_row(row: Sequence[Any]) -> Lifecycle:
 #: The slot of a lifecycle each change fills: created, deleted, state change.
 _SLOTS = {Change.CREATE: 0, Change.DELETE: 1, Change.STATE: 2}
 
-#: A fact's place within its slot: its time and event id. `Fact.order` is (time, change rank,
-#: event id) and a slot holds one change, so this orders a slot's facts as `pairing.merge` does.
-#: Two facts of one slot never tie: a fact is stored once per (event, resource, change), and an
-#: event has one time.
-_SlotOrder = tuple[datetime, str]
+#: A fact's place within its slot: its time as stored (`time_text`) and its event id.
+#: `Fact.order` is (time, change rank, event id) and a slot holds one change, so this orders a
+#: slot's facts as `pairing.merge` does. The text orders as the times do: it is UTC `isoformat`,
+#: fixed-width up to the seconds, then either "+00:00" or six digits of fraction after a "."
+#: (which sorts after "+", as a time with a fraction comes after the whole second). Two facts of
+#: one slot never tie: a fact is stored once per (event, resource, change), and an event has one
+#: time.
+_SlotOrder = tuple[str, str]
 
 
 #: A held fact: its order in its slot and its rowid.
@@ -141,10 +144,7 @@ class _Held:
 
 
 def _held_fact(fact_id: int | None, event_time: str, event_id: str) -> _HeldFact | None:
-    if fact_id is None:
-        return None
-    # Parsed, not compared as text: `time_text` omits zero microseconds.
-    return ((time_from_text(event_time), event_id), fact_id)
+    return None if fact_id is None else ((event_time, event_id), fact_id)
 
 
 def _stored_lifecycles(
@@ -239,7 +239,7 @@ def _store_facts(
         for fact_id, fact in new:
             slot = _SLOTS[fact.change]
             current = lifecycle.slots[slot]
-            order = (fact.time, fact.event_id)
+            order = (times[fact.time], fact.event_id)
             if current is None or order > current[0]:
                 lifecycle.slots[slot] = (order, fact_id)
                 changed = True
