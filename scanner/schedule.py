@@ -19,9 +19,11 @@ import anyio
 
 from scanner.plan import PAGE_SIZE, Slice, StreamId
 
-#: A slice is cut only if it still holds more than this many pages: the call out reads one, so
-#: the rest would otherwise wait for it and be read in series.
-MIN_PAGES_TO_CUT = 1.0
+#: A slice is cut only if it still holds at least this many pages (the call out reads one). Not
+#: less: the density comes from the pages read so far, and an incremental window's new events
+#: are bunched at its newest end, so a lower bar cuts off empty slices (each a call, in
+#: us-east-1 a draw from a long-tailed latency that the scan then waits for).
+MIN_PAGES_TO_CUT = 1.5
 #: The share of a page a cut chain keeps: its call out most likely reads past the cut, so the
 #: chain ends with that call instead of waiting on it for a short last page.
 KEEP_PAGES = 0.7
@@ -111,7 +113,7 @@ def pick_cut(
     for chain in pace.chains:
         if not chain.calling or chain.current.seconds < 2:
             continue
-        if pace.pages_in(chain.current) <= MIN_PAGES_TO_CUT:
+        if pace.pages_in(chain.current) < MIN_PAGES_TO_CUT:
             continue
         if best is None or chain.current.seconds > best.current.seconds:
             best = chain

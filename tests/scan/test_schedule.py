@@ -11,6 +11,7 @@ from scanner.schedule import (
     HEDGE_AFTER,
     HEDGE_LATE,
     KEEP_PAGES,
+    MIN_PAGES_TO_CUT,
     Chain,
     Pace,
     pick_cut,
@@ -101,10 +102,10 @@ def test_an_unused_token_cuts_the_widest_slice_up_to_the_chain_cap() -> None:
     assert pick_cut(dense(chains=8, pages_each=3.0), 8, now=1.0, prior=0.5) is None
 
 
-def test_a_slice_with_more_than_a_page_left_is_cut_and_one_with_a_page_or_less_is_not() -> None:
-    picked = pick_cut(dense(chains=1, pages_each=1.2), 8, now=1.0, prior=0.5)
+def test_a_slice_with_a_page_and_a_half_left_is_cut_and_a_shorter_one_is_not() -> None:
+    picked = pick_cut(dense(chains=1, pages_each=MIN_PAGES_TO_CUT + 0.1), 8, now=1.0, prior=0.5)
     assert picked is not None
     chain, piece = picked
     # The chain keeps what its call out most likely reads; the older rest goes to a new chain.
     assert chain.current.end - piece.end <= timedelta(hours=KEEP_PAGES)
-    assert pick_cut(dense(chains=1, pages_each=1.0), 8, now=1.0, prior=0.5) is None
+    assert pick_cut(dense(chains=1, pages_each=1.2), 8, now=1.0, prior=0.5) is None
