@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -147,30 +147,36 @@ def _held_fact(fact_id: int | None, event_time: str, event_id: str) -> _HeldFact
     return None if fact_id is None else ((event_time, event_id), fact_id)
 
 
+def _joined(
+    connection: sqlite3.Connection, keys: Sequence[tuple[Any, ...]], query: str
+) -> Iterator[Any]:
+    """The rows `query` gives for `keys`, `_KEYS_PER_SELECT` keys a statement. `query` reads the
+    keys from `(VALUES {keys}) AS k` and CROSS JOINs the table to them: the join keeps that order,
+    so each key is looked up by its index (a row-value `IN (VALUES ...)` would scan the table)."""
+    for start in range(0, len(keys), _KEYS_PER_SELECT):
+        chunk = keys[start : start + _KEYS_PER_SELECT]
+        marks = "(" + ", ".join(["?"] * len(chunk[0])) + ")"
+        bound = [part for key in chunk for part in key]
+        yield from connection.execute(query.format(keys=", ".join([marks] * len(chunk))), bound)
+
+
 def _stored_lifecycles(
     connection: sqlite3.Connection, keys: Sequence[ResourceKey]
 ) -> dict[ResourceKey, _Held]:
     found: dict[ResourceKey, _Held] = {}
-    for start in range(0, len(keys), _KEYS_PER_SELECT):
-        chunk = keys[start : start + _KEYS_PER_SELECT]
-        values = ", ".join(["(?, ?, ?, ?)"] * len(chunk))
-        bound = [part for key in chunk for part in key_parts(key)]
-        # A join from the keys (CROSS JOIN keeps that order) looks each one up by its index;
-        # a row-value `IN (VALUES ...)` would scan the whole table.
-        for row in connection.execute(
-            "SELECT l.account_id, l.region, l.resource_type, l.resource_id, l.id,"
-            " l.created, c.event_time, c.event_id, l.deleted, d.event_time, d.event_id,"
-            " l.state_change, s.event_time, s.event_id"
-            " FROM (VALUES " + values + ") AS k"
-            " CROSS JOIN lifecycles AS l"
-            " ON l.account_id = k.column1 AND l.region = k.column2"
-            " AND l.resource_type = k.column3 AND l.resource_id = k.column4" + _LIFECYCLE_JOINS,
-            bound,
-        ):
-            key = ResourceKey(*row[:4])
-            found[key] = _Held(
-                row[4], [_held_fact(*row[5:8]), _held_fact(*row[8:11]), _held_fact(*row[11:14])]
-            )
+    for row in _joined(
+        connection,
+        [key_parts(key) for key in keys],
+        "SELECT l.account_id, l.region, l.resource_type, l.resource_id, l.id,"
+        " l.created, c.event_time, c.event_id, l.deleted, d.event_time, d.event_id,"
+        " l.state_change, s.event_time, s.event_id"
+        " FROM (VALUES {keys}) AS k CROSS JOIN lifecycles AS l"
+        " ON l.account_id = k.column1 AND l.region = k.column2"
+        " AND l.resource_type = k.column3 AND l.resource_id = k.column4" + _LIFECYCLE_JOINS,
+    ):
+        found[ResourceKey(*row[:4])] = _Held(
+            row[4], [_held_fact(*row[5:8]), _held_fact(*row[8:11]), _held_fact(*row[11:14])]
+        )
     return found
 
 
@@ -260,21 +266,15 @@ def _store_facts(
 
 def _known_events(connection: sqlite3.Connection, events: Sequence[tuple[str, str]]) -> set[str]:
     """The ids of the events, given as (time text, event id), that have facts stored."""
-    known: set[str] = set()
-    for start in range(0, len(events), _KEYS_PER_SELECT):
-        chunk = events[start : start + _KEYS_PER_SELECT]
-        values = ", ".join(["(?, ?)"] * len(chunk))
-        bound = [part for event in chunk for part in event]
-        # As in `_stored_lifecycles`: one index lookup per event.
-        known.update(
-            event_id
-            for (event_id,) in connection.execute(
-                "SELECT f.event_id FROM (VALUES " + values + ") AS k"
-                " CROSS JOIN facts AS f ON f.event_time = k.column1 AND f.event_id = k.column2",
-                bound,
-            )
+    return {
+        event_id
+        for (event_id,) in _joined(
+            connection,
+            events,
+            "SELECT f.event_id FROM (VALUES {keys}) AS k"
+            " CROSS JOIN facts AS f ON f.event_time = k.column1 AND f.event_id = k.column2",
         )
-    return known
+    }
 
 
 def _new_facts(
