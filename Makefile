@@ -31,8 +31,8 @@ tools: $(AWSCLI_VENV)/bin/aws
 	@command -v promtool >/dev/null && command -v amtool >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null; }
 
 lint: $(BIN)/leftovers
-	$(BIN)/ruff check scanner tests bench
-	$(BIN)/ruff format --check scanner tests bench
+	$(BIN)/ruff check scanner emulator tests bench
+	$(BIN)/ruff format --check scanner emulator tests bench
 
 types: $(BIN)/leftovers
 	$(BIN)/mypy
@@ -43,8 +43,8 @@ unit: $(BIN)/leftovers tools
 test: lint types unit
 
 fmt: $(BIN)/leftovers
-	$(BIN)/ruff check --fix scanner tests bench
-	$(BIN)/ruff format scanner tests bench
+	$(BIN)/ruff check --fix scanner emulator tests bench
+	$(BIN)/ruff format scanner emulator tests bench
 
 demo: $(BIN)/leftovers
 	$(BIN)/python -m scanner.demo

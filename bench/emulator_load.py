@@ -24,8 +24,8 @@ from typing import Any
 import aiohttp
 import orjson
 
-from scanner.emulator.clock import ManualClock
-from scanner.emulator.runtime import Emulator
+from emulator.clock import ManualClock
+from emulator.runtime import Emulator
 from scanner.records import format_time, read_paths
 
 SAMPLES = Path(__file__).resolve().parents[1] / ".." / "shared" / "cloudtrail-samples"

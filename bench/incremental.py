@@ -24,8 +24,8 @@ from bench.harness import (
     post_json,
 )
 from bench.scan import RATE, pinned
+from emulator.generator import account_ids, generate, parse_spec
 from scanner.catalog import load_catalog
-from scanner.emulator.generator import account_ids, generate, parse_spec
 from scanner.logs import configure
 from scanner.records import format_time
 from scanner.service import Service

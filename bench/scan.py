@@ -23,7 +23,7 @@ from bench.harness import (
     emulator_process,
     get_json,
 )
-from scanner.emulator.generator import account_ids, parse_spec
+from emulator.generator import account_ids, parse_spec
 
 RATE = 2.0
 

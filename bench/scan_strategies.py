@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 
 import anyio
 
+from emulator.generator import account_ids, generate, ground_truth, parse_spec
+from emulator.runtime import Emulator
 from scanner.catalog import load_catalog
-from scanner.emulator.generator import account_ids, generate, ground_truth, parse_spec
-from scanner.emulator.runtime import Emulator
 from scanner.logs import configure
 from scanner.pages import MemorySink
 from scanner.plan import window_for

@@ -19,10 +19,10 @@ from typing import Any
 import aiohttp
 import anyio
 
+from emulator.generator import GeneratorSpec, generate
+from emulator.runtime import Emulator
 from scanner import logs
 from scanner.commands.serve import serve
-from scanner.emulator.generator import GeneratorSpec, generate
-from scanner.emulator.runtime import Emulator
 from scanner.settings import Settings, load_settings
 
 SPEC = GeneratorSpec(accounts=3, seed=7)

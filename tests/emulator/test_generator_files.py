@@ -11,7 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from scanner.emulator.generator import (
+from emulator.generator import (
     GeneratorSpec,
     GroundTruth,
     generate,

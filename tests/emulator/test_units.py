@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scanner.emulator.clock import ManualClock
-from scanner.emulator.index import History, Query
-from scanner.emulator.latency import MAX_LATENCY, Distribution, parse_latency
-from scanner.emulator.limits import RateLimiter
-from scanner.emulator.tokens import InvalidTokenError, TokenCodec
+from emulator.clock import ManualClock
+from emulator.index import History, Query
+from emulator.latency import MAX_LATENCY, Distribution, parse_latency
+from emulator.limits import RateLimiter
+from emulator.tokens import InvalidTokenError, TokenCodec
 from scanner.records import format_time, record_from_body
 
 BASE = datetime(2026, 10, 1, tzinfo=UTC)

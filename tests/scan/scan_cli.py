@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from emulator.generator import GeneratorSpec, GroundTruth, generate
+from emulator.runtime import Emulator, Running
 from scanner.cli import main
-from scanner.emulator.generator import GeneratorSpec, GroundTruth, generate
-from scanner.emulator.runtime import Emulator, Running
 
 REGIONS = ("us-east-1", "eu-west-1", "us-west-2", "ap-south-1", "eu-central-1", "sa-east-1")
 #: The emulator runs this many times faster than AWS; the scanner's rate follows.

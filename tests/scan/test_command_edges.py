@@ -13,9 +13,9 @@ from dataclasses import replace
 
 import pytest
 
+from emulator.generator import account_ids, original_script_case
+from emulator.runtime import Emulator
 from scanner.cli import main
-from scanner.emulator.generator import account_ids, original_script_case
-from scanner.emulator.runtime import Emulator
 
 from .scan_cli import (
     NOW,

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from scanner.emulator.generator import (
+from emulator.generator import (
     account_ids,
     ground_truth,
     original_script_case,
     write_history,
 )
-from scanner.emulator.runtime import Emulator
+from emulator.runtime import Emulator
 
 from .scan_cli import (
     NOW,

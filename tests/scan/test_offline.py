@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from scanner.cli import main
-from scanner.emulator.generator import (
+from emulator.generator import (
     account_ids,
     ground_truth,
     original_script_case,
     write_history,
 )
+from scanner.cli import main
 
 from .scan_cli import NOW, found, scan_json, spec_for, truth_set
 

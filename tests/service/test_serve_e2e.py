@@ -23,9 +23,9 @@ import pytest
 import urllib3
 from prometheus_client.parser import text_string_to_metric_families
 
-from scanner.emulator.generator import GeneratorSpec, generate, ground_truth
-from scanner.emulator.runtime import Emulator, Running
-from scanner.emulator.truth import GroundTruth
+from emulator.generator import GeneratorSpec, generate, ground_truth
+from emulator.runtime import Emulator, Running
+from emulator.truth import GroundTruth
 from scanner.records import format_time
 
 pytestmark = pytest.mark.slow

@@ -16,10 +16,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from conftest import ACCOUNT_A, EMULATOR_NOW, MakeRecord
 
+from emulator.clock import ManualClock
+from emulator.runtime import Running
 from scanner.catalog import load_catalog
 from scanner.cli import main
-from scanner.emulator.clock import ManualClock
-from scanner.emulator.runtime import Running
 from scanner.metrics import build_registry
 from scanner.plan import Slice, StreamId, Work
 from scanner.runner import event_set

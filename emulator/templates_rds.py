@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from scanner.emulator.envelope import Call, Network, Recorder, java_time
-from scanner.emulator.templates import RDS, Error
+from emulator.envelope import Call, Network, Recorder, java_time
+from emulator.templates import RDS, Error
 
 
 @dataclass(slots=True)

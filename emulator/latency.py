@@ -13,7 +13,7 @@ import random
 import re
 from dataclasses import dataclass, field
 
-from scanner.emulator.names import is_region
+from emulator.names import is_region
 
 DEFAULT_LATENCY = "0.2:0.35,us-east-1=1.8:1.0"
 MAX_LATENCY = 35.0

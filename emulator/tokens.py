@@ -9,7 +9,7 @@ import hmac
 import os
 import struct
 
-from scanner.emulator.index import Cursor
+from emulator.index import Cursor
 
 _PAYLOAD = struct.Struct(">dq")
 _MAC_SIZE = 16

@@ -7,10 +7,10 @@ from typing import Any
 
 import orjson
 
-from scanner.emulator.events import ATTRIBUTE_KEYS
-from scanner.emulator.index import History, Query
-from scanner.emulator.protocol import ApiError
-from scanner.emulator.tokens import InvalidTokenError, TokenCodec
+from emulator.events import ATTRIBUTE_KEYS
+from emulator.index import History, Query
+from emulator.protocol import ApiError
+from emulator.tokens import InvalidTokenError, TokenCodec
 from scanner.records import parse_time
 
 DEFAULT_MAX_RESULTS = 50

@@ -6,12 +6,12 @@ import random
 from datetime import UTC, datetime
 from typing import Any
 
-from scanner.emulator import templates as ec2
-from scanner.emulator import templates_rds as rds
-from scanner.emulator.actors import Cast, iam_user
-from scanner.emulator.envelope import Call, Recorder
-from scanner.emulator.noise import Noise
-from scanner.emulator.truth import GroundTruth, HistoryStats, TruthItem
+from emulator import templates as ec2
+from emulator import templates_rds as rds
+from emulator.actors import Cast, iam_user
+from emulator.envelope import Call, Recorder
+from emulator.noise import Noise
+from emulator.truth import GroundTruth, HistoryStats, TruthItem
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Concatenate, ParamSpec
 
-from scanner.emulator import templates as ec2
-from scanner.emulator.actors import Actor, Cast
-from scanner.emulator.envelope import Call, Recorder
+from emulator import templates as ec2
+from emulator.actors import Actor, Cast
+from emulator.envelope import Call, Recorder
 
 P = ParamSpec("P")
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from scanner.emulator import templates as ec2
-from scanner.emulator.actors import Actor
-from scanner.emulator.scenarios import APPS, DRY_RUN, INSTANCE_TYPES, Planner, Tracked
+from emulator import templates as ec2
+from emulator.actors import Actor
+from emulator.scenarios import APPS, DRY_RUN, INSTANCE_TYPES, Planner, Tracked
 
 
 def instances(

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from scanner.emulator.names import is_account_id, is_region
+from emulator.names import is_account_id, is_region
 
 KINDS = ("throttle", "500", "503", "5xx", "slow", "hang", "drop", "denied", "expired", "down")
 

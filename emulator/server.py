@@ -10,21 +10,21 @@ import orjson
 import structlog
 from aiohttp import web
 
-from scanner.emulator import admin
-from scanner.emulator.auth import caller_of
-from scanner.emulator.faults import Fault
-from scanner.emulator.inventory import describe_regions, list_accounts
-from scanner.emulator.protocol import (
+from emulator import admin
+from emulator.auth import caller_of
+from emulator.faults import Fault
+from emulator.inventory import describe_regions, list_accounts
+from emulator.protocol import (
     ApiError,
     Protocol,
     error_response,
     json_response,
     xml_response,
 )
-from scanner.emulator.sts import caller_identity_xml
+from emulator.sts import caller_identity_xml
 
 if TYPE_CHECKING:
-    from scanner.emulator.runtime import Emulator
+    from emulator.runtime import Emulator
 
 log = structlog.get_logger(__name__)
 

@@ -14,14 +14,14 @@ from typing import Any
 
 import orjson
 
-from scanner.emulator.actors import Cast, account_cast
-from scanner.emulator.envelope import Recorder
-from scanner.emulator.names import is_region
-from scanner.emulator.noise import Noise
-from scanner.emulator.original import original_script_case
-from scanner.emulator.scenarios import Planner
-from scanner.emulator.stories import play
-from scanner.emulator.truth import GroundTruth, HistoryStats, TruthItem
+from emulator.actors import Cast, account_cast
+from emulator.envelope import Recorder
+from emulator.names import is_region
+from emulator.noise import Noise
+from emulator.original import original_script_case
+from emulator.scenarios import Planner
+from emulator.stories import play
+from emulator.truth import GroundTruth, HistoryStats, TruthItem
 from scanner.errors import InputError
 
 #: Below this many resources per (account, region), the history skips the fixed tour of every
