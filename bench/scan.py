@@ -23,7 +23,7 @@ from bench.harness import (
     emulator_process,
     get_json,
 )
-from emulator.generator import account_ids, parse_spec
+from emulator.history.generator import account_ids, parse_spec
 
 RATE = 2.0
 

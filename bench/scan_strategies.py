@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 
 import anyio
 
-from emulator.generator import account_ids, generate, ground_truth, parse_spec
-from emulator.runtime import Emulator
+from emulator.api.runtime import Emulator
+from emulator.history.generator import account_ids, generate, ground_truth, parse_spec
 from scanner.catalog import load_catalog
 from scanner.logs import configure
 from scanner.pages import MemorySink

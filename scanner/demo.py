@@ -19,8 +19,8 @@ from typing import Any
 import aiohttp
 import anyio
 
-from emulator.generator import GeneratorSpec, generate
-from emulator.runtime import Emulator
+from emulator.api.runtime import Emulator
+from emulator.history.generator import GeneratorSpec, generate
 from scanner import logs
 from scanner.commands.serve import serve
 from scanner.settings import Settings, load_settings

@@ -10,12 +10,12 @@ import signal
 import sys
 from pathlib import Path
 
-from emulator.faults import parse_faults
-from emulator.generator import generate, parse_spec
-from emulator.latency import DEFAULT_LATENCY, parse_latency
-from emulator.limits import DEFAULT_RATE
+from emulator.api.faults import parse_faults
+from emulator.api.latency import DEFAULT_LATENCY, parse_latency
+from emulator.api.limits import DEFAULT_RATE
+from emulator.api.runtime import Emulator, Running
+from emulator.history.generator import generate, parse_spec
 from emulator.names import is_account_id
-from emulator.runtime import Emulator, Running
 from scanner.errors import SettingsError
 
 DEFAULT_PORT = 4599

@@ -11,13 +11,13 @@ from typing import Any
 import orjson
 import pytest
 
-from emulator.generator import (
+from emulator.history.generator import (
     GeneratorSpec,
     GroundTruth,
     generate,
     ground_truth,
 )
-from emulator.scenarios import RESOURCE_TYPES
+from emulator.history.scenarios import RESOURCE_TYPES
 from scanner.records import record_from_body
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from emulator.generator import (
+from emulator.history.generator import (
     GeneratorSpec,
     GroundTruth,
     generate,

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emulator.clock import ManualClock
-from emulator.index import History, Query
-from emulator.latency import MAX_LATENCY, Distribution, parse_latency
-from emulator.limits import RateLimiter
-from emulator.tokens import InvalidTokenError, TokenCodec
+from emulator.api.clock import ManualClock
+from emulator.api.index import History, Query
+from emulator.api.latency import MAX_LATENCY, Distribution, parse_latency
+from emulator.api.limits import RateLimiter
+from emulator.api.tokens import InvalidTokenError, TokenCodec
 from scanner.records import format_time, record_from_body
 
 BASE = datetime(2026, 10, 1, tzinfo=UTC)

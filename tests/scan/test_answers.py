@@ -11,7 +11,7 @@ import pytest
 from aiobotocore.parsers import AioJSONParser, AioResponseParserFactory
 from botocore.parsers import create_parser
 
-from emulator.events import serve_event
+from emulator.api.events import serve_event
 from scanner.records import record_from_body
 from scanner.sources.answers import (
     LookupEventsParser,

@@ -13,8 +13,8 @@ from dataclasses import replace
 
 import pytest
 
-from emulator.generator import account_ids, original_script_case
-from emulator.runtime import Emulator
+from emulator.api.runtime import Emulator
+from emulator.history.generator import account_ids, original_script_case
 from scanner.cli import main
 
 from .scan_cli import (

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from emulator.generator import (
+from emulator.api.runtime import Emulator
+from emulator.history.generator import (
     account_ids,
     ground_truth,
     original_script_case,
     write_history,
 )
-from emulator.runtime import Emulator
 
 from .scan_cli import (
     NOW,

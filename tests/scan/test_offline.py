@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.generator import (
+from emulator.history.generator import (
     account_ids,
     ground_truth,
     original_script_case,

@@ -23,9 +23,9 @@ import pytest
 import urllib3
 from prometheus_client.parser import text_string_to_metric_families
 
-from emulator.generator import GeneratorSpec, generate, ground_truth
-from emulator.runtime import Emulator, Running
-from emulator.truth import GroundTruth
+from emulator.api.runtime import Emulator, Running
+from emulator.history.generator import GeneratorSpec, generate, ground_truth
+from emulator.history.truth import GroundTruth
 from scanner.records import format_time
 
 pytestmark = pytest.mark.slow

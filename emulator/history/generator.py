@@ -14,14 +14,14 @@ from typing import Any
 
 import orjson
 
-from emulator.actors import Cast, account_cast
-from emulator.envelope import Recorder
+from emulator.history.actors import Cast, account_cast
+from emulator.history.envelope import Recorder
+from emulator.history.noise import Noise
+from emulator.history.original import original_script_case
+from emulator.history.scenarios import Planner
+from emulator.history.stories import play
+from emulator.history.truth import GroundTruth, HistoryStats, TruthItem
 from emulator.names import is_region
-from emulator.noise import Noise
-from emulator.original import original_script_case
-from emulator.scenarios import Planner
-from emulator.stories import play
-from emulator.truth import GroundTruth, HistoryStats, TruthItem
 from scanner.errors import InputError
 
 #: Below this many resources per (account, region), the history skips the fixed tour of every

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from emulator.clock import Clock
+from emulator.api.clock import Clock
 
 #: AWS's rate for LookupEvents: two requests per second per account per region.
 DEFAULT_RATE = 2.0

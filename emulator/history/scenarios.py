@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Concatenate, ParamSpec
 
-from emulator import templates as ec2
-from emulator.actors import Actor, Cast
-from emulator.envelope import Call, Recorder
+from emulator.history import templates as ec2
+from emulator.history.actors import Actor, Cast
+from emulator.history.envelope import Call, Recorder
 
 P = ParamSpec("P")
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.envelope import Call, Network, Recorder, java_time
-from emulator.templates import RDS, Error
+from emulator.history.envelope import Call, Network, Recorder, java_time
+from emulator.history.templates import RDS, Error
 
 
 @dataclass(slots=True)

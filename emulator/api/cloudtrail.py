@@ -7,10 +7,10 @@ from typing import Any
 
 import orjson
 
-from emulator.events import ATTRIBUTE_KEYS
-from emulator.index import History, Query
-from emulator.protocol import ApiError
-from emulator.tokens import InvalidTokenError, TokenCodec
+from emulator.api.events import ATTRIBUTE_KEYS
+from emulator.api.index import History, Query
+from emulator.api.protocol import ApiError
+from emulator.api.tokens import InvalidTokenError, TokenCodec
 from scanner.records import parse_time
 
 DEFAULT_MAX_RESULTS = 50

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from emulator.protocol import ApiError, Protocol
+from emulator.api.protocol import ApiError, Protocol
 
 _CREDENTIAL = re.compile(
     r"Credential=(?P<key>[^/\s,]+)/(?P<date>\d{8})/(?P<region>[a-z0-9-]+)/(?P<service>[a-z0-9-]+)/aws4_request"

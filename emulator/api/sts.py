@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from emulator.clock import Clock
-from emulator.protocol import STS_NAMESPACE, ApiError, request_id, xml_element
+from emulator.api.clock import Clock
+from emulator.api.protocol import STS_NAMESPACE, ApiError, request_id, xml_element
 
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(?P<account>[^:/]+):role/(?P<path>.+)$")
 _SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")

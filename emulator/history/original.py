@@ -6,12 +6,12 @@ import random
 from datetime import UTC, datetime
 from typing import Any
 
-from emulator import templates as ec2
-from emulator import templates_rds as rds
-from emulator.actors import Cast, iam_user
-from emulator.envelope import Call, Recorder
-from emulator.noise import Noise
-from emulator.truth import GroundTruth, HistoryStats, TruthItem
+from emulator.history import templates as ec2
+from emulator.history import templates_rds as rds
+from emulator.history.actors import Cast, iam_user
+from emulator.history.envelope import Call, Recorder
+from emulator.history.noise import Noise
+from emulator.history.truth import GroundTruth, HistoryStats, TruthItem
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

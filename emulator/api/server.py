@@ -10,21 +10,21 @@ import orjson
 import structlog
 from aiohttp import web
 
-from emulator import admin
-from emulator.auth import caller_of
-from emulator.faults import Fault
-from emulator.inventory import describe_regions, list_accounts
-from emulator.protocol import (
+from emulator.api import admin
+from emulator.api.auth import caller_of
+from emulator.api.faults import Fault
+from emulator.api.inventory import describe_regions, list_accounts
+from emulator.api.protocol import (
     ApiError,
     Protocol,
     error_response,
     json_response,
     xml_response,
 )
-from emulator.sts import caller_identity_xml
+from emulator.api.sts import caller_identity_xml
 
 if TYPE_CHECKING:
-    from emulator.runtime import Emulator
+    from emulator.api.runtime import Emulator
 
 log = structlog.get_logger(__name__)
 

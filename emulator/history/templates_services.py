@@ -8,8 +8,8 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from emulator.envelope import Call, Network, Recorder, java_time
-from emulator.templates import EFS, EKS, ELB, ROUTE53, S3, Error
+from emulator.history.envelope import Call, Network, Recorder, java_time
+from emulator.history.templates import EFS, EKS, ELB, ROUTE53, S3, Error
 
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _S3_ID = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"

@@ -7,7 +7,7 @@ import binascii
 from collections.abc import Mapping
 from typing import Any
 
-from emulator.protocol import EC2_NAMESPACE, ApiError, request_id, xml_element
+from emulator.api.protocol import EC2_NAMESPACE, ApiError, request_id, xml_element
 
 ORGANIZATION_ID = "o-leftovers0"
 _JOINED = 1_600_000_000

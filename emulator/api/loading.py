@@ -11,7 +11,7 @@ from pathlib import Path
 
 import structlog
 
-from emulator.events import ServedEvent, serve_event
+from emulator.api.events import ServedEvent, serve_event
 from scanner.errors import InputError
 from scanner.records import (
     RECORD_FILE_SUFFIXES,

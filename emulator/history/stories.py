@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from emulator import templates as ec2
-from emulator import templates_rds as rds
-from emulator import templates_services as svc
-from emulator.lifecycles_ec2 import (
+from emulator.history import templates as ec2
+from emulator.history import templates_rds as rds
+from emulator.history import templates_services as svc
+from emulator.history.lifecycles_ec2 import (
     address,
     instances,
     nat_gateway,
@@ -18,7 +18,7 @@ from emulator.lifecycles_ec2 import (
     terminate,
     volume,
 )
-from emulator.lifecycles_services import (
+from emulator.history.lifecycles_services import (
     bucket,
     bucket_name,
     db_cluster,
@@ -28,7 +28,7 @@ from emulator.lifecycles_services import (
     hosted_zone,
     load_balancer,
 )
-from emulator.scenarios import APPS, DAY, HOUR, Planner, denied
+from emulator.history.scenarios import APPS, DAY, HOUR, Planner, denied
 
 
 def multi_launch(plan: Planner) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from emulator import templates_rds as rds
-from emulator import templates_services as svc
-from emulator.actors import Actor
-from emulator.scenarios import APPS, DB_CLASSES, Planner, Tracked
+from emulator.history import templates_rds as rds
+from emulator.history import templates_services as svc
+from emulator.history.actors import Actor
+from emulator.history.scenarios import APPS, DB_CLASSES, Planner, Tracked
 
 
 def db_name(plan: Planner, mixed: bool) -> str:

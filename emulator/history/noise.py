@@ -7,8 +7,8 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from typing import Any
 
-from emulator.actors import Actor, Cast
-from emulator.envelope import EVENT_VERSION, Call, Network, Recorder
+from emulator.history.actors import Actor, Cast
+from emulator.history.envelope import EVENT_VERSION, Call, Network, Recorder
 
 # (eventSource, eventName, weight, global: recorded in us-east-1 only). The request shapes
 # follow the read records in the samples (stratus-red-team DescribeInstances, panther

@@ -9,7 +9,7 @@ import hmac
 import os
 import struct
 
-from emulator.index import Cursor
+from emulator.api.index import Cursor
 
 _PAYLOAD = struct.Struct(">dq")
 _MAC_SIZE = 16

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from emulator.actors import Actor
+from emulator.history.actors import Actor
 
 _UUID_KEEP = ~((0xF << 76) | (0x3 << 62))  # clear the version nibble and variant bits
 _UUID_SET = (0x4 << 76) | (0x2 << 62)  # version 4, RFC 4122 variant

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from emulator import templates as ec2
-from emulator.actors import Actor
-from emulator.scenarios import APPS, DRY_RUN, INSTANCE_TYPES, Planner, Tracked
+from emulator.history import templates as ec2
+from emulator.history.actors import Actor
+from emulator.history.scenarios import APPS, DRY_RUN, INSTANCE_TYPES, Planner, Tracked
 
 
 def instances(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator.envelope import Call, Network, Recorder
+from emulator.history.envelope import Call, Network, Recorder
 
 EC2 = "ec2.amazonaws.com"
 RDS = "rds.amazonaws.com"

@@ -12,22 +12,22 @@ from pathlib import Path
 
 from aiohttp import web
 
-from emulator.clock import Clock, SystemClock
-from emulator.cloudtrail import HORIZON_DAYS, LookupEvents
-from emulator.events import ServedEvent
-from emulator.faults import Fault, FaultPlan, parse_faults
-from emulator.index import History
-from emulator.latency import DEFAULT_LATENCY, LatencyModel, parse_latency
-from emulator.limits import DEFAULT_RATE, RateLimiter
-from emulator.loading import (
+from emulator.api.clock import Clock, SystemClock
+from emulator.api.cloudtrail import HORIZON_DAYS, LookupEvents
+from emulator.api.events import ServedEvent
+from emulator.api.faults import Fault, FaultPlan, parse_faults
+from emulator.api.index import History
+from emulator.api.latency import DEFAULT_LATENCY, LatencyModel, parse_latency
+from emulator.api.limits import DEFAULT_RATE, RateLimiter
+from emulator.api.loading import (
     LoadStats,
     events_from_paths,
     records_from_objects,
     warn_skipped,
 )
-from emulator.stats import CallStats
-from emulator.sts import Sessions
-from emulator.tokens import TokenCodec
+from emulator.api.stats import CallStats
+from emulator.api.sts import Sessions
+from emulator.api.tokens import TokenCodec
 from scanner.records import ReadStats, Record
 
 #: The account served when the history is empty and no `--account` is given.
@@ -136,7 +136,7 @@ class Emulator:
 
     def app(self) -> web.Application:
         """The aiohttp application serving every emulated service."""
-        from emulator.server import build_app  # noqa: PLC0415 - server imports runtime
+        from emulator.api.server import build_app  # noqa: PLC0415 - server imports runtime
 
         return build_app(self)
 

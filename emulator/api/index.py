@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from emulator.events import ServedEvent, serve_event
+from emulator.api.events import ServedEvent, serve_event
 from scanner.records import Record
 
 #: Where a page resumes: the (negated time, sequence) of the last event already served.

@@ -8,11 +8,11 @@ import orjson
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from emulator.runtime import Emulator
+    from emulator.api.runtime import Emulator
 
 
 def _emulator(request: web.Request) -> Emulator:
-    from emulator.server import EMULATOR_KEY  # noqa: PLC0415 - the server imports admin
+    from emulator.api.server import EMULATOR_KEY  # noqa: PLC0415 - the server imports admin
 
     return request.app[EMULATOR_KEY]
 
