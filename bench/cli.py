@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from bench.harness import child_env, get_json, served_per_region
-from emulator.history.generator import generate, parse_spec
+from emulator import generate, parse_spec
 
 ROLE = "arn:aws:iam::{account}:role/LeftoversReader"
 #: The event sources of the catalog, one CLI run each, as the original script did for EC2 and RDS.

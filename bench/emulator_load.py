@@ -24,8 +24,8 @@ from typing import Any
 import aiohttp
 import orjson
 
+from emulator import Emulator
 from emulator.api.clock import ManualClock
-from emulator.api.runtime import Emulator
 from scanner.records import format_time, read_paths
 
 SAMPLES = Path(__file__).resolve().parents[1] / ".." / "shared" / "cloudtrail-samples"

@@ -12,8 +12,9 @@ from typing import Any
 import orjson
 
 from bench.harness import PYTHON, REGIONS_8, ROOT, Figure, Outcome, child_env
+from emulator import parse_spec
 from emulator.api.events import serve_event
-from emulator.history.generator import generate_slices, parse_spec
+from emulator.history.generator import generate_slices
 from scanner.records import record_from_body
 
 PAGE_SIZE = 50

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import orjson
 
-from emulator.history.generator import generate, parse_spec, write_history
+from emulator import generate, parse_spec, write_history
 
 DEFAULT_SPEC = "accounts=3,regions=us-east-1,eu-west-1,seed=1,resources=7400,noise=8"
 

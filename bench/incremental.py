@@ -24,7 +24,8 @@ from bench.harness import (
     post_json,
 )
 from bench.scan import RATE, pinned
-from emulator.history.generator import account_ids, generate, parse_spec
+from emulator import generate, parse_spec
+from emulator.history.generator import account_ids
 from scanner.catalog import load_catalog
 from scanner.logs import configure
 from scanner.records import format_time

@@ -23,7 +23,8 @@ from bench.harness import (
     emulator_process,
     get_json,
 )
-from emulator.history.generator import account_ids, parse_spec
+from emulator import parse_spec
+from emulator.history.generator import account_ids
 
 RATE = 2.0
 

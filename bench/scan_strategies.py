@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 
 import anyio
 
-from emulator.api.runtime import Emulator
-from emulator.history.generator import account_ids, generate, ground_truth, parse_spec
+from emulator import Emulator, generate, parse_spec
+from emulator.history.generator import account_ids, ground_truth
 from scanner.catalog import load_catalog
 from scanner.logs import configure
 from scanner.pages import MemorySink

@@ -19,8 +19,7 @@ from typing import Any
 import aiohttp
 import anyio
 
-from emulator.api.runtime import Emulator
-from emulator.history.generator import GeneratorSpec, generate
+from emulator import Emulator, GeneratorSpec, generate
 from scanner import logs
 from scanner.commands.serve import serve
 from scanner.settings import Settings, load_settings

@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
+from emulator import Emulator, Running
 from emulator.api.clock import ManualClock
-from emulator.api.runtime import Emulator, Running
 from scanner.records import format_time
 
 REPO = Path(__file__).resolve().parents[1]

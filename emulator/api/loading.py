@@ -39,6 +39,13 @@ class LoadStats:
     duplicates: int = 0
     skipped: int = 0
 
+    def add(self, other: LoadStats) -> None:
+        """Count what `other` counted too."""
+        self.read += other.read
+        self.added += other.added
+        self.duplicates += other.duplicates
+        self.skipped += other.skipped
+
     def as_dict(self) -> dict[str, int]:
         """The counts, for JSON answers."""
         return {

@@ -28,6 +28,7 @@ from emulator.api.loading import (
 from emulator.api.stats import CallStats
 from emulator.api.sts import Sessions
 from emulator.api.tokens import TokenCodec
+from emulator.names import is_account_id
 from scanner.records import ReadStats, Record
 
 #: The account served when the history is empty and no `--account` is given.
@@ -89,14 +90,14 @@ class Emulator:
         self._account = account
         self._stopping: asyncio.Event | None = None
         self.load_stats = LoadStats()
-        paths = list(history)
-        if paths:
-            self._merge(self.load_paths(paths))
-        self._merge(self.add_records(records))
+        self.load(history, records)
 
-    def _merge(self, stats: LoadStats) -> None:
-        for name in ("read", "added", "duplicates", "skipped"):
-            setattr(self.load_stats, name, getattr(self.load_stats, name) + getattr(stats, name))
+    def load(self, paths: Iterable[Path] = (), records: Iterable[object] = ()) -> None:
+        """Load files and folders, then records, counting both in `load_stats`."""
+        paths = list(paths)
+        if paths:
+            self.load_stats.add(self.load_paths(paths))
+        self.load_stats.add(self.add_records(records))
 
     @property
     def default_account(self) -> str:
@@ -108,6 +109,10 @@ class Emulator:
             self._account = busiest
             self.history.adopt_orphans(busiest)
         return self._account
+
+    def knows_account(self, account: str) -> bool:
+        """A 12-digit account id, or an account of the history (samples name some `0000`)."""
+        return is_account_id(account) or account in self.history.accounts()
 
     def _add(
         self, records: Iterable[Record | ServedEvent], read: ReadStats, where: str

@@ -10,12 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
-from emulator.api.faults import parse_faults
-from emulator.api.latency import DEFAULT_LATENCY, parse_latency
-from emulator.api.limits import DEFAULT_RATE
-from emulator.api.runtime import Emulator, Running
-from emulator.history.generator import generate, parse_spec
-from emulator.names import is_account_id
+from emulator import DEFAULT_LATENCY, DEFAULT_RATE, Emulator, Running, generate, parse_spec
 from scanner.errors import SettingsError
 
 DEFAULT_PORT = 4599
@@ -100,32 +95,22 @@ def build(args: argparse.Namespace) -> Emulator:
     if not (math.isfinite(args.horizon_days) and args.horizon_days >= 0):
         raise SettingsError(f"--horizon-days: {args.horizon_days} is not 0 or a positive number")
     try:
-        latency = parse_latency(args.latency)
-        faults = parse_faults(args.faults)
-    except ValueError as error:
+        emulator = Emulator(
+            account=args.account,
+            rate=args.rate,
+            time_scale=args.time_scale,
+            latency=args.latency,
+            faults=args.faults,
+            seed=args.seed,
+            horizon_days=args.horizon_days or None,
+        )
+    except ValueError as error:  # a --latency or --faults spec
         raise SettingsError(str(error)) from None
-    emulator = Emulator(
-        history=args.history,
-        account=args.account,
-        rate=args.rate,
-        time_scale=args.time_scale,
-        latency=latency,
-        faults=faults,
-        seed=args.seed,
-        horizon_days=args.horizon_days or None,
-    )
-    if args.generate is not None:
-        stats = emulator.add_records(generate(parse_spec(args.generate)))
-        emulator.load_stats.read += stats.read
-        emulator.load_stats.added += stats.added
-        emulator.load_stats.duplicates += stats.duplicates
-    # Histories of real samples name placeholder accounts (`0000`); those are fine too.
-    account = args.account
-    if account is not None and not (
-        is_account_id(account) or account in emulator.history.accounts()
-    ):
+    generated = generate(parse_spec(args.generate)) if args.generate is not None else ()
+    emulator.load(args.history, generated)
+    if args.account is not None and not emulator.knows_account(args.account):
         raise SettingsError(
-            f"--account: {account!r} is neither a 12-digit AWS account id "
+            f"--account: {args.account!r} is neither a 12-digit AWS account id "
             "nor an account of the history"
         )
     return emulator

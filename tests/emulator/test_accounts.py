@@ -8,8 +8,8 @@ import pytest
 from conftest import ACCOUNT_A, ACCOUNT_B
 from emulator_clients import client
 
+from emulator import Running
 from emulator.api.clock import ManualClock
-from emulator.api.runtime import Running
 
 
 def _assume(running: Running, account: str, duration: int = 3600) -> dict[str, str]:

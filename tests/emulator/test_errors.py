@@ -12,7 +12,7 @@ from botocore.config import Config
 from conftest import EMULATOR_NOW
 from emulator_clients import NO_RETRIES, client
 
-from emulator.api.runtime import Running
+from emulator import Running
 
 UNVALIDATED = Config(retries={"total_max_attempts": 1}, parameter_validation=False)
 

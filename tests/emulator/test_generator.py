@@ -11,12 +11,8 @@ from typing import Any
 import orjson
 import pytest
 
-from emulator.history.generator import (
-    GeneratorSpec,
-    GroundTruth,
-    generate,
-    ground_truth,
-)
+from emulator import GeneratorSpec, generate
+from emulator.history.generator import GroundTruth, ground_truth
 from emulator.history.scenarios import RESOURCE_TYPES
 from scanner.records import record_from_body
 

@@ -11,15 +11,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from emulator.history.generator import (
-    GeneratorSpec,
-    GroundTruth,
-    generate,
-    ground_truth,
-    original_script_case,
-    parse_spec,
-    write_history,
-)
+from emulator import GeneratorSpec, generate, parse_spec, write_history
+from emulator.history.generator import GroundTruth, ground_truth, original_script_case
 from scanner.errors import InputError
 from scanner.records import ReadStats, read_paths, record_files
 

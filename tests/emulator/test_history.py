@@ -14,8 +14,8 @@ from conftest import ACCOUNT_A, EMULATOR_NOW, UNLIMITED_RATE, MakeRecord
 from emulator_clients import client
 from structlog.testing import capture_logs
 
+from emulator import Emulator, Running
 from emulator.api.clock import ManualClock
-from emulator.api.runtime import Emulator, Running
 from scanner.errors import InputError
 from scanner.records import ReadStats, read_paths
 

@@ -10,7 +10,7 @@ import pytest
 from conftest import ACCOUNT_A
 from emulator_clients import client, event_time, matches
 
-from emulator.api.runtime import Running
+from emulator import Running
 
 
 def _pages(running: Running, region: str = "us-east-1", **kwargs: Any) -> list[dict[str, Any]]:

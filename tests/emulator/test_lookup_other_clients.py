@@ -12,7 +12,7 @@ import pytest
 from conftest import ACCOUNT_A, ACCOUNT_B
 from emulator_clients import event_time, matches
 
-from emulator.api.runtime import Running
+from emulator import Running
 
 
 def _mine(history: list[dict[str, Any]], account: str, region: str) -> list[dict[str, Any]]:

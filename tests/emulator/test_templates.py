@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from emulator.history.generator import GeneratorSpec, generate
+from emulator import GeneratorSpec, generate
 from scanner.records import read_file
 from tests.samples import samples_dir
 

@@ -8,8 +8,8 @@ import pytest
 from botocore.config import Config
 from emulator_clients import NO_RETRIES, client
 
+from emulator import Running
 from emulator.api.clock import ManualClock
-from emulator.api.runtime import Running
 
 
 def _cloudtrail(running: Running, config: Config = NO_RETRIES) -> Any:

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from emulator.api.runtime import Emulator, Running
-from emulator.history.generator import GeneratorSpec, GroundTruth, generate
+from emulator import Emulator, GeneratorSpec, Running, generate
+from emulator.history.generator import GroundTruth
 from scanner.cli import main
 
 REGIONS = ("us-east-1", "eu-west-1", "us-west-2", "ap-south-1", "eu-central-1", "sa-east-1")

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import pytest
 
-from emulator.api.runtime import Emulator
+from emulator import Emulator
 from emulator.history.generator import account_ids, original_script_case
 from scanner.cli import main
 

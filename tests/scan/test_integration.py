@@ -8,13 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from emulator.api.runtime import Emulator
-from emulator.history.generator import (
-    account_ids,
-    ground_truth,
-    original_script_case,
-    write_history,
-)
+from emulator import Emulator, write_history
+from emulator.history.generator import account_ids, ground_truth, original_script_case
 
 from .scan_cli import (
     NOW,

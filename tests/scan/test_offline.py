@@ -8,12 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from emulator.history.generator import (
-    account_ids,
-    ground_truth,
-    original_script_case,
-    write_history,
-)
+from emulator import write_history
+from emulator.history.generator import account_ids, ground_truth, original_script_case
 from scanner.cli import main
 
 from .scan_cli import NOW, found, scan_json, spec_for, truth_set

@@ -23,8 +23,8 @@ import pytest
 import urllib3
 from prometheus_client.parser import text_string_to_metric_families
 
-from emulator.api.runtime import Emulator, Running
-from emulator.history.generator import GeneratorSpec, generate, ground_truth
+from emulator import Emulator, GeneratorSpec, Running, generate
+from emulator.history.generator import ground_truth
 from emulator.history.truth import GroundTruth
 from scanner.records import format_time
 

@@ -16,8 +16,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from conftest import ACCOUNT_A, EMULATOR_NOW, MakeRecord
 
+from emulator import Running
 from emulator.api.clock import ManualClock
-from emulator.api.runtime import Running
 from scanner.catalog import load_catalog
 from scanner.cli import main
 from scanner.metrics import build_registry
