@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import orjson
 from aiohttp import web
 
-if TYPE_CHECKING:
-    from emulator.api.runtime import Emulator
-
-
-def _emulator(request: web.Request) -> Emulator:
-    from emulator.api.server import EMULATOR_KEY  # noqa: PLC0415 - the server imports admin
-
-    return request.app[EMULATOR_KEY]
+from emulator.api.state import state_of
 
 
 def _bad(message: str) -> web.Response:
@@ -23,7 +14,7 @@ def _bad(message: str) -> web.Response:
 
 async def stats(request: web.Request) -> web.Response:
     """GET /_emulator/stats: calls per account-region, and what the history holds."""
-    emulator = _emulator(request)
+    emulator = state_of(request)
     counts = emulator.history.counts()
     body = emulator.stats.as_dict()
     body["history"] = {
@@ -44,13 +35,13 @@ async def add_records(request: web.Request) -> web.Response:
             documents = [orjson.loads(line) for line in raw.splitlines() if line.strip()]
         except orjson.JSONDecodeError as error:
             return _bad(f"body is neither JSON nor JSON lines: {error}")
-    loaded = _emulator(request).add_records(documents)
+    loaded = state_of(request).add_records(documents)
     return web.json_response(loaded.as_dict())
 
 
 async def get_faults(request: web.Request) -> web.Response:
     """GET /_emulator/faults: the rules in force."""
-    rules = _emulator(request).faults.rules
+    rules = state_of(request).faults.rules
     return web.json_response({"faults": ",".join(str(rule) for rule in rules)})
 
 
@@ -64,7 +55,7 @@ async def set_faults(request: web.Request) -> web.Response:
         except (orjson.JSONDecodeError, AttributeError):
             return _bad('body must be {"faults": "SPEC"} or the spec as text')
     try:
-        _emulator(request).set_faults(spec)
+        state_of(request).set_faults(spec)
     except ValueError as error:
         return _bad(str(error))
     return await get_faults(request)

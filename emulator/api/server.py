@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
@@ -21,24 +21,17 @@ from emulator.api.protocol import (
     json_response,
     xml_response,
 )
+from emulator.api.state import STATE_KEY, EmulatorState, state_of
 from emulator.api.sts import caller_identity_xml
-
-if TYPE_CHECKING:
-    from emulator.api.runtime import Emulator
 
 log = structlog.get_logger(__name__)
 
 CLOUDTRAIL_PREFIX = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
 ORGANIZATIONS_PREFIX = "AWSOrganizationsV20161128."
-EMULATOR_KEY: web.AppKey[Emulator] = web.AppKey("emulator")
 
 
 class Abort(Exception):
     """The connection was closed on purpose (a fault): send nothing more."""
-
-
-def _emulator(request: web.Request) -> Emulator:
-    return request.app[EMULATOR_KEY]
 
 
 def _close(request: web.Request, partial: bytes = b"") -> Abort:
@@ -52,7 +45,7 @@ def _close(request: web.Request, partial: bytes = b"") -> Abort:
 
 
 async def _apply(
-    request: web.Request, emulator: Emulator, fault: Fault | None, where: str = ""
+    request: web.Request, emulator: EmulatorState, fault: Fault | None, where: str = ""
 ) -> None:
     """Make a fault happen; returns only for faults that let the call go on (slow)."""
     if fault is None:
@@ -89,7 +82,7 @@ async def _apply(
 
 
 async def _lookup_events(
-    request: web.Request, emulator: Emulator, account: str, region: str, body: Any
+    request: web.Request, emulator: EmulatorState, account: str, region: str, body: Any
 ) -> web.Response:
     stats = emulator.stats
     stats.count(account, region, "calls")
@@ -115,7 +108,7 @@ async def _lookup_events(
     return json_response(answer)
 
 
-async def _json_call(request: web.Request, emulator: Emulator, target: str) -> web.Response:
+async def _json_call(request: web.Request, emulator: EmulatorState, target: str) -> web.Response:
     caller = caller_of(request.headers, request.query, Protocol.JSON)
     await _apply(request, emulator, emulator.faults.pick("*", caller.region, ("down",)))
     identity = emulator.sessions.identity(caller.access_key)
@@ -136,7 +129,7 @@ async def _json_call(request: web.Request, emulator: Emulator, target: str) -> w
 
 
 async def _query_call(
-    request: web.Request, emulator: Emulator, params: dict[str, str], protocol: Protocol
+    request: web.Request, emulator: EmulatorState, params: dict[str, str], protocol: Protocol
 ) -> web.Response:
     caller = caller_of(request.headers, request.query, protocol)
     await _apply(request, emulator, emulator.faults.pick("*", caller.region, ("down",)))
@@ -164,7 +157,7 @@ async def _query_call(
 
 async def handle(request: web.Request) -> web.StreamResponse:
     """Dispatch a signed AWS call by X-Amz-Target (JSON 1.1) or form `Action` (query)."""
-    emulator = _emulator(request)
+    emulator = state_of(request)
     target = request.headers.get("X-Amz-Target")
     protocol = Protocol.JSON
     try:
@@ -181,10 +174,10 @@ async def handle(request: web.Request) -> web.StreamResponse:
         return web.Response(status=500)
 
 
-def build_app(emulator: Emulator) -> web.Application:
+def build_app(emulator: EmulatorState) -> web.Application:
     """The aiohttp application over an emulator."""
     app = web.Application(client_max_size=256 * 1024 * 1024)
-    app[EMULATOR_KEY] = emulator
+    app[STATE_KEY] = emulator
     app.router.add_get("/_emulator/stats", admin.stats)
     app.router.add_post("/_emulator/records", admin.add_records)
     app.router.add_get("/_emulator/faults", admin.get_faults)
