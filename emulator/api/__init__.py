@@ -2,7 +2,7 @@
 
 Imports point one way: state <- admin <- server <- runtime.
 
-    runtime     the Emulator: its state, served async or from a thread (Running: where)
+    runtime     the Emulator: its state, served async or from a thread; Running: its address
     state       what it serves from (history, limits, faults, sessions, counters), the app key
     server      the HTTP front, dispatch by X-Amz-Target or Action; admin the /_emulator/* calls
     cloudtrail  LookupEvents over the history (index, events, tokens); sts, inventory the rest

@@ -1,4 +1,4 @@
-"""The emulator as a Python object: load records, switch faults, serve (async or in a thread)."""
+"""The emulator as a Python object: its state (records, faults, limits) served on loopback."""
 
 from __future__ import annotations
 
