@@ -9,25 +9,19 @@ After each scan a new `Snapshot` is built from the store and swapped in whole.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
 
 import anyio
-from aiohttp import web
 
 from scanner.catalog import Catalog
 from scanner.logs import get_logger
 from scanner.pages import ScanProgress, ScanResult, ScanStats, StreamFailure
-from scanner.plan import EventSet, Slice, Work, build_plan
-from scanner.runner import aws_targets, event_set, extractor, scan_options
-from scanner.scan import run_scan
+from scanner.runner import SourceFactory, Targets, discover, event_set, plan_scan, run_lookup
 from scanner.settings import Settings
 from scanner.snapshot import Snapshot, build_snapshot, reason_category
-from scanner.sources.aws import AccountSession
-from scanner.sources.lookup import LookupSource
-from scanner.store import CounterValue, RegionState, Store
+from scanner.store import CounterValue, Store
 
 log = get_logger("service")
 
@@ -37,60 +31,6 @@ Clock = Callable[[], datetime]
 def utc_now() -> datetime:
     """The current time, whole seconds (LookupEvents' resolution)."""
     return datetime.now(UTC).replace(microsecond=0)
-
-
-@dataclass(frozen=True, slots=True)
-class Targets:
-    """What one scan reads: account sessions, (account, region) pairs, discovery failures."""
-
-    sessions: Mapping[str, AccountSession]
-    regions: tuple[tuple[str, str], ...]
-    failures: tuple[StreamFailure, ...] = ()
-
-
-SourceFactory = Callable[[Targets], Any]
-
-
-async def discover(settings: Settings) -> Targets:
-    """Resolve accounts (sessions, assumed roles, the Organization) and their regions."""
-    sessions, regions, failures = await aws_targets(settings)
-    return Targets({a.account_id: a for a in sessions}, tuple(regions), tuple(failures))
-
-
-def window_start(
-    state: RegionState | None, now: datetime, lookback: timedelta, overlap: timedelta
-) -> datetime:
-    """Where new work for a region starts: where its reading is covered to, minus the overlap,
-    within the lookback. An unfinished scan's pending work covers up to its `target_end`."""
-    oldest = now - lookback
-    covered = None if state is None else (state.target_end or state.checkpoint)
-    if covered is None:
-        return oldest
-    return min(now, max(oldest, covered - overlap))
-
-
-def plan_scan(
-    targets: Sequence[tuple[str, str]],
-    known: Mapping[tuple[str, str], RegionState],
-    now: datetime,
-    settings: Settings,
-    events: EventSet,
-) -> dict[tuple[str, str], list[Work]]:
-    """New work per (account, region): the window from where each is covered (minus the
-    overlap) to `now`. Regions sharing a window start are planned together (global types need
-    that)."""
-    lookback = timedelta(days=settings.lookback_days)
-    overlap = timedelta(minutes=settings.service.overlap_minutes)
-    by_start: dict[datetime, list[tuple[str, str]]] = {}
-    for where in targets:
-        start = window_start(known.get(where), now, lookback, overlap)
-        by_start.setdefault(start, []).append(where)
-    work: dict[tuple[str, str], list[Work]] = {where: [] for where in targets}
-    strategy = settings.stream_strategy
-    for start, group in sorted(by_start.items()):
-        for item in build_plan(group, Slice(start, now), events, strategy):
-            work.setdefault((item.stream.account_id, item.stream.region), []).append(item)
-    return work
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,10 +60,9 @@ class Service:
         self.store = store
         self.catalog = catalog
         self.clock = clock
-        self._source_factory = source_factory or self._lookup_source
+        self._source_factory = source_factory
         self._snapshot: Snapshot | None = None
         self._events = event_set(catalog)
-        self._extract = extractor(catalog)
         self._lock = anyio.Lock()
 
     # --- the snapshot ---------------------------------------------------------------------------
@@ -143,14 +82,6 @@ class Service:
         return snapshot
 
     # --- one scan ---------------------------------------------------------------------------------
-
-    def _lookup_source(self, targets: Targets) -> LookupSource:
-        return LookupSource(
-            {account: s.session for account, s in targets.sessions.items()},
-            self.catalog.watches,
-            self.settings.endpoint_url,
-            pool=self.settings.concurrency + 2,
-        )
 
     async def scan_once(self) -> ScanSummary:
         """One scan (never two at once): plan, read into the store, record it, swap the
@@ -193,17 +124,15 @@ class Service:
             resumed=len(resumed),
         )
         progress = ScanProgress()
-        source = self._source_factory(targets)
-        async with source:
-            result = await run_scan(
-                source,
-                work,
-                self.store,
-                self._extract,
-                scan_options(self.settings, self.catalog),
-                progress=progress,
-            )
-        result = ScanResult(result.stats, (*targets.failures, *result.failures))
+        result = await run_lookup(
+            self.settings,
+            self.catalog,
+            targets,
+            work,
+            self.store,
+            progress=progress,
+            source_factory=self._source_factory,
+        )
         summary = await self._record(
             scan_id,
             started=started,
@@ -286,12 +215,3 @@ def _error_item(failure: StreamFailure) -> dict[str, str]:
         "stream": failure.stream,
         "reason": reason[:300],
     }
-
-
-async def serve_http(app: web.Application, host: str, port: int) -> web.AppRunner:
-    """Start the HTTP server; the caller cleans the runner up."""
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    return runner

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,8 +22,8 @@ from scanner.emulator.clock import ManualClock
 from scanner.emulator.runtime import Running
 from scanner.metrics import build_registry
 from scanner.plan import Slice, StreamId, Work
-from scanner.runner import event_set
-from scanner.service import Service, Targets, plan_scan
+from scanner.runner import Targets, event_set, plan_scan
+from scanner.service import Service
 from scanner.settings import Settings, load_settings
 from scanner.snapshot import Snapshot, reason_category
 from scanner.sources.lookup import LookupSource
@@ -243,6 +243,9 @@ class CountingSource:
     async def __aexit__(self, *exc: object) -> None:
         self.in_use.now -= 1
         await self.inner.__aexit__(*exc)
+
+    async def warm(self, keys: Iterable[tuple[str, str]]) -> None:
+        await self.inner.warm(keys)
 
     async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> Any:
         await anyio.sleep(0.01)
