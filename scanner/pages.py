@@ -101,6 +101,19 @@ class ScanProgress:
     def of_key(self, key: tuple[str, str]) -> RegionProgress:
         return self.regions.setdefault(key, RegionProgress())
 
+    def stats(self, duration_seconds: float) -> ScanStats:
+        """The scan's stats: every region's counts added up."""
+        regions = self.regions.values()
+        return ScanStats(
+            api_calls=sum(r.calls for r in regions),
+            throttled=sum(r.throttled for r in regions),
+            events_read=sum(r.events for r in regions),
+            events_matched=sum(r.matched for r in regions),
+            duration_seconds=duration_seconds,
+            hedged=sum(r.hedged for r in regions),
+            retried=sum(r.retried for r in regions),
+        )
+
 
 class MemorySink:
     """The one-shot sink: every fact merged into a lifecycle per resource, in memory."""

@@ -3,7 +3,8 @@
     plan (Work: stream + slice) ──► pump ─┐  send.clone() per pump; pumps may split slices
                                    pump ──┼──► bounded memory stream ──► consumer ──► Sink.apply
                                    pump ─┘
-    each pump: TokenBucket(account, region) ► Source.fetch ► retry/backoff ► extract facts
+    each pump: calls.Caller (TokenBucket, Source.fetch, retry/backoff, hedge) ► extract facts
+    each rate-limited region: a watcher cutting slices or hedging calls (schedule.py)
 
 A failure in one stream is data (`StreamFailure`) and never stops the others. A `Page` carries
 enough to persist progress with the facts it brings: the slice as it stood before the page, what
@@ -13,42 +14,24 @@ from the remaining slices (`run_scan(work=...)` takes any slices, not only a who
 
 from __future__ import annotations
 
-import random
 import statistics
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import anyio
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectSendStream
 
+from scanner.calls import Caller
 from scanner.lifecycle import Fact
 from scanner.logs import get_logger
-from scanner.pages import (
-    Page,
-    ScanProgress,
-    ScanResult,
-    ScanStats,
-    Sink,
-    StreamFailure,
-)
-from scanner.plan import (
-    Slice,
-    StreamId,
-    Work,
-    estimate_pages,
-    is_write_stream,
-    prefer_event_names,
-    split,
-    split_count,
-)
+from scanner.pages import Page, ScanProgress, ScanResult, Sink, StreamFailure
+from scanner.plan import Slice, StreamId, Work
 from scanner.records import Record
-from scanner.schedule import Chain, Pace, pick_cut, pick_hedge
+from scanner.schedule import Chain, Region, pick_cut, pick_hedge, reslice
 from scanner.settings import RetrySettings
 from scanner.sources import Batch, Source, SourceError
-from scanner.throttle import AnyioClock, Clock, TokenBucket, backoff
+from scanner.throttle import AnyioClock, Clock, TokenBucket
 
 log = get_logger("scan")
 
@@ -75,24 +58,12 @@ class ScanOptions:
     buffer: int = 16
 
 
-@dataclass(slots=True)
-class _Region:
-    """What the pumps of one (account, region) share."""
-
-    key: tuple[str, str]
-    bucket: TokenBucket | None
-    limiter: anyio.CapacityLimiter
-    pace: Pace = field(default_factory=Pace)
-    seen: set[str] = field(default_factory=set)
-
-    def free_chains(self, rate: float | None, concurrency: int) -> int:
-        """Chains that could start now and still be useful: about rate x latency in flight."""
-        stats = self.limiter.statistics()
-        target = self.pace.target_chains(rate, concurrency)
-        return target - stats.borrowed_tokens - stats.tasks_waiting
-
-
 class _Scan:
+    """One scan's state and tasks: a pump per slice (`start`, `pump`) pages it (`chain`,
+    `page_through`) and hands each page on; a watcher per rate-limited region (`watch`) turns
+    unused tokens into cuts or hedges. Calls go through a `Caller`; live counts go to the
+    `ScanProgress` (the stats are derived from it); failures are kept as `StreamFailure`s."""
+
     def __init__(
         self,
         source: Source,
@@ -106,20 +77,13 @@ class _Scan:
         self.options = options
         self.clock = clock
         self.progress = progress
-        self.regions: dict[tuple[str, str], _Region] = {}
+        self.regions: dict[tuple[str, str], Region] = {}
         self.failures: list[StreamFailure] = []
-        self.api_calls = 0
-        self.throttled = 0
-        self.hedged = 0
-        self.retried = 0
-        self.events_read = 0
-        self.events_matched = 0
-        self.random = random.Random(0)
-        self.latencies: deque[float] = deque(maxlen=256)  # the scan's, every region's
+        self.caller = Caller(source, options.retry, clock, progress)
 
     def region(
         self, stream: StreamId, group: TaskGroup, send: MemoryObjectSendStream[Page]
-    ) -> _Region:
+    ) -> Region:
         key = (stream.account_id, stream.region)
         found = self.regions.get(key)
         if found is None:
@@ -128,14 +92,14 @@ class _Scan:
                 if self.options.rate is None
                 else TokenBucket(self.options.rate, self.options.burst, self.clock)
             )
-            found = _Region(key, bucket, anyio.CapacityLimiter(self.options.concurrency))
+            found = Region(key, bucket, anyio.CapacityLimiter(self.options.concurrency))
             self.regions[key] = found
             if bucket is not None:
                 group.start_soon(self.watch, group, found, send.clone(), name=f"watch {key}")
         return found
 
     async def watch(
-        self, group: TaskGroup, region: _Region, send: MemoryObjectSendStream[Page]
+        self, group: TaskGroup, region: Region, send: MemoryObjectSendStream[Page]
     ) -> None:
         """While the region has chains: when a token goes unused, cut a slice for a new chain."""
         bucket = region.bucket
@@ -146,7 +110,8 @@ class _Scan:
                 await self.clock.sleep(0.5 / bucket.rate)
                 if bucket.tokens < 1.0:
                     continue  # a call took the last token or is waiting for the next
-                prior = statistics.median(self.latencies) if self.latencies else None
+                latencies = self.caller.latencies
+                prior = statistics.median(latencies) if latencies else None
                 picked = pick_cut(region.pace, self.options.concurrency, self.clock.now(), prior)
                 if picked is None:
                     prior = 1.0 if prior is None else prior
@@ -194,82 +159,7 @@ class _Scan:
             stream=stream.name, reason=reason,
         )  # fmt: skip
 
-    async def call(self, region: _Region, chain: Chain, window: Slice, token: str | None) -> Batch:
-        """One page, with the bucket in front and backoff on throttling and transient errors."""
-        retry = self.options.retry
-        stream = chain.stream
-        live = self.progress.of(stream)
-        attempt = 0
-        while True:
-            attempt += 1
-            if region.bucket is not None:
-                await region.bucket.acquire()
-            self.api_calls += 1
-            live.calls += 1
-            started = self.clock.now()
-            chain.calling, chain.since = True, started
-            try:
-                if region.bucket is not None and self.source.time_sliced:
-                    chain.hedge = anyio.Event()  # the region's watcher may hedge this call
-                    batch = await self.fetch(chain, window, token)
-                else:  # nothing watches the call: no hedge, no task group around it
-                    batch = await self.source.fetch(stream, window, token)
-            except SourceError as error:
-                chain.calling = False
-                if error.kind == "throttled":
-                    self.throttled += 1
-                    live.throttled += 1
-                    if region.bucket is not None:
-                        region.bucket.penalize(1.0 / region.bucket.rate)
-                if error.kind not in ("throttled", "transient") or attempt >= retry.attempts:
-                    raise
-                delay = backoff(
-                    attempt, retry.base_delay_seconds, retry.max_delay_seconds, self.random.random()
-                )
-                log.debug("call_retried", stream=stream.name, attempt=attempt, reason=error.reason)
-                await self.clock.sleep(delay)
-                self.retried += 1
-                live.retried += 1
-                continue
-            chain.calling = False
-            live.pages += 1
-            region.pace.observe(self.clock.now() - started)
-            self.latencies.append(self.clock.now() - started)
-            return batch
-
-    async def fetch(self, chain: Chain, window: Slice, token: str | None) -> Batch:
-        """One call, sent again if the watcher hedges it; the first answer wins."""
-        answers: list[Batch | SourceError] = []
-        answered = anyio.Event()
-
-        async def one() -> None:
-            try:
-                answers.append(await self.source.fetch(chain.stream, window, token))
-            except SourceError as error:
-                answers.append(error)
-            answered.set()
-
-        async def again() -> None:
-            await chain.hedge.wait()
-            self.api_calls += 1
-            self.hedged += 1
-            live = self.progress.of(chain.stream)
-            live.calls += 1
-            live.hedged += 1
-            log.debug("call_hedged", stream=chain.stream.name)
-            group.start_soon(one)
-
-        async with anyio.create_task_group() as group:
-            group.start_soon(one)
-            group.start_soon(again)
-            await answered.wait()
-            group.cancel_scope.cancel()
-        first = answers[0]
-        if isinstance(first, SourceError):
-            raise first
-        return first
-
-    def facts_of(self, region: _Region, batch: Batch) -> tuple[Fact, ...]:
+    def facts_of(self, region: Region, batch: Batch) -> tuple[Fact, ...]:
         facts: list[Fact] = []
         for record in batch.records:
             if record.event_id in region.seen:
@@ -277,13 +167,12 @@ class _Scan:
             region.seen.add(record.event_id)
             found = self.extract(record)
             if found:
-                self.events_matched += 1
                 self.progress.of_key(region.key).matched += 1
                 facts.extend(found)
         return tuple(facts)
 
     async def chain(
-        self, group: TaskGroup, work: Work, send: MemoryObjectSendStream[Page], region: _Region
+        self, group: TaskGroup, work: Work, send: MemoryObjectSendStream[Page], region: Region
     ) -> None:
         """Page one slice to its end; the region's watcher may cut its older end off."""
         me = Chain(work.stream, work.slice)  # me.current: what is left to read
@@ -295,7 +184,7 @@ class _Scan:
             region.pace.chains.discard(me)
 
     async def page_through(
-        self, group: TaskGroup, me: Chain, send: MemoryObjectSendStream[Page], region: _Region
+        self, group: TaskGroup, me: Chain, send: MemoryObjectSendStream[Page], region: Region
     ) -> None:
         """Page a slice to its end, splitting it when chains are free, restarting on loss."""
         stream = me.stream
@@ -306,7 +195,7 @@ class _Scan:
         live = self.progress.of(stream)
         while True:
             try:
-                batch = await self.call(region, me, params, token)
+                batch = await self.caller.call(region, me, params, token)
             except SourceError as error:
                 # A lost token, or a chain that got somewhere before its retries ran out,
                 # restarts from its last applied page; a fresh chain that cannot get a page
@@ -323,7 +212,6 @@ class _Scan:
                 self.fail(stream, error.reason, me.current)
                 return
             pages_since_restart += 1
-            self.events_read += batch.events_read
             live.events += batch.events_read
             facts = self.facts_of(region, batch)
             current = me.current  # read after the call: a cut may have moved its start
@@ -339,8 +227,14 @@ class _Scan:
             spawned: tuple[Work, ...] = ()
             restart = False
             if remaining is not None and self.source.time_sliced and batch.oldest is not None:
-                spawned, remaining, restart = self.reslice(
-                    stream, current, remaining, batch, fresh=token is None, region=region
+                spawned, remaining, restart = reslice(
+                    region,
+                    stream,
+                    current,
+                    remaining,
+                    batch,
+                    fresh=token is None,
+                    switch_to=self.options.switch_to,
                 )
             await send.send(Page(stream, current, facts, batch.events_read, remaining, spawned))
             for child in spawned:
@@ -352,42 +246,6 @@ class _Scan:
                 params, token = me.current, None
             else:
                 token = batch.next_token
-
-    def reslice(
-        self,
-        stream: StreamId,
-        current: Slice,
-        remaining: Slice,
-        batch: Batch,
-        *,
-        fresh: bool,
-        region: _Region,
-    ) -> tuple[tuple[Work, ...], Slice | None, bool]:
-        """After a page: switch a write chain to EventName chains, or split the rest by time.
-
-        Returns (slices for other pumps, what this chain keeps, whether it must restart).
-        """
-        covered = current.end - remaining.end
-        rest = remaining.end - remaining.start
-        switch_to = self.options.switch_to
-        if fresh and switch_to is not None and is_write_stream(stream):
-            alternatives = list(switch_to(stream))
-            if alternatives and prefer_event_names(
-                batch.events_read, len(batch.records), covered, rest, len(alternatives)
-            ):
-                log.info("strategy_switched", account_id=stream.account_id, region=stream.region)
-                return tuple(Work(s, remaining) for s in alternatives), None, False
-        free = region.free_chains(self.options.rate, self.options.concurrency)
-        if free <= 0:
-            return (), remaining, False
-        pieces = split_count(estimate_pages(batch.events_read, covered, rest), free)
-        if pieces < 2 or rest < timedelta(seconds=2):
-            return (), remaining, False
-        slices = split(remaining, pieces)
-        if len(slices) < 2:
-            return (), remaining, False
-        # Keep the newest piece (it continues where this page ended); give the others away.
-        return tuple(Work(stream, s) for s in slices[:-1]), slices[-1], True
 
 
 async def run_scan(
@@ -427,15 +285,7 @@ async def run_scan(
         async with send:
             for item in work:
                 scan.start(group, item, send.clone())
-    stats = ScanStats(
-        api_calls=scan.api_calls,
-        throttled=scan.throttled,
-        events_read=scan.events_read,
-        events_matched=scan.events_matched,
-        duration_seconds=round(clock.now() - started, 3),
-        hedged=scan.hedged,
-        retried=scan.retried,
-    )
+    stats = progress.stats(round(clock.now() - started, 3))
     log.debug(
         "scan_finished", api_calls=stats.api_calls, throttled=stats.throttled,
         events_read=stats.events_read, failures=len(scan.failures),
