@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -161,6 +161,12 @@ class Settings:
     retry: RetrySettings = RetrySettings()
     service: ServiceSettings = ServiceSettings()
     log_level: str = "info"
+    #: The dotted keys the file, the environment or the flags set (not part of equality).
+    given: frozenset[str] = field(default=frozenset(), compare=False)
+
+    def is_set(self, key: str) -> bool:
+        """Whether `key` (dotted) was given a value, rather than left at its default."""
+        return key in self.given
 
 
 # ---------------------------------------------------------------- loading
@@ -196,7 +202,7 @@ def load_settings(
         model = FileModel.model_validate(data)
     except ValidationError as error:
         raise SettingsError(_one_line(error, origins)) from None
-    return _freeze(model)
+    return replace(_freeze(model), given=frozenset(".".join(key) for key in origins))
 
 
 def _read_file(path: Path) -> dict[str, Any]:

@@ -181,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
     logs.configure(settings.log_level if args.verbose else "warning")
     output = args.format or ("table" if sys.stdout.isatty() else "json")
     live = sys.stderr.isatty() and not args.verbose
-    whole_files = args.lookback_days is None and "LEFTOVERS_LOOKBACK_DAYS" not in os.environ
+    whole_files = not settings.is_set("lookback_days")
     report, result = anyio.run(_scan, settings, kind, paths, live, whole_files)
     if output == "json":
         document: dict[str, Any] = report.to_json()
