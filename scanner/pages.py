@@ -9,16 +9,19 @@ from typing import Protocol
 from scanner.lifecycle import Fact, Lifecycle, ResourceKey
 from scanner.pairing import merge
 from scanner.plan import Slice, StreamId, Work
+from scanner.sources import Category
 
 
 @dataclass(frozen=True, slots=True)
 class StreamFailure:
-    """A stream that could not be read to the end; `slice` is what is left unread of it."""
+    """A stream that could not be read to the end: why (`reason`, one line), what kind of
+    failure (`category`, a fixed label value), and what is left unread of it (`slice`)."""
 
     account_id: str
     region: str
     stream: str
     reason: str
+    category: Category = "other"
     slice: Slice | None = None
 
 

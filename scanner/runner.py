@@ -110,8 +110,12 @@ async def discover(settings: Settings, base: aioboto3.Session | None = None) -> 
         try:
             regions = await enabled_regions(account.session, settings.endpoint_url)
         except Exception as error:  # any failure to list regions is that account's failure
-            reason = (error if isinstance(error, SourceError) else classify(error)).reason
-            failures.append(StreamFailure(account.account_id, "*", "ec2:DescribeRegions", reason))
+            found = error if isinstance(error, SourceError) else classify(error)
+            failures.append(
+                StreamFailure(
+                    account.account_id, "*", "ec2:DescribeRegions", found.reason, found.category
+                )
+            )
             continue
         targets.extend((account.account_id, region) for region in regions)
     return Targets({a.account_id: a for a in sessions}, tuple(targets), tuple(failures))

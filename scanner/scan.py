@@ -143,20 +143,24 @@ class _Scan:
             try:
                 await self.chain(group, work, send, region)
             except SourceError as error:
-                self.fail(work.stream, error.reason, None)
+                self.fail(work.stream, error, None)
             except Exception as error:  # a bug in one stream must not end the others
                 log.exception("stream_crashed", stream=work.stream.name)
-                self.fail(work.stream, f"{type(error).__name__}: {error}", None)
+                self.fail(
+                    work.stream, SourceError("fatal", f"{type(error).__name__}: {error}"), None
+                )
             finally:
                 live.active -= 1
 
-    def fail(self, stream: StreamId, reason: str, remaining: Slice | None) -> None:
+    def fail(self, stream: StreamId, error: SourceError, remaining: Slice | None) -> None:
         self.progress.of(stream).failed += 1
-        failure = StreamFailure(stream.account_id, stream.region, stream.name, reason, remaining)
+        failure = StreamFailure(
+            stream.account_id, stream.region, stream.name, error.reason, error.category, remaining
+        )
         self.failures.append(failure)
         log.warning(
             "stream_failed", account_id=stream.account_id, region=stream.region,
-            stream=stream.name, reason=reason,
+            stream=stream.name, reason=error.reason, category=error.category,
         )  # fmt: skip
 
     def facts_of(self, region: Region, batch: Batch) -> tuple[Fact, ...]:
@@ -209,7 +213,7 @@ class _Scan:
                     params, token = me.current, None
                     log.info("chain_restarted", stream=stream.name, reason=error.reason)
                     continue
-                self.fail(stream, error.reason, me.current)
+                self.fail(stream, error, me.current)
                 return
             pages_since_restart += 1
             live.events += batch.events_read

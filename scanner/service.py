@@ -20,7 +20,7 @@ from scanner.logs import get_logger
 from scanner.pages import ScanProgress, ScanResult, ScanStats, StreamFailure
 from scanner.runner import SourceFactory, Targets, discover, event_set, plan_scan, run_lookup
 from scanner.settings import Settings
-from scanner.snapshot import Snapshot, build_snapshot, reason_category
+from scanner.snapshot import Snapshot, build_snapshot
 from scanner.store import CounterValue, Store
 
 log = get_logger("service")
@@ -166,7 +166,7 @@ class Service:
             for f in result.failures
         ]
         counters += [
-            CounterValue("scan_errors", f.account_id, f.region, reason_category(f.reason), 1)
+            CounterValue("scan_errors", f.account_id, f.region, f.category, 1)
             for f in result.failures
         ]
         outcome = "ok" if not failed else ("failed" if failed >= scanned else "partial")

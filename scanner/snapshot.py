@@ -157,40 +157,6 @@ def metric_values(
     )
 
 
-_REASONS = (
-    ("throttled", ("throttl", "rate exceeded", "toomanyrequests", "requestlimitexceeded")),
-    (
-        "access_denied",
-        (
-            "accessdenied",
-            "access denied",
-            "unauthorized",
-            "not authorized",
-            "forbidden",
-            "expiredtoken",
-            "invalidclienttokenid",
-            "signaturedoesnotmatch",
-            "no aws credentials",
-            "optinrequired",
-        ),
-    ),
-    ("timeout", ("timeout", "timed out")),
-    (
-        "unavailable",
-        ("http 5", "unavailable", "internalfailure", "internalerror", "connect", "endpoint"),
-    ),
-)
-
-
-def reason_category(reason: str) -> str:
-    """The fixed category of a failure's reason text (a label value: never the text itself)."""
-    text = reason.lower()
-    for category, needles in _REASONS:
-        if any(needle in text for needle in needles):
-            return category
-    return "other"
-
-
 async def build_snapshot(
     store: Store,
     catalog: Catalog,

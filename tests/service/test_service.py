@@ -25,7 +25,7 @@ from scanner.plan import Slice, StreamId, Work
 from scanner.runner import Targets, event_set, plan_scan
 from scanner.service import Service
 from scanner.settings import Settings, load_settings
-from scanner.snapshot import Snapshot, reason_category
+from scanner.snapshot import Snapshot
 from scanner.sources.lookup import LookupSource
 from scanner.store import RegionState, Store
 from scanner.web import Context, create_app
@@ -269,25 +269,6 @@ async def test_scans_never_overlap(
         assert in_use.most == 1
         scans = await service.store.scans()
     assert [scan.finished_at is not None for scan in scans] == [True] * 3
-
-
-@pytest.mark.parametrize(
-    ("reason", "category"),
-    [
-        ("ThrottlingException: Rate exceeded", "throttled"),
-        ("AccessDeniedException: User is not authorized", "access_denied"),
-        (
-            "ExpiredTokenException: The security token included in the request is expired",
-            ("access_denied"),
-        ),
-        ("ConnectTimeoutError: Connect timeout on endpoint URL", "timeout"),
-        ("HTTP 503: ServiceUnavailable", "unavailable"),
-        ("EndpointConnectionError: Could not connect to the endpoint URL", "unavailable"),
-        ("KeyError: 'Events'", "other"),
-    ],
-)
-def test_failure_reasons_fall_into_fixed_categories(reason: str, category: str) -> None:
-    assert reason_category(reason) == category
 
 
 def test_serve_refuses_a_bad_listen_address_before_touching_the_state(
