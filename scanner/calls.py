@@ -1,7 +1,8 @@
 """One call for a chain: the region's bucket in front, backoff and retry, a hedge if asked.
 
 A chain's page is one `Source.fetch`. `Caller.call` waits for a token, sends it, and on a
-throttled or transient answer backs off and sends it again (`RetrySettings`). While a call is
+throttled or transient answer, or none within `call_timeout_seconds`, backs off and sends it
+again (`RetrySettings`). While a call is
 out under a rate limit, the region's watcher may set the chain's `hedge` event: the same call is
 then sent again and the first answer wins (`Caller.fetch`). Every call is counted in the region's
 `RegionProgress`, from which the scan's `ScanStats` are derived.
@@ -52,11 +53,7 @@ class Caller:
             started = self.clock.now()
             chain.calling, chain.since = True, started
             try:
-                if region.bucket is not None and self.source.time_sliced:
-                    chain.hedge = anyio.Event()  # the region's watcher may hedge this call
-                    batch = await self.fetch(chain, window, token)
-                else:  # nothing watches the call: no hedge, no task group around it
-                    batch = await self.source.fetch(stream, window, token)
+                batch = await self.timed(region, chain, window, token)
             except SourceError as error:
                 chain.calling = False
                 if error.kind == "throttled":
@@ -77,6 +74,17 @@ class Caller:
             region.pace.observe(self.clock.now() - started)
             self.latencies.append(self.clock.now() - started)
             return batch
+
+    async def timed(self, region: Region, chain: Chain, window: Slice, token: str | None) -> Batch:
+        """One call (hedged if the region is watched), abandoned without an answer in time."""
+        timeout = self.retry.call_timeout_seconds
+        with anyio.move_on_after(timeout):
+            if region.bucket is not None and self.source.time_sliced:
+                chain.hedge = anyio.Event()  # the region's watcher may hedge this call
+                return await self.fetch(chain, window, token)
+            # nothing watches the call: no hedge, no task group around it
+            return await self.source.fetch(chain.stream, window, token)
+        raise SourceError("transient", f"no answer within {timeout:g} s", "timeout")
 
     async def fetch(self, chain: Chain, window: Slice, token: str | None) -> Batch:
         """One call, sent again if the watcher hedges it; the first answer wins."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from scanner.lifecycle import Fact, Lifecycle, ResourceKey
@@ -23,6 +23,18 @@ class StreamFailure:
     reason: str
     category: Category = "other"
     slice: Slice | None = None
+    count: int = 1  # how many failures of this region, category and reason this one stands for
+
+
+def collapse(failures: Iterable[StreamFailure]) -> tuple[StreamFailure, ...]:
+    """One failure per (account, region, category, reason), counting the failures it stands
+    for (a hung region's chains all fail alike); the first one's stream and slice."""
+    rows: dict[tuple[str, str, str, str], StreamFailure] = {}
+    for failure in failures:
+        key = (failure.account_id, failure.region, failure.category, failure.reason)
+        seen = rows.get(key)
+        rows[key] = failure if seen is None else replace(seen, count=seen.count + failure.count)
+    return tuple(rows.values())
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,7 +69,8 @@ def extractor(catalog: Catalog) -> Callable[[Record], Sequence[Fact]]:
 
 
 def scan_options(settings: Settings, catalog: Catalog, *, limited: bool = True) -> ScanOptions:
-    """Rate, chains and retries from the settings; the `auto` switch from the catalog."""
+    """Rate, chains, retries and the deadline from the settings; the `auto` switch from the
+    catalog."""
     events = event_set(catalog)
 
     def switch(stream: StreamId) -> Sequence[StreamId]:
@@ -81,6 +82,7 @@ def scan_options(settings: Settings, catalog: Catalog, *, limited: bool = True) 
         concurrency=settings.concurrency,
         retry=settings.retry,
         switch_to=switch if settings.stream_strategy == "auto" else None,
+        deadline=settings.deadline_seconds,
     )
 
 

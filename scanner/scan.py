@@ -14,6 +14,7 @@ from the remaining slices (`run_scan(work=...)` takes any slices, not only a who
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from anyio.streams.memory import MemoryObjectSendStream
 from scanner.calls import Caller
 from scanner.lifecycle import Fact
 from scanner.logs import get_logger
-from scanner.pages import Page, ScanProgress, ScanResult, Sink, StreamFailure
+from scanner.pages import Page, ScanProgress, ScanResult, Sink, StreamFailure, collapse
 from scanner.plan import Slice, StreamId, Work
 from scanner.records import Record
 from scanner.schedule import Chain, Region, pick_cut, pick_hedge, reslice
@@ -47,7 +48,9 @@ class ScanOptions:
     """How hard to read: rate per (account, region) (None: no limit), chains, retries.
 
     `switch_to`, when given, names the `EventName` chains that may replace a write chain after
-    its first page (the `auto` strategy); `buffer` bounds the pages waiting for the sink.
+    its first page (the `auto` strategy); `buffer` bounds the pages waiting for the sink;
+    `deadline` (seconds, None: none) is how long each account-region may be read: its chains
+    still running then are given up (a `timeout` failure), the other regions go on.
     """
 
     rate: float | None = 2.0
@@ -56,6 +59,7 @@ class ScanOptions:
     retry: RetrySettings = field(default_factory=RetrySettings)
     switch_to: Callable[[StreamId], Sequence[StreamId]] | None = None
     buffer: int = 16
+    deadline: float | None = None
 
 
 class _Scan:
@@ -92,7 +96,13 @@ class _Scan:
                 if self.options.rate is None
                 else TokenBucket(self.options.rate, self.options.burst, self.clock)
             )
-            found = Region(key, bucket, anyio.CapacityLimiter(self.options.concurrency))
+            deadline = self.options.deadline
+            found = Region(
+                key,
+                bucket,
+                anyio.CapacityLimiter(self.options.concurrency),
+                math.inf if deadline is None else anyio.current_time() + deadline,
+            )
             self.regions[key] = found
             if bucket is not None:
                 group.start_soon(self.watch, group, found, send.clone(), name=f"watch {key}")
@@ -101,33 +111,42 @@ class _Scan:
     async def watch(
         self, group: TaskGroup, region: Region, send: MemoryObjectSendStream[Page]
     ) -> None:
-        """While the region has chains: when a token goes unused, cut a slice for a new chain."""
+        """While the region has chains (and time): when a token goes unused, cut a slice for a
+        new chain, or hedge a late call."""
         bucket = region.bucket
         assert bucket is not None
         live = self.progress.of_key(region.key)
         async with send:
-            while not live.done:
-                await self.clock.sleep(0.5 / bucket.rate)
-                if bucket.tokens < 1.0:
-                    continue  # a call took the last token or is waiting for the next
-                latencies = self.caller.latencies
-                prior = statistics.median(latencies) if latencies else None
-                picked = pick_cut(region.pace, self.options.concurrency, self.clock.now(), prior)
-                if picked is None:
-                    prior = 1.0 if prior is None else prior
-                    late = pick_hedge(region.pace, self.clock.now(), prior)
-                    if late is not None:
-                        await bucket.acquire()  # the same call again costs a token
-                        late.hedge.set()
-                    continue
-                chain, piece = picked
-                before = chain.current
-                chain.current = Slice(piece.end, before.end)
-                chain.cut = True
-                child = Work(chain.stream, piece)
-                # The cut is recorded before the new chain's pages, as a split after a page is.
-                await send.send(Page(chain.stream, before, (), 0, chain.current, (child,), False))
-                self.start(group, child, send.clone())
+            with anyio.CancelScope(deadline=region.deadline):
+                while not live.done:
+                    await self.clock.sleep(0.5 / bucket.rate)
+                    if bucket.tokens >= 1.0:  # else a call took the last token or waits for one
+                        await self.use_token(group, region, send)
+
+    async def use_token(
+        self, group: TaskGroup, region: Region, send: MemoryObjectSendStream[Page]
+    ) -> None:
+        """A token going unused: cut the slice worth it for a new chain, or hedge a late call."""
+        bucket = region.bucket
+        assert bucket is not None
+        latencies = self.caller.latencies
+        prior = statistics.median(latencies) if latencies else None
+        picked = pick_cut(region.pace, self.options.concurrency, self.clock.now(), prior)
+        if picked is None:
+            prior = 1.0 if prior is None else prior
+            late = pick_hedge(region.pace, self.clock.now(), prior)
+            if late is not None:
+                await bucket.acquire()  # the same call again costs a token
+                late.hedge.set()
+            return
+        chain, piece = picked
+        before = chain.current
+        chain.current = Slice(piece.end, before.end)
+        chain.cut = True
+        child = Work(chain.stream, piece)
+        # The cut is recorded before the new chain's pages, as a split after a page is.
+        await send.send(Page(chain.stream, before, (), 0, chain.current, (child,), False))
+        self.start(group, child, send.clone())
 
     def start(self, group: TaskGroup, work: Work, send: MemoryObjectSendStream[Page]) -> None:
         self.progress.of(work.stream).pending += 1
@@ -137,20 +156,28 @@ class _Scan:
     async def pump(self, group: TaskGroup, work: Work, send: MemoryObjectSendStream[Page]) -> None:
         region = self.region(work.stream, group, send)
         live = self.progress.of(work.stream)
-        async with send, region.limiter:
+        waiting = True
+        async with send:
+            with anyio.CancelScope(deadline=region.deadline) as scope:
+                async with region.limiter:
+                    waiting = False
+                    live.pending -= 1
+                    live.active += 1
+                    try:
+                        await self.chain(group, work, send, region)
+                    except SourceError as error:
+                        self.fail(work.stream, error, None)
+                    except Exception as error:  # a bug in one stream must not end the others
+                        log.exception("stream_crashed", stream=work.stream.name)
+                        crash = SourceError("fatal", f"{type(error).__name__}: {error}")
+                        self.fail(work.stream, crash, None)
+                    finally:
+                        live.active -= 1
+        if waiting:
             live.pending -= 1
-            live.active += 1
-            try:
-                await self.chain(group, work, send, region)
-            except SourceError as error:
-                self.fail(work.stream, error, None)
-            except Exception as error:  # a bug in one stream must not end the others
-                log.exception("stream_crashed", stream=work.stream.name)
-                self.fail(
-                    work.stream, SourceError("fatal", f"{type(error).__name__}: {error}"), None
-                )
-            finally:
-                live.active -= 1
+        if scope.cancelled_caught:
+            reason = f"not read within the {self.options.deadline:g} s deadline"
+            self.fail(work.stream, SourceError("transient", reason, "timeout"), None)
 
     def fail(self, stream: StreamId, error: SourceError, remaining: Slice | None) -> None:
         self.progress.of(stream).failed += 1
@@ -294,4 +321,4 @@ async def run_scan(
         "scan_finished", api_calls=stats.api_calls, throttled=stats.throttled,
         events_read=stats.events_read, failures=len(scan.failures),
     )  # fmt: skip
-    return ScanResult(stats, tuple(scan.failures))
+    return ScanResult(stats, collapse(scan.failures))

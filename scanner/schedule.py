@@ -189,11 +189,13 @@ def pick_hedge(pace: Pace, now: float, prior: float) -> Chain | None:
 @dataclass(slots=True)
 class Region:
     """What the chains of one (account, region) share: its bucket (None: no rate limit), a
-    limiter of `concurrency` chains, its pace, and the EventIds it has read."""
+    limiter of `concurrency` chains, the deadline of its reading (anyio time; inf: none), its
+    pace, and the EventIds it has read."""
 
     key: tuple[str, str]
     bucket: TokenBucket | None
     limiter: anyio.CapacityLimiter
+    deadline: float = math.inf
     pace: Pace = field(default_factory=Pace)
     seen: set[str] = field(default_factory=set)
 

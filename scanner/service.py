@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 
 import anyio
@@ -56,6 +56,8 @@ class Service:
         clock: Clock = utc_now,
         source_factory: SourceFactory | None = None,
     ) -> None:
+        if settings.deadline_seconds is None:  # a scan never runs into the next one
+            settings = replace(settings, deadline_seconds=settings.service.interval_seconds)
         self.settings = settings
         self.store = store
         self.catalog = catalog
@@ -162,11 +164,11 @@ class Service:
             if live.throttled
         ]
         counters += [
-            CounterValue("lookup_requests", f.account_id, f.region, "error", 1)
+            CounterValue("lookup_requests", f.account_id, f.region, "error", f.count)
             for f in result.failures
         ]
         counters += [
-            CounterValue("scan_errors", f.account_id, f.region, f.category, 1)
+            CounterValue("scan_errors", f.account_id, f.region, f.category, f.count)
             for f in result.failures
         ]
         outcome = "ok" if not failed else ("failed" if failed >= scanned else "partial")
@@ -207,11 +209,12 @@ class Service:
             await anyio.sleep(max(1.0, interval - elapsed) if math.isfinite(elapsed) else interval)
 
 
-def _error_item(failure: StreamFailure) -> dict[str, str]:
+def _error_item(failure: StreamFailure) -> dict[str, str | int]:
     reason = failure.reason.splitlines()[0] if failure.reason else ""
     return {
         "account_id": failure.account_id,
         "region": failure.region,
         "stream": failure.stream,
         "reason": reason[:300],
+        "count": failure.count,
     }

@@ -34,6 +34,7 @@ _FLAG_NAMES = {
     "accounts": "--account",
     "resource_types": "--types",
     "user_name": "--user",
+    "deadline_seconds": "--deadline",
 }
 
 
@@ -61,6 +62,7 @@ class RetryModel(_Model):
     attempts: Annotated[int, Field(ge=1, le=20)] = 6
     base_delay_seconds: Annotated[float, Field(gt=0, le=60)] = 0.5
     max_delay_seconds: Annotated[float, Field(gt=0, le=600)] = 20.0
+    call_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 20.0
 
 
 class ServiceModel(_Model):
@@ -86,6 +88,7 @@ class FileModel(_Model):
     burst: Annotated[int, Field(ge=1, le=100)] = 1
     stream_strategy: StreamStrategy = "auto"
     concurrency: Annotated[int, Field(ge=1, le=64)] = 16
+    deadline_seconds: Annotated[float | None, Field(gt=0)] = None
     retry: RetryModel = RetryModel()
     service: ServiceModel = ServiceModel()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -126,11 +129,13 @@ class AccountSelection:
 
 @dataclass(frozen=True, slots=True)
 class RetrySettings:
-    """Backoff for throttled, 5xx and connection failures (our own; botocore's is off)."""
+    """Backoff for throttled, 5xx, connection failures and calls with no answer in time (our
+    own; botocore's is off)."""
 
     attempts: int = 6
     base_delay_seconds: float = 0.5
     max_delay_seconds: float = 20.0
+    call_timeout_seconds: float = 20.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +163,7 @@ class Settings:
     burst: int = 1
     stream_strategy: StreamStrategy = "auto"
     concurrency: int = 16
+    deadline_seconds: float | None = None  # per account-region and scan (None: none)
     retry: RetrySettings = RetrySettings()
     service: ServiceSettings = ServiceSettings()
     log_level: str = "info"
@@ -348,6 +354,7 @@ def _freeze(model: FileModel) -> Settings:
         burst=model.burst,
         stream_strategy=model.stream_strategy,
         concurrency=model.concurrency,
+        deadline_seconds=model.deadline_seconds,
         retry=RetrySettings(**model.retry.model_dump()),
         service=ServiceSettings(**model.service.model_dump()),
         log_level=model.log_level,

@@ -68,6 +68,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--concurrency", type=int, metavar="N", help="chains per account-region")
     parser.add_argument(
+        "--deadline",
+        type=float,
+        metavar="SECONDS",
+        help="stop reading an account-region after this long; it is reported as an error "
+        "and the others as read (default: no deadline)",
+    )
+    parser.add_argument(
         "--source",
         nargs="+",
         metavar=("aws|files", "PATH"),
@@ -94,6 +101,7 @@ def _flags(args: argparse.Namespace) -> dict[str, object]:
         "rate": args.rate,
         "stream_strategy": args.stream_strategy,
         "concurrency": args.concurrency,
+        "deadline_seconds": args.deadline,
     }
     if args.region:
         flags["regions"] = [r for value in args.region for r in value.split(",") if r]
