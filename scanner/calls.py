@@ -56,10 +56,13 @@ class Caller:
                 batch = await self.timed(region, chain, window, token)
             except SourceError as error:
                 chain.calling = False
+                live.errors[error.category] += 1
                 if error.kind == "throttled":
                     live.throttled += 1
                     if region.bucket is not None:
                         region.bucket.penalize(1.0 / region.bucket.rate)
+                else:
+                    live.failed_calls += 1
                 if error.kind not in ("throttled", "transient") or attempt >= retry.attempts:
                     raise
                 delay = backoff(

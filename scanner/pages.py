@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -98,6 +99,10 @@ class RegionProgress:
     active: int = 0
     pending: int = 0
     failed: int = 0
+    failed_calls: int = 0  # calls that got an error other than throttling
+    #: Calls that got an error (throttled ones too) and chains given up without one (deadline,
+    #: crash), by category.
+    errors: Counter[str] = field(default_factory=Counter)
 
     @property
     def done(self) -> bool:

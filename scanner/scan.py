@@ -170,6 +170,7 @@ class _Scan:
                     except Exception as error:  # a bug in one stream must not end the others
                         log.exception("stream_crashed", stream=work.stream.name)
                         crash = SourceError("fatal", f"{type(error).__name__}: {error}")
+                        live.errors[crash.category] += 1
                         self.fail(work.stream, crash, None)
                     finally:
                         live.active -= 1
@@ -177,6 +178,7 @@ class _Scan:
             live.pending -= 1
         if scope.cancelled_caught:
             reason = f"not read within the {self.options.deadline:g} s deadline"
+            live.errors["timeout"] += 1
             self.fail(work.stream, SourceError("transient", reason, "timeout"), None)
 
     def fail(self, stream: StreamId, error: SourceError, remaining: Slice | None) -> None:

@@ -4,13 +4,19 @@ The first scan of an (account, region) reads the lookback window; later scans re
 checkpoint minus an overlap (CloudTrail delivers late; EventIds de-duplicate what is read twice),
 plus whatever an interrupted scan left pending. Scans run one after the other, never overlapping.
 After each scan a new `Snapshot` is built from the store and swapped in whole.
+
+A scan that crashes (a full disk, a bug) ends that scan, not the service: it is counted in
+`leftovers_scan_errors_total` (reason `store` or `other`, for each region it was reading), and
+`Service.health` says what the last store write did and whether the last scan failed everywhere.
 """
 
 from __future__ import annotations
 
 import math
+import sqlite3
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 
 import anyio
@@ -44,6 +50,32 @@ class ScanSummary:
     resumed: int
 
 
+@dataclass(slots=True)
+class Health:
+    """What the service knows of itself beyond the snapshot (for `/readyz`)."""
+
+    store_write_ok: bool | None = (
+        None  # did the last write to the state file succeed (None: none yet)
+    )
+    store_error: str | None = None  # the last failed write's error, one line
+    last_scan_all_failed: bool = False  # every region of the last scan failed, or it crashed
+    crashes: Counter[str] = field(default_factory=Counter)  # crashed scans, by reason
+
+    def wrote(self, error: sqlite3.Error | None = None) -> None:
+        """Note a write to the state file: done, or failed with `error`."""
+        self.store_write_ok = error is None
+        self.store_error = None if error is None else _one_line(error)
+
+
+@dataclass(slots=True)
+class _Run:
+    """How far a scan got, for the account of its crash."""
+
+    started: datetime
+    scan_id: int | None = None
+    regions: tuple[tuple[str, str], ...] = ()
+
+
 class Service:
     """Scans into the store on a schedule and keeps the snapshot of the last finished scan."""
 
@@ -66,6 +98,8 @@ class Service:
         self._snapshot: Snapshot | None = None
         self._events = event_set(catalog)
         self._lock = anyio.Lock()
+        self.health = Health()
+        self._unsaved: list[CounterValue] = []  # counted by crashed scans, not yet stored
 
     # --- the snapshot ---------------------------------------------------------------------------
 
@@ -78,6 +112,12 @@ class Service:
         snapshot = await build_snapshot(
             self.store, self.catalog, self.settings, self.clock(), regions=known
         )
+        if snapshot is not None and self._unsaved:
+            errors = dict(snapshot.metrics.scan_errors)
+            for counter in self._unsaved:
+                where = (counter.account_id, counter.region, counter.label)
+                errors[where] = errors.get(where, 0.0) + counter.value
+            snapshot = replace(snapshot, metrics=replace(snapshot.metrics, scan_errors=errors))
         if snapshot is not None:
             self._snapshot = snapshot
             log.debug("snapshot_swapped", scan_id=snapshot.scan_id, leftovers=len(snapshot.entries))
@@ -89,11 +129,15 @@ class Service:
         """One scan (never two at once): plan, read into the store, record it, swap the
         snapshot."""
         async with self._lock:
-            return await self._scan()
+            run = _Run(self.clock())
+            try:
+                return await self._scan(run)
+            except Exception as error:  # a full disk or a bug ends this scan, not the service
+                return await self._crashed(run, error)
 
-    async def _scan(self) -> ScanSummary:
-        started = self.clock()
-        scan_id = await self.store.begin_scan(started)
+    async def _scan(self, run: _Run) -> ScanSummary:
+        started = run.started
+        scan_id = run.scan_id = await self.store.begin_scan(started)
         log.info("scan_started", scan_id=scan_id)
         try:
             targets = await discover(self.settings)
@@ -108,8 +152,11 @@ class Service:
                 stats=asdict(ScanStats(0, 0, 0, 0, (finished - started).total_seconds())),
                 errors=[{"account_id": "", "region": "", "stream": "", "reason": reason}],
             )
+            self.health.wrote()
+            self.health.last_scan_all_failed = True
             await self.refresh()
             return ScanSummary(scan_id, "failed", None, 0, 0)
+        run.regions = targets.regions
         known = await self.store.regions()
         now = self.clock()
         fresh = plan_scan(targets.regions, known, now, self.settings, self._events)
@@ -158,18 +205,10 @@ class Service:
     ) -> str:
         failed = {(f.account_id, f.region) for f in result.failures}
         scanned = set(targets.regions) | set(progress.regions)
-        counters = [
-            CounterValue("lookup_requests", account, region, "throttled", live.throttled)
-            for (account, region), live in progress.regions.items()
-            if live.throttled
-        ]
-        counters += [
-            CounterValue("lookup_requests", f.account_id, f.region, "error", f.count)
-            for f in result.failures
-        ]
-        counters += [
+        counters = [*_counters(progress), *self._unsaved]
+        counters += [  # accounts whose regions could not be listed
             CounterValue("scan_errors", f.account_id, f.region, f.category, f.count)
-            for f in result.failures
+            for f in targets.failures
         ]
         outcome = "ok" if not failed else ("failed" if failed >= scanned else "partial")
         stats = asdict(result.stats)
@@ -183,6 +222,9 @@ class Service:
             counters=counters,
             succeeded=sorted(scanned - failed),
         )
+        self._unsaved = []
+        self.health.wrote()
+        self.health.last_scan_all_failed = outcome == "failed"
         log.info(
             "scan_completed",
             scan_id=scan_id,
@@ -193,6 +235,39 @@ class Service:
             **stats,
         )
         return outcome
+
+    async def _crashed(self, run: _Run, error: Exception) -> ScanSummary:
+        """Count a crashed scan against each region it was reading, note a failed store write,
+        record the scan as crashed if the store lets us, and swap in what the store holds."""
+        stored = _store_error(error)
+        reason = "store" if stored is not None else "other"
+        if stored is not None:
+            self.health.wrote(stored)
+            log.error("scan_crashed", scan_id=run.scan_id, reason=reason, error=_one_line(stored))
+        else:
+            log.exception("scan_crashed", scan_id=run.scan_id, reason=reason)
+        self.health.crashes[reason] += 1
+        self.health.last_scan_all_failed = True
+        regions = run.regions or tuple(await self.store.regions())
+        self._unsaved += [CounterValue("scan_errors", *where, reason, 1) for where in regions]
+        if run.scan_id is not None:
+            finished = self.clock()
+            problem = {"account_id": "", "region": "", "stream": "", "count": 1}
+            try:
+                await self.store.finish_scan(
+                    run.scan_id,
+                    finished_at=finished,
+                    outcome="crashed",
+                    stats=asdict(ScanStats(0, 0, 0, 0, (finished - run.started).total_seconds())),
+                    errors=[{**problem, "reason": _one_line(stored or error)[:300]}],
+                    counters=self._unsaved,
+                )
+            except sqlite3.Error as again:
+                self.health.wrote(again)
+            else:
+                self._unsaved = []
+        await self.refresh(regions)
+        return ScanSummary(run.scan_id or 0, "crashed", None, 0, 0)
 
     # --- the loop ---------------------------------------------------------------------------------
 
@@ -207,6 +282,37 @@ class Service:
                 log.exception("scan_crashed")
             elapsed = anyio.current_time() - began
             await anyio.sleep(max(1.0, interval - elapsed) if math.isfinite(elapsed) else interval)
+
+
+def _counters(progress: ScanProgress) -> list[CounterValue]:
+    """A scan's counter increments per region: throttled and failed LookupEvents calls, and
+    its errors by category (every failed call, retried or not, and chains given up)."""
+    counters: list[CounterValue] = []
+    for (account, region), live in progress.regions.items():
+        for outcome, value in (("throttled", live.throttled), ("error", live.failed_calls)):
+            if value:
+                counters.append(CounterValue("lookup_requests", account, region, outcome, value))
+        counters += [
+            CounterValue("scan_errors", account, region, category, value)
+            for category, value in sorted(live.errors.items())
+        ]
+    return counters
+
+
+def _store_error(error: BaseException) -> sqlite3.Error | None:
+    """The state file's error behind a crash (perhaps inside a task group's exception group)."""
+    if isinstance(error, sqlite3.Error):
+        return error
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            if (found := _store_error(inner)) is not None:
+                return found
+    return None
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"
 
 
 def _error_item(failure: StreamFailure) -> dict[str, str | int]:

@@ -23,8 +23,8 @@ from scanner.store import CounterValue, Store
 
 #: The outcomes of a lookup request, each created at 0 for every known (account, region).
 LOOKUP_OUTCOMES = ("ok", "throttled", "error")
-#: The fixed categories of a failed stream; anything else is `other`. Never error text.
-ERROR_REASONS = ("throttled", "access_denied", "unavailable", "timeout", "other")
+#: The fixed categories of an error in a scan (`store`: the state file failed); never error text.
+ERROR_REASONS = ("throttled", "access_denied", "unavailable", "timeout", "store", "other")
 
 
 @dataclass(frozen=True, slots=True)
