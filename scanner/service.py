@@ -163,7 +163,8 @@ class Service:
         resumed = [w for state in known.values() for w in state.pending]
         for (account_id, region), work in fresh.items():
             await self.store.begin_region(account_id, region, now, work)
-        work = sorted({*resumed, *(w for ws in fresh.values() for w in ws)})
+        # What is pending now: the new windows joined to the slices they overlap.
+        work = sorted(w for state in (await self.store.regions()).values() for w in state.pending)
         log.debug(
             "scan_planned",
             scan_id=scan_id,
