@@ -187,7 +187,7 @@ class _Scan:
             stream.account_id, stream.region, stream.name, error.reason, error.category, remaining
         )
         self.failures.append(failure)
-        log.warning(
+        log.debug(
             "stream_failed", account_id=stream.account_id, region=stream.region,
             stream=stream.name, reason=error.reason, category=error.category,
         )  # fmt: skip
@@ -323,4 +323,11 @@ async def run_scan(
         "scan_finished", api_calls=stats.api_calls, throttled=stats.throttled,
         events_read=stats.events_read, failures=len(scan.failures),
     )  # fmt: skip
-    return ScanResult(stats, collapse(scan.failures))
+    failures = collapse(scan.failures)
+    for failure in failures:  # one line per kind of failure of a region, however many streams
+        log.warning(
+            "stream_failed", account_id=failure.account_id, region=failure.region,
+            stream=failure.stream, reason=failure.reason, category=failure.category,
+            count=failure.count,
+        )  # fmt: skip
+    return ScanResult(stats, failures)
