@@ -15,10 +15,10 @@ from scanner.catalog import load_catalog
 from scanner.emulator.clock import ManualClock
 from scanner.emulator.runtime import Running
 from scanner.service import Service
-from scanner.settings import load_settings
 from scanner.store import Store
 
 from .test_service import aws_env, clock_of
+from .world import settings_of, volume_history
 
 __all__ = ["aws_env"]
 
@@ -27,33 +27,20 @@ REGIONS = ("us-east-1", "eu-west-1")
 
 @pytest.fixture
 def emulator_history(make_record: MakeRecord) -> list[dict[str, Any]]:
-    """Forty volumes a region over the last days: a few pages per region."""
-    return [
-        make_record(
-            name="CreateVolume",
-            region=region,
-            when=EMULATOR_NOW - timedelta(hours=index + 1),
-            responseElements={"volumeId": f"vol-{index:04d}{region[:2]}{0:011d}", "size": 8},
-        )
-        for region in REGIONS
-        for index in range(40)
-    ]
+    """Forty volumes a region: a few pages per region."""
+    return volume_history(make_record, REGIONS, per_region=40)
 
 
-def service_of(emulator: Running, store: Store, clock: ManualClock, **flags: Any) -> Service:
-    settings = load_settings(
-        None,
-        env={},
-        flags={
-            "regions": list(REGIONS),
-            "endpoint_url": emulator.endpoint_url,
-            "rate": 100.0,
-            "stream_strategy": "event_names",
+def service_of(emulator: Running, store: Store, clock: ManualClock) -> Service:
+    settings = settings_of(
+        emulator.endpoint_url,
+        store.path,
+        REGIONS,
+        stream_strategy="event_names",
+        **{
             "retry.attempts": 12,
             "retry.base_delay_seconds": 0.001,
             "retry.max_delay_seconds": 0.01,
-            "service.state_path": str(store.path),
-            **flags,
         },
     )
     return Service(settings, store, load_catalog(), clock=clock_of(clock))

@@ -5,23 +5,22 @@ The emulator's `hang` fault holds a call open until the emulator stops."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
-from conftest import ACCOUNT_A, EMULATOR_NOW, MakeRecord
+from conftest import ACCOUNT_A, MakeRecord
 
 from scanner.catalog import load_catalog
 from scanner.cli import main
 from scanner.emulator.clock import ManualClock
 from scanner.emulator.runtime import Running
 from scanner.service import Service
-from scanner.settings import load_settings
 from scanner.store import Store
 
 from .test_service import aws_env, clock_of
+from .world import settings_of, volume_history, volume_id
 
 __all__ = ["aws_env"]
 
@@ -34,19 +33,7 @@ GUARD_SECONDS = 60
 @pytest.fixture
 def emulator_history(make_record: MakeRecord) -> list[dict[str, Any]]:
     """A volume created yesterday in each region."""
-    return [
-        make_record(
-            name="CreateVolume",
-            region=region,
-            when=EMULATOR_NOW - timedelta(days=1),
-            responseElements={"volumeId": volume_of(region), "size": 8},
-        )
-        for region in (*HEALTHY, HUNG)
-    ]
-
-
-def volume_of(region: str) -> str:
-    return f"vol-{sum(map(ord, region)):017x}"
+    return volume_history(make_record, (*HEALTHY, HUNG))
 
 
 def regions_flags() -> list[str]:
@@ -57,18 +44,13 @@ async def test_a_hung_region_ends_at_its_deadline_and_the_others_are_published(
     emulator: Running, manual_clock: ManualClock, aws_env: None, tmp_path: Path
 ) -> None:
     emulator.emulator.set_faults(f"hang/{HUNG}")
-    settings = load_settings(
-        None,
-        env={},
-        flags={
-            "regions": [*HEALTHY, HUNG],
-            "endpoint_url": emulator.endpoint_url,
-            "rate": 100.0,
-            # One chain per event name: many streams hang in the hung region.
-            "stream_strategy": "event_names",
-            "deadline_seconds": 1.0,
-            "service.state_path": str(tmp_path / "state.db"),
-        },
+    # One chain per event name: many streams hang in the hung region.
+    settings = settings_of(
+        emulator.endpoint_url,
+        tmp_path / "state.db",
+        (*HEALTHY, HUNG),
+        stream_strategy="event_names",
+        deadline_seconds=1.0,
     )
     store = await Store.open(tmp_path / "state.db")
     try:
@@ -81,7 +63,7 @@ async def test_a_hung_region_ends_at_its_deadline_and_the_others_are_published(
         await store.close()
     assert summary.outcome == "partial"
     assert snapshot is not None
-    assert {e.key.resource_id for e in snapshot.entries} >= {volume_of(r) for r in HEALTHY}
+    assert {e.key.resource_id for e in snapshot.entries} >= {volume_id(r) for r in HEALTHY}
     [row] = [e for e in snapshot.errors if e["region"] == HUNG]
     assert row["count"] == len(regions[(ACCOUNT_A, HUNG)].pending) > 1
     assert "deadline" in row["reason"]
@@ -103,7 +85,7 @@ def test_scan_deadline_flag_reports_the_rest_and_the_hung_region_once(
         status = portal.call(_guarded, argv)
     document = json.loads(capsys.readouterr().out)
     assert status == 2
-    assert {i["resource_id"] for i in document["leftovers"]} == {volume_of(r) for r in HEALTHY}
+    assert {i["resource_id"] for i in document["leftovers"]} == {volume_id(r) for r in HEALTHY}
     [row] = document["errors"]
     assert row["region"] == HUNG
     assert row["count"] >= 1

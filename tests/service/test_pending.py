@@ -15,10 +15,10 @@ from scanner.emulator.clock import ManualClock
 from scanner.emulator.runtime import Running
 from scanner.plan import Slice, StreamId, Work
 from scanner.service import Service
-from scanner.settings import load_settings
 from scanner.store import Store
 
 from .test_service import aws_env, clock_of
+from .world import settings_of, volume_history
 
 __all__ = ["aws_env"]
 
@@ -28,31 +28,17 @@ SCANS = 6
 
 @pytest.fixture
 def emulator_history(make_record: MakeRecord) -> list[dict[str, Any]]:
-    return [
-        make_record(
-            name="CreateVolume",
-            region=region,
-            when=EMULATOR_NOW - timedelta(days=1),
-            responseElements={"volumeId": f"vol-{index:017x}", "size": 8},
-        )
-        for index, region in enumerate(("us-east-1", DOWN))
-    ]
+    return volume_history(make_record, ("us-east-1", DOWN))
 
 
 async def test_failed_scans_of_a_throttled_region_leave_one_slice_per_stream(
     emulator: Running, manual_clock: ManualClock, aws_env: None, tmp_path: Path
 ) -> None:
-    settings = load_settings(
-        None,
-        env={},
-        flags={
-            "regions": ["us-east-1", DOWN],
-            "endpoint_url": emulator.endpoint_url,
-            "rate": 100.0,
-            "retry.attempts": 2,
-            "retry.base_delay_seconds": 0.001,
-            "service.state_path": str(tmp_path / "state.db"),
-        },
+    settings = settings_of(
+        emulator.endpoint_url,
+        tmp_path / "state.db",
+        ("us-east-1", DOWN),
+        **{"retry.attempts": 2, "retry.base_delay_seconds": 0.001},
     )
     store = await Store.open(tmp_path / "state.db")
     stats = emulator.emulator.stats

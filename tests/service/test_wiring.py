@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
-from conftest import ACCOUNT_A, EMULATOR_NOW, MakeRecord
+from conftest import ACCOUNT_A, MakeRecord
 
 from scanner import runner
 from scanner.catalog import load_catalog
@@ -24,7 +23,8 @@ from scanner.sources import Batch
 from scanner.sources.lookup import LookupSource
 from scanner.store import Store
 
-from .test_service import aws_env, clock_of, settings_for
+from .test_service import aws_env, clock_of
+from .world import settings_of, volume_history, volume_id
 
 __all__ = ["aws_env"]
 
@@ -34,15 +34,7 @@ REGIONS = ("us-east-1", "eu-west-1")
 @pytest.fixture
 def emulator_history(make_record: MakeRecord) -> list[dict[str, Any]]:
     """A volume created yesterday in each region."""
-    return [
-        make_record(
-            name="CreateVolume",
-            region=region,
-            when=EMULATOR_NOW - timedelta(days=1),
-            responseElements={"volumeId": f"vol-{index:017x}", "size": 8},
-        )
-        for index, region in enumerate(REGIONS)
-    ]
+    return volume_history(make_record, REGIONS)
 
 
 class Journal:
@@ -85,7 +77,7 @@ def test_scan_and_serve_build_and_warm_the_same_source(  # noqa: PLR0917 (fixtur
     cli_journal, journal.entries = journal.entries, []
 
     async def serve_once() -> set[str]:
-        settings = settings_for(emulator_thread.endpoint_url, tmp_path / "state.db")
+        settings = settings_of(emulator_thread.endpoint_url, tmp_path / "state.db", REGIONS)
         store = await Store.open(tmp_path / "state.db")
         try:
             service = Service(settings, store, load_catalog(), clock=clock_of(manual_clock))
@@ -97,7 +89,7 @@ def test_scan_and_serve_build_and_warm_the_same_source(  # noqa: PLR0917 (fixtur
             await store.close()
 
     served_volumes = anyio.run(serve_once)
-    assert cli_volumes == served_volumes == {"vol-00000000000000000", "vol-00000000000000001"}
+    assert cli_volumes == served_volumes == {volume_id(region) for region in REGIONS}
     for entries in (cli_journal, journal.entries):
         # Warmed once, for every account-region read, before the first call.
         assert entries[0] == ("warm", tuple((ACCOUNT_A, region) for region in sorted(REGIONS)))
