@@ -3,7 +3,9 @@
 The first scan of an (account, region) reads the lookback window; later scans read from its
 checkpoint minus an overlap (CloudTrail delivers late; EventIds de-duplicate what is read twice),
 plus whatever an interrupted scan left pending. Scans run one after the other, never overlapping.
-After each scan a new `Snapshot` is built from the store and swapped in whole.
+After each scan a new `Snapshot` is built from the store and swapped in whole; and during one,
+as soon as every region is read but some stalled ones (a hung region: no page for a call
+timeout), so that the others are published without waiting for it.
 
 A scan that crashes (a full disk, a bug) ends that scan, not the service: it is counted in
 `leftovers_scan_errors_total` (reason `store` or `other`, for each region it was reading), and
@@ -174,15 +176,18 @@ class Service:
             resumed=len(resumed),
         )
         progress = ScanProgress()
-        result = await run_lookup(
-            self.settings,
-            self.catalog,
-            targets,
-            work,
-            self.store,
-            progress=progress,
-            source_factory=self._source_factory,
-        )
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._publish_early, progress, targets.regions)
+            result = await run_lookup(
+                self.settings,
+                self.catalog,
+                targets,
+                work,
+                self.store,
+                progress=progress,
+                source_factory=self._source_factory,
+            )
+            group.cancel_scope.cancel()
         summary = await self._record(
             scan_id,
             started=started,
@@ -193,6 +198,30 @@ class Service:
         )
         await self.refresh(targets.regions)
         return ScanSummary(scan_id, summary, result, len(work), len(resumed))
+
+    async def _publish_early(
+        self, progress: ScanProgress, regions: Sequence[tuple[str, str]]
+    ) -> None:
+        """Once every region of the scan is done or stalled (no page for a call timeout) and one
+        at least is done, swap in a snapshot of what the store holds: the regions read are not
+        held back by a hung one until its calls and deadline run out. Once per scan."""
+        stall = self.settings.retry.call_timeout_seconds
+        last_page: dict[tuple[str, str], tuple[int, float]] = {}
+        while True:
+            await anyio.sleep(min(1.0, stall / 2))
+            now = anyio.current_time()
+            stalled = []
+            for where, live in progress.regions.items():
+                seen = last_page.get(where)
+                if seen is None or seen[0] != live.pages:
+                    last_page[where] = (live.pages, now)
+                elif not live.done and now - seen[1] >= stall:
+                    stalled.append(where)
+            done = [where for where, live in progress.regions.items() if live.done]
+            if stalled and done and len(stalled) + len(done) == len(progress.regions):
+                log.info("snapshot_early", stalled=[f"{a}/{r}" for a, r in sorted(stalled)])
+                await self.refresh(regions)
+                return
 
     async def _record(
         self,

@@ -5,12 +5,13 @@ The emulator's `hang` fault holds a call open until the emulator stops."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
-from conftest import ACCOUNT_A, MakeRecord
+from conftest import ACCOUNT_A, EMULATOR_NOW, MakeRecord
 
 from scanner.catalog import load_catalog
 from scanner.cli import main
@@ -95,3 +96,62 @@ def test_scan_deadline_flag_reports_the_rest_and_the_hung_region_once(
 async def _guarded(argv: list[str]) -> int:
     with anyio.fail_after(GUARD_SECONDS):
         return await anyio.to_thread.run_sync(main, argv, abandon_on_cancel=True)
+
+
+async def test_the_regions_read_are_published_while_a_hung_one_is_still_tried(
+    emulator: Running,
+    manual_clock: ManualClock,
+    aws_env: None,
+    tmp_path: Path,
+    make_record: MakeRecord,
+) -> None:
+    """No deadline in sight: the hung region's calls time out and are retried for a long while,
+    and the service swaps in what the others read without waiting for it."""
+    settings = settings_of(
+        emulator.endpoint_url,
+        tmp_path / "state.db",
+        (*HEALTHY, HUNG),
+        deadline_seconds=GUARD_SECONDS * 10,
+        **{
+            "retry.attempts": 20,
+            "retry.call_timeout_seconds": 0.2,
+            "retry.base_delay_seconds": 0.5,
+            "retry.max_delay_seconds": 0.5,
+        },
+    )
+    store = await Store.open(tmp_path / "state.db")
+    try:
+        service = Service(settings, store, load_catalog(), clock=clock_of(manual_clock))
+        assert (await service.scan_once()).outcome == "ok"
+        first = service.snapshot()
+        assert first is not None
+        emulator.emulator.add_records(
+            make_record(
+                name="CreateVolume",
+                region=region,
+                when=EMULATOR_NOW + timedelta(minutes=30),
+                responseElements={"volumeId": f"{volume_id(region)}-new", "size": 8},
+            )
+            for region in (*HEALTHY, HUNG)
+        )
+        emulator.emulator.set_faults(f"hang/{HUNG}")
+        manual_clock.advance(3600)
+        finished: list[object] = []
+        with anyio.fail_after(GUARD_SECONDS):
+            async with anyio.create_task_group() as group:
+
+                async def scan() -> None:
+                    finished.append(await service.scan_once())
+
+                group.start_soon(scan)
+                while service.snapshot() is first:  # noqa: ASYNC110 (the service has no event)
+                    await anyio.sleep(0.05)
+                published = service.snapshot()
+                assert finished == []  # the scan still tries the hung region
+                group.cancel_scope.cancel()
+    finally:
+        await store.close()
+    assert published is not None
+    ids = {e.key.resource_id for e in published.entries}
+    assert ids >= {f"{volume_id(r)}-new" for r in HEALTHY}
+    assert f"{volume_id(HUNG)}-new" not in ids
