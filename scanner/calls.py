@@ -2,9 +2,9 @@
 
 A chain's page is one `Source.fetch`. `Caller.call` waits for a token, sends it, and on a
 throttled or transient answer, or none within `call_timeout_seconds`, backs off and sends it
-again (`RetrySettings`). While a call is
-out under a rate limit, the region's watcher may set the chain's `hedge` event: the same call is
-then sent again and the first answer wins (`Caller.fetch`). Every call is counted in the region's
+again (`RetrySettings`). While a call is out under a rate limit, the region's watcher may set the
+chain's `hedge` event: the same call is then sent again and the first answer wins
+(`Caller.fetch`). Every call, and every error by category, is counted in the region's
 `RegionProgress`, from which the scan's `ScanStats` are derived.
 """
 

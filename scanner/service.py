@@ -54,12 +54,14 @@ class ScanSummary:
 
 @dataclass(slots=True)
 class Health:
-    """What the service knows of itself beyond the snapshot (for `/readyz`)."""
+    """What the service knows of itself beyond the snapshot (for `/readyz`).
 
-    store_write_ok: bool | None = (
-        None  # did the last write to the state file succeed (None: none yet)
-    )
-    store_error: str | None = None  # the last failed write's error, one line
+    `store_write_ok`: whether the last scan stored everything it read (False when a write
+    failed, even if the scan's closing record then fit; None before any scan); `store_error`
+    is that failure's one line."""
+
+    store_write_ok: bool | None = None
+    store_error: str | None = None
     last_scan_all_failed: bool = False  # every region of the last scan failed, or it crashed
     crashes: Counter[str] = field(default_factory=Counter)  # crashed scans, by reason
 
@@ -144,7 +146,7 @@ class Service:
         try:
             targets = await discover(self.settings)
         except Exception as error:  # discovery failures are reported, the service goes on
-            reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+            reason = _one_line(error)
             log.warning("discovery_failed", reason=reason)
             finished = self.clock()
             await self.store.finish_scan(
