@@ -12,10 +12,10 @@ import anyio
 from scanner.catalog import load_catalog
 from scanner.logs import configure
 from scanner.metrics import build_registry
-from scanner.service import Service, serve_http
+from scanner.service import Service
 from scanner.settings import ServiceSettings, Settings
 from scanner.store import Store
-from scanner.web import Context, create_app
+from scanner.web import Context, create_app, serve_http
 
 
 async def serve(state: Path, port: int) -> None:

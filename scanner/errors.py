@@ -3,10 +3,18 @@
     LeftoversError            anything the command line reports as `leftovers: error: ...`, exit 2
     ├── SettingsError         a config file, environment variable or flag is invalid
     ├── CatalogError          the resource catalog file is invalid
-    └── InputError            a file of records, or another input, cannot be used
+    ├── InputError            a file of records, or another input, cannot be used
+    └── StateError            (store.schema) the state file is not ours, damaged, or too new
 
-Expected failures during a scan (throttling, a region that is down, access denied) are not
-exceptions: they travel as data (`scan.StreamFailure`) and end up in the report's `errors`.
+Inside a scan, two more never reach the user as exceptions:
+
+    SourceError               (sources) one call failed: its kind (retry, restart, give up) and
+                              category (throttled, access_denied, unavailable, timeout, other)
+    RecordFileError           (records) one trail-log file cannot be read
+
+Expected failures during a scan (throttling, a region that is down, access denied) travel as data
+(`pages.StreamFailure`, with the category of the error that ended the stream) and end up in the
+report's `errors`.
 """
 
 

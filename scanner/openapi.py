@@ -149,6 +149,7 @@ _SCHEMAS: dict[str, Any] = {
                         "region": {"type": "string"},
                         "stream": {"type": "string"},
                         "reason": {"type": "string"},
+                        "count": {"type": "integer", "minimum": 1},
                     },
                 },
             },

@@ -2,24 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from scanner.lifecycle import Fact, Lifecycle, ResourceKey
 from scanner.pairing import merge
 from scanner.plan import Slice, StreamId, Work
+from scanner.sources import Category
 
 
 @dataclass(frozen=True, slots=True)
 class StreamFailure:
-    """A stream that could not be read to the end; `slice` is what is left unread of it."""
+    """A stream that could not be read to the end: why (`reason`, one line), what kind of
+    failure (`category`, a fixed label value), and what is left unread of it (`slice`)."""
 
     account_id: str
     region: str
     stream: str
     reason: str
+    category: Category = "other"
     slice: Slice | None = None
+    count: int = 1  # how many failures of this region, category and reason this one stands for
+
+
+def collapse(failures: Iterable[StreamFailure]) -> tuple[StreamFailure, ...]:
+    """One failure per (account, region, category, reason), counting the failures it stands
+    for (a hung region's chains all fail alike); the first one's stream and slice."""
+    rows: dict[tuple[str, str, str, str], StreamFailure] = {}
+    for failure in failures:
+        key = (failure.account_id, failure.region, failure.category, failure.reason)
+        seen = rows.get(key)
+        rows[key] = failure if seen is None else replace(seen, count=seen.count + failure.count)
+    return tuple(rows.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +99,10 @@ class RegionProgress:
     active: int = 0
     pending: int = 0
     failed: int = 0
+    failed_calls: int = 0  # calls that got an error other than throttling
+    #: Calls that got an error (throttled ones too) and chains given up without one (deadline,
+    #: crash), by category.
+    errors: Counter[str] = field(default_factory=Counter)
 
     @property
     def done(self) -> bool:
@@ -100,6 +120,19 @@ class ScanProgress:
 
     def of_key(self, key: tuple[str, str]) -> RegionProgress:
         return self.regions.setdefault(key, RegionProgress())
+
+    def stats(self, duration_seconds: float) -> ScanStats:
+        """The scan's stats: every region's counts added up."""
+        regions = self.regions.values()
+        return ScanStats(
+            api_calls=sum(r.calls for r in regions),
+            throttled=sum(r.throttled for r in regions),
+            events_read=sum(r.events for r in regions),
+            events_matched=sum(r.matched for r in regions),
+            duration_seconds=duration_seconds,
+            hedged=sum(r.hedged for r in regions),
+            retried=sum(r.retried for r in regions),
+        )
 
 
 class MemorySink:

@@ -153,6 +153,7 @@ class Report:
                     "region": failure.region,
                     "stream": failure.stream,
                     "reason": failure.reason,
+                    "count": failure.count,
                 }
                 for failure in self.errors
             ],

@@ -1,11 +1,18 @@
-"""Wiring a scan from settings: catalog events, accounts and regions, the plan, the source."""
+"""Wiring a scan from settings: accounts and regions, the window and plan, the source, the run.
+
+`run_lookup` is the one place a LookupEvents scan is built and run, for `leftovers scan`
+(`scan_aws`: the whole window) and for the service (`plan_scan`: from each region's checkpoint).
+"""
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
+from types import TracebackType
+from typing import Protocol, Self
 
 import aioboto3
 
@@ -19,10 +26,11 @@ from scanner.plan import EventSet, Slice, StreamId, Work, build_plan, event_stre
 from scanner.records import Record
 from scanner.scan import ScanOptions, run_scan
 from scanner.settings import Settings
-from scanner.sources import SourceError
+from scanner.sources import Source, SourceError
 from scanner.sources.aws import AccountSession, account_sessions, enabled_regions
 from scanner.sources.files import FilesSource
 from scanner.sources.lookup import LookupSource, classify
+from scanner.store import RegionState
 from scanner.throttle import Clock
 
 log = get_logger("runner")
@@ -61,7 +69,8 @@ def extractor(catalog: Catalog) -> Callable[[Record], Sequence[Fact]]:
 
 
 def scan_options(settings: Settings, catalog: Catalog, *, limited: bool = True) -> ScanOptions:
-    """Rate, chains and retries from the settings; the `auto` switch from the catalog."""
+    """Rate, chains, retries and the deadline from the settings; the `auto` switch from the
+    catalog."""
     events = event_set(catalog)
 
     def switch(stream: StreamId) -> Sequence[StreamId]:
@@ -73,13 +82,22 @@ def scan_options(settings: Settings, catalog: Catalog, *, limited: bool = True) 
         concurrency=settings.concurrency,
         retry=settings.retry,
         switch_to=switch if settings.stream_strategy == "auto" else None,
+        deadline=settings.deadline_seconds,
     )
 
 
-async def aws_targets(
-    settings: Settings, base: aioboto3.Session | None = None
-) -> tuple[list[AccountSession], list[tuple[str, str]], list[StreamFailure]]:
-    """Accounts (with sessions) and their (account, region) pairs; discovery failures as data."""
+@dataclass(frozen=True, slots=True)
+class Targets:
+    """What one scan reads: account sessions, (account, region) pairs, discovery failures."""
+
+    sessions: Mapping[str, AccountSession]
+    regions: tuple[tuple[str, str], ...]
+    failures: tuple[StreamFailure, ...] = ()
+
+
+async def discover(settings: Settings, base: aioboto3.Session | None = None) -> Targets:
+    """Resolve accounts (sessions, assumed roles, the Organization) and their regions; a region
+    list that cannot be read is that account's failure, as data."""
     try:
         sessions = await account_sessions(settings, base)
     except Exception as error:  # no credentials, no organization access, unreachable endpoint
@@ -94,11 +112,107 @@ async def aws_targets(
         try:
             regions = await enabled_regions(account.session, settings.endpoint_url)
         except Exception as error:  # any failure to list regions is that account's failure
-            reason = (error if isinstance(error, SourceError) else classify(error)).reason
-            failures.append(StreamFailure(account.account_id, "*", "ec2:DescribeRegions", reason))
+            found = error if isinstance(error, SourceError) else classify(error)
+            failures.append(
+                StreamFailure(
+                    account.account_id, "*", "ec2:DescribeRegions", found.reason, found.category
+                )
+            )
             continue
         targets.extend((account.account_id, region) for region in regions)
-    return sessions, targets, failures
+    return Targets({a.account_id: a for a in sessions}, tuple(targets), tuple(failures))
+
+
+def window_start(
+    state: RegionState | None, now: datetime, lookback: timedelta, overlap: timedelta
+) -> datetime:
+    """Where new work for a region starts: where its reading is covered to, minus the overlap,
+    within the lookback. An unfinished scan's pending work covers up to its `target_end`."""
+    oldest = now - lookback
+    covered = None if state is None else (state.target_end or state.checkpoint)
+    if covered is None:
+        return oldest
+    return min(now, max(oldest, covered - overlap))
+
+
+def plan_scan(
+    targets: Sequence[tuple[str, str]],
+    known: Mapping[tuple[str, str], RegionState],
+    now: datetime,
+    settings: Settings,
+    events: EventSet,
+) -> dict[tuple[str, str], list[Work]]:
+    """New work per (account, region): the window from where each is covered (minus the
+    overlap) to `now`. Regions sharing a window start are planned together (global types need
+    that)."""
+    lookback = timedelta(days=settings.lookback_days)
+    overlap = timedelta(minutes=settings.service.overlap_minutes)
+    by_start: dict[datetime, list[tuple[str, str]]] = {}
+    for where in targets:
+        start = window_start(known.get(where), now, lookback, overlap)
+        by_start.setdefault(start, []).append(where)
+    work: dict[tuple[str, str], list[Work]] = {where: [] for where in targets}
+    strategy = settings.stream_strategy
+    for start, group in sorted(by_start.items()):
+        for item in build_plan(group, Slice(start, now), events, strategy):
+            work.setdefault((item.stream.account_id, item.stream.region), []).append(item)
+    return work
+
+
+class LookupLike(Source, Protocol):
+    """What `run_lookup` needs of its source: LookupSource, or a test's wrapper of one."""
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def warm(self, keys: Iterable[tuple[str, str]]) -> None: ...
+
+
+SourceFactory = Callable[[Targets], LookupLike]
+
+
+def lookup_source(settings: Settings, catalog: Catalog, targets: Targets) -> LookupSource:
+    """LookupEvents for the targets' accounts, a client pool as large as the chains."""
+    return LookupSource(
+        {account: s.session for account, s in targets.sessions.items()},
+        catalog.watches,
+        settings.endpoint_url,
+        pool=settings.concurrency + 2,
+    )
+
+
+async def run_lookup(
+    settings: Settings,
+    catalog: Catalog,
+    targets: Targets,
+    work: Sequence[Work],
+    sink: Sink,
+    *,
+    progress: ScanProgress | None = None,
+    clock: Clock | None = None,
+    source_factory: SourceFactory | None = None,
+) -> ScanResult:
+    """Read `work` with LookupEvents into `sink`: open the source for the targets, warm its
+    sessions and clients, run the scan; the targets' discovery failures come first."""
+    source = (source_factory or (lambda t: lookup_source(settings, catalog, t)))(targets)
+    async with source:
+        await source.warm((w.stream.account_id, w.stream.region) for w in work)
+        result = await run_scan(
+            source,
+            work,
+            sink,
+            extractor(catalog),
+            scan_options(settings, catalog),
+            clock=clock,
+            progress=progress,
+        )
+    return ScanResult(result.stats, (*targets.failures, *result.failures))
 
 
 async def scan_aws(
@@ -112,20 +226,11 @@ async def scan_aws(
     clock: Clock | None = None,
     base: aioboto3.Session | None = None,
 ) -> ScanResult:
-    """Scan the accounts and regions of the settings with LookupEvents (or resume `work`)."""
-    sessions, targets, failures = await aws_targets(settings, base)
+    """Scan the accounts and regions of the settings over `window` (or resume `work`)."""
+    targets = await discover(settings, base)
     if work is None:
-        work = build_plan(targets, window, event_set(catalog), settings.stream_strategy)
-    by_account = {account.account_id: account.session for account in sessions}
-    options = scan_options(settings, catalog)
-    async with LookupSource(
-        by_account, catalog.watches, settings.endpoint_url, pool=settings.concurrency + 2
-    ) as source:
-        await source.warm((w.stream.account_id, w.stream.region) for w in work)
-        result = await run_scan(
-            source, work, sink, extractor(catalog), options, clock=clock, progress=progress
-        )
-    return ScanResult(result.stats, (*failures, *result.failures))
+        work = build_plan(targets.regions, window, event_set(catalog), settings.stream_strategy)
+    return await run_lookup(settings, catalog, targets, work, sink, progress=progress, clock=clock)
 
 
 async def scan_files(

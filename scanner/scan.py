@@ -3,7 +3,8 @@
     plan (Work: stream + slice) ──► pump ─┐  send.clone() per pump; pumps may split slices
                                    pump ──┼──► bounded memory stream ──► consumer ──► Sink.apply
                                    pump ─┘
-    each pump: TokenBucket(account, region) ► Source.fetch ► retry/backoff ► extract facts
+    each pump: calls.Caller (TokenBucket, Source.fetch, retry/backoff, hedge) ► extract facts
+    each rate-limited region: a watcher cutting slices or hedging calls (schedule.py)
 
 A failure in one stream is data (`StreamFailure`) and never stops the others. A `Page` carries
 enough to persist progress with the facts it brings: the slice as it stood before the page, what
@@ -13,42 +14,25 @@ from the remaining slices (`run_scan(work=...)` takes any slices, not only a who
 
 from __future__ import annotations
 
-import random
+import math
 import statistics
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import anyio
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectSendStream
 
+from scanner.calls import Caller
 from scanner.lifecycle import Fact
 from scanner.logs import get_logger
-from scanner.pages import (
-    Page,
-    ScanProgress,
-    ScanResult,
-    ScanStats,
-    Sink,
-    StreamFailure,
-)
-from scanner.plan import (
-    Slice,
-    StreamId,
-    Work,
-    estimate_pages,
-    is_write_stream,
-    prefer_event_names,
-    split,
-    split_count,
-)
+from scanner.pages import Page, ScanProgress, ScanResult, Sink, StreamFailure, collapse
+from scanner.plan import Slice, StreamId, Work
 from scanner.records import Record
-from scanner.schedule import Chain, Pace, pick_cut, pick_hedge
+from scanner.schedule import Chain, Region, pick_cut, pick_hedge, reslice
 from scanner.settings import RetrySettings
 from scanner.sources import Batch, Source, SourceError
-from scanner.throttle import AnyioClock, Clock, TokenBucket, backoff
+from scanner.throttle import AnyioClock, Clock, TokenBucket
 
 log = get_logger("scan")
 
@@ -64,7 +48,9 @@ class ScanOptions:
     """How hard to read: rate per (account, region) (None: no limit), chains, retries.
 
     `switch_to`, when given, names the `EventName` chains that may replace a write chain after
-    its first page (the `auto` strategy); `buffer` bounds the pages waiting for the sink.
+    its first page (the `auto` strategy); `buffer` bounds the pages waiting for the sink;
+    `deadline` (seconds, None: none) is how long each account-region may be read: its chains
+    still running then are given up (a `timeout` failure), the other regions go on.
     """
 
     rate: float | None = 2.0
@@ -73,26 +59,15 @@ class ScanOptions:
     retry: RetrySettings = field(default_factory=RetrySettings)
     switch_to: Callable[[StreamId], Sequence[StreamId]] | None = None
     buffer: int = 16
-
-
-@dataclass(slots=True)
-class _Region:
-    """What the pumps of one (account, region) share."""
-
-    key: tuple[str, str]
-    bucket: TokenBucket | None
-    limiter: anyio.CapacityLimiter
-    pace: Pace = field(default_factory=Pace)
-    seen: set[str] = field(default_factory=set)
-
-    def free_chains(self, rate: float | None, concurrency: int) -> int:
-        """Chains that could start now and still be useful: about rate x latency in flight."""
-        stats = self.limiter.statistics()
-        target = self.pace.target_chains(rate, concurrency)
-        return target - stats.borrowed_tokens - stats.tasks_waiting
+    deadline: float | None = None
 
 
 class _Scan:
+    """One scan's state and tasks: a pump per slice (`start`, `pump`) pages it (`chain`,
+    `page_through`) and hands each page on; a watcher per rate-limited region (`watch`) turns
+    unused tokens into cuts or hedges. Calls go through a `Caller`; live counts go to the
+    `ScanProgress` (the stats are derived from it); failures are kept as `StreamFailure`s."""
+
     def __init__(
         self,
         source: Source,
@@ -106,20 +81,13 @@ class _Scan:
         self.options = options
         self.clock = clock
         self.progress = progress
-        self.regions: dict[tuple[str, str], _Region] = {}
+        self.regions: dict[tuple[str, str], Region] = {}
         self.failures: list[StreamFailure] = []
-        self.api_calls = 0
-        self.throttled = 0
-        self.hedged = 0
-        self.retried = 0
-        self.events_read = 0
-        self.events_matched = 0
-        self.random = random.Random(0)
-        self.latencies: deque[float] = deque(maxlen=256)  # the scan's, every region's
+        self.caller = Caller(source, options.retry, clock, progress)
 
     def region(
         self, stream: StreamId, group: TaskGroup, send: MemoryObjectSendStream[Page]
-    ) -> _Region:
+    ) -> Region:
         key = (stream.account_id, stream.region)
         found = self.regions.get(key)
         if found is None:
@@ -128,41 +96,57 @@ class _Scan:
                 if self.options.rate is None
                 else TokenBucket(self.options.rate, self.options.burst, self.clock)
             )
-            found = _Region(key, bucket, anyio.CapacityLimiter(self.options.concurrency))
+            deadline = self.options.deadline
+            found = Region(
+                key,
+                bucket,
+                anyio.CapacityLimiter(self.options.concurrency),
+                math.inf if deadline is None else anyio.current_time() + deadline,
+            )
             self.regions[key] = found
             if bucket is not None:
                 group.start_soon(self.watch, group, found, send.clone(), name=f"watch {key}")
         return found
 
     async def watch(
-        self, group: TaskGroup, region: _Region, send: MemoryObjectSendStream[Page]
+        self, group: TaskGroup, region: Region, send: MemoryObjectSendStream[Page]
     ) -> None:
-        """While the region has chains: when a token goes unused, cut a slice for a new chain."""
+        """While the region has chains (and time): when a token goes unused, cut a slice for a
+        new chain, or hedge a late call."""
         bucket = region.bucket
         assert bucket is not None
         live = self.progress.of_key(region.key)
         async with send:
-            while not live.done:
-                await self.clock.sleep(0.5 / bucket.rate)
-                if bucket.tokens < 1.0:
-                    continue  # a call took the last token or is waiting for the next
-                prior = statistics.median(self.latencies) if self.latencies else None
-                picked = pick_cut(region.pace, self.options.concurrency, self.clock.now(), prior)
-                if picked is None:
-                    prior = 1.0 if prior is None else prior
-                    late = pick_hedge(region.pace, self.clock.now(), prior)
-                    if late is not None:
-                        await bucket.acquire()  # the same call again costs a token
-                        late.hedge.set()
-                    continue
-                chain, piece = picked
-                before = chain.current
-                chain.current = Slice(piece.end, before.end)
-                chain.cut = True
-                child = Work(chain.stream, piece)
-                # The cut is recorded before the new chain's pages, as a split after a page is.
-                await send.send(Page(chain.stream, before, (), 0, chain.current, (child,), False))
-                self.start(group, child, send.clone())
+            with anyio.CancelScope(deadline=region.deadline):
+                while not live.done:
+                    await self.clock.sleep(0.5 / bucket.rate)
+                    if bucket.tokens >= 1.0:  # else a call took the last token or waits for one
+                        await self.use_token(group, region, send)
+
+    async def use_token(
+        self, group: TaskGroup, region: Region, send: MemoryObjectSendStream[Page]
+    ) -> None:
+        """A token going unused: cut the slice worth it for a new chain, or hedge a late call."""
+        bucket = region.bucket
+        assert bucket is not None
+        latencies = self.caller.latencies
+        prior = statistics.median(latencies) if latencies else None
+        picked = pick_cut(region.pace, self.options.concurrency, self.clock.now(), prior)
+        if picked is None:
+            prior = 1.0 if prior is None else prior
+            late = pick_hedge(region.pace, self.clock.now(), prior)
+            if late is not None:
+                await bucket.acquire()  # the same call again costs a token
+                late.hedge.set()
+            return
+        chain, piece = picked
+        before = chain.current
+        chain.current = Slice(piece.end, before.end)
+        chain.cut = True
+        child = Work(chain.stream, piece)
+        # The cut is recorded before the new chain's pages, as a split after a page is.
+        await send.send(Page(chain.stream, before, (), 0, chain.current, (child,), False))
+        self.start(group, child, send.clone())
 
     def start(self, group: TaskGroup, work: Work, send: MemoryObjectSendStream[Page]) -> None:
         self.progress.of(work.stream).pending += 1
@@ -172,104 +156,43 @@ class _Scan:
     async def pump(self, group: TaskGroup, work: Work, send: MemoryObjectSendStream[Page]) -> None:
         region = self.region(work.stream, group, send)
         live = self.progress.of(work.stream)
-        async with send, region.limiter:
+        waiting = True
+        async with send:
+            with anyio.CancelScope(deadline=region.deadline) as scope:
+                async with region.limiter:
+                    waiting = False
+                    live.pending -= 1
+                    live.active += 1
+                    try:
+                        await self.chain(group, work, send, region)
+                    except SourceError as error:
+                        self.fail(work.stream, error, None)
+                    except Exception as error:  # a bug in one stream must not end the others
+                        log.exception("stream_crashed", stream=work.stream.name)
+                        crash = SourceError("fatal", f"{type(error).__name__}: {error}")
+                        live.errors[crash.category] += 1
+                        self.fail(work.stream, crash, None)
+                    finally:
+                        live.active -= 1
+        if waiting:
             live.pending -= 1
-            live.active += 1
-            try:
-                await self.chain(group, work, send, region)
-            except SourceError as error:
-                self.fail(work.stream, error.reason, None)
-            except Exception as error:  # a bug in one stream must not end the others
-                log.exception("stream_crashed", stream=work.stream.name)
-                self.fail(work.stream, f"{type(error).__name__}: {error}", None)
-            finally:
-                live.active -= 1
+        if scope.cancelled_caught:
+            reason = f"not read within the {self.options.deadline:g} s deadline"
+            live.errors["timeout"] += 1
+            self.fail(work.stream, SourceError("transient", reason, "timeout"), None)
 
-    def fail(self, stream: StreamId, reason: str, remaining: Slice | None) -> None:
+    def fail(self, stream: StreamId, error: SourceError, remaining: Slice | None) -> None:
         self.progress.of(stream).failed += 1
-        failure = StreamFailure(stream.account_id, stream.region, stream.name, reason, remaining)
+        failure = StreamFailure(
+            stream.account_id, stream.region, stream.name, error.reason, error.category, remaining
+        )
         self.failures.append(failure)
-        log.warning(
+        log.debug(
             "stream_failed", account_id=stream.account_id, region=stream.region,
-            stream=stream.name, reason=reason,
+            stream=stream.name, reason=error.reason, category=error.category,
         )  # fmt: skip
 
-    async def call(self, region: _Region, chain: Chain, window: Slice, token: str | None) -> Batch:
-        """One page, with the bucket in front and backoff on throttling and transient errors."""
-        retry = self.options.retry
-        stream = chain.stream
-        live = self.progress.of(stream)
-        attempt = 0
-        while True:
-            attempt += 1
-            if region.bucket is not None:
-                await region.bucket.acquire()
-            self.api_calls += 1
-            live.calls += 1
-            started = self.clock.now()
-            chain.calling, chain.since = True, started
-            try:
-                if region.bucket is not None and self.source.time_sliced:
-                    chain.hedge = anyio.Event()  # the region's watcher may hedge this call
-                    batch = await self.fetch(chain, window, token)
-                else:  # nothing watches the call: no hedge, no task group around it
-                    batch = await self.source.fetch(stream, window, token)
-            except SourceError as error:
-                chain.calling = False
-                if error.kind == "throttled":
-                    self.throttled += 1
-                    live.throttled += 1
-                    if region.bucket is not None:
-                        region.bucket.penalize(1.0 / region.bucket.rate)
-                if error.kind not in ("throttled", "transient") or attempt >= retry.attempts:
-                    raise
-                delay = backoff(
-                    attempt, retry.base_delay_seconds, retry.max_delay_seconds, self.random.random()
-                )
-                log.debug("call_retried", stream=stream.name, attempt=attempt, reason=error.reason)
-                await self.clock.sleep(delay)
-                self.retried += 1
-                live.retried += 1
-                continue
-            chain.calling = False
-            live.pages += 1
-            region.pace.observe(self.clock.now() - started)
-            self.latencies.append(self.clock.now() - started)
-            return batch
-
-    async def fetch(self, chain: Chain, window: Slice, token: str | None) -> Batch:
-        """One call, sent again if the watcher hedges it; the first answer wins."""
-        answers: list[Batch | SourceError] = []
-        answered = anyio.Event()
-
-        async def one() -> None:
-            try:
-                answers.append(await self.source.fetch(chain.stream, window, token))
-            except SourceError as error:
-                answers.append(error)
-            answered.set()
-
-        async def again() -> None:
-            await chain.hedge.wait()
-            self.api_calls += 1
-            self.hedged += 1
-            live = self.progress.of(chain.stream)
-            live.calls += 1
-            live.hedged += 1
-            log.debug("call_hedged", stream=chain.stream.name)
-            group.start_soon(one)
-
-        async with anyio.create_task_group() as group:
-            group.start_soon(one)
-            group.start_soon(again)
-            await answered.wait()
-            group.cancel_scope.cancel()
-        first = answers[0]
-        if isinstance(first, SourceError):
-            raise first
-        return first
-
-    def facts_of(self, region: _Region, batch: Batch) -> tuple[Fact, ...]:
+    def facts_of(self, region: Region, batch: Batch) -> tuple[Fact, ...]:
         facts: list[Fact] = []
         for record in batch.records:
             if record.event_id in region.seen:
@@ -277,13 +200,12 @@ class _Scan:
             region.seen.add(record.event_id)
             found = self.extract(record)
             if found:
-                self.events_matched += 1
                 self.progress.of_key(region.key).matched += 1
                 facts.extend(found)
         return tuple(facts)
 
     async def chain(
-        self, group: TaskGroup, work: Work, send: MemoryObjectSendStream[Page], region: _Region
+        self, group: TaskGroup, work: Work, send: MemoryObjectSendStream[Page], region: Region
     ) -> None:
         """Page one slice to its end; the region's watcher may cut its older end off."""
         me = Chain(work.stream, work.slice)  # me.current: what is left to read
@@ -295,7 +217,7 @@ class _Scan:
             region.pace.chains.discard(me)
 
     async def page_through(
-        self, group: TaskGroup, me: Chain, send: MemoryObjectSendStream[Page], region: _Region
+        self, group: TaskGroup, me: Chain, send: MemoryObjectSendStream[Page], region: Region
     ) -> None:
         """Page a slice to its end, splitting it when chains are free, restarting on loss."""
         stream = me.stream
@@ -306,7 +228,7 @@ class _Scan:
         live = self.progress.of(stream)
         while True:
             try:
-                batch = await self.call(region, me, params, token)
+                batch = await self.caller.call(region, me, params, token)
             except SourceError as error:
                 # A lost token, or a chain that got somewhere before its retries ran out,
                 # restarts from its last applied page; a fresh chain that cannot get a page
@@ -320,10 +242,9 @@ class _Scan:
                     params, token = me.current, None
                     log.info("chain_restarted", stream=stream.name, reason=error.reason)
                     continue
-                self.fail(stream, error.reason, me.current)
+                self.fail(stream, error, me.current)
                 return
             pages_since_restart += 1
-            self.events_read += batch.events_read
             live.events += batch.events_read
             facts = self.facts_of(region, batch)
             current = me.current  # read after the call: a cut may have moved its start
@@ -339,8 +260,14 @@ class _Scan:
             spawned: tuple[Work, ...] = ()
             restart = False
             if remaining is not None and self.source.time_sliced and batch.oldest is not None:
-                spawned, remaining, restart = self.reslice(
-                    stream, current, remaining, batch, fresh=token is None, region=region
+                spawned, remaining, restart = reslice(
+                    region,
+                    stream,
+                    current,
+                    remaining,
+                    batch,
+                    fresh=token is None,
+                    switch_to=self.options.switch_to,
                 )
             await send.send(Page(stream, current, facts, batch.events_read, remaining, spawned))
             for child in spawned:
@@ -352,42 +279,6 @@ class _Scan:
                 params, token = me.current, None
             else:
                 token = batch.next_token
-
-    def reslice(
-        self,
-        stream: StreamId,
-        current: Slice,
-        remaining: Slice,
-        batch: Batch,
-        *,
-        fresh: bool,
-        region: _Region,
-    ) -> tuple[tuple[Work, ...], Slice | None, bool]:
-        """After a page: switch a write chain to EventName chains, or split the rest by time.
-
-        Returns (slices for other pumps, what this chain keeps, whether it must restart).
-        """
-        covered = current.end - remaining.end
-        rest = remaining.end - remaining.start
-        switch_to = self.options.switch_to
-        if fresh and switch_to is not None and is_write_stream(stream):
-            alternatives = list(switch_to(stream))
-            if alternatives and prefer_event_names(
-                batch.events_read, len(batch.records), covered, rest, len(alternatives)
-            ):
-                log.info("strategy_switched", account_id=stream.account_id, region=stream.region)
-                return tuple(Work(s, remaining) for s in alternatives), None, False
-        free = region.free_chains(self.options.rate, self.options.concurrency)
-        if free <= 0:
-            return (), remaining, False
-        pieces = split_count(estimate_pages(batch.events_read, covered, rest), free)
-        if pieces < 2 or rest < timedelta(seconds=2):
-            return (), remaining, False
-        slices = split(remaining, pieces)
-        if len(slices) < 2:
-            return (), remaining, False
-        # Keep the newest piece (it continues where this page ended); give the others away.
-        return tuple(Work(stream, s) for s in slices[:-1]), slices[-1], True
 
 
 async def run_scan(
@@ -427,17 +318,16 @@ async def run_scan(
         async with send:
             for item in work:
                 scan.start(group, item, send.clone())
-    stats = ScanStats(
-        api_calls=scan.api_calls,
-        throttled=scan.throttled,
-        events_read=scan.events_read,
-        events_matched=scan.events_matched,
-        duration_seconds=round(clock.now() - started, 3),
-        hedged=scan.hedged,
-        retried=scan.retried,
-    )
+    stats = progress.stats(round(clock.now() - started, 3))
     log.debug(
         "scan_finished", api_calls=stats.api_calls, throttled=stats.throttled,
         events_read=stats.events_read, failures=len(scan.failures),
     )  # fmt: skip
-    return ScanResult(stats, tuple(scan.failures))
+    failures = collapse(scan.failures)
+    for failure in failures:  # one line per kind of failure of a region, however many streams
+        log.warning(
+            "stream_failed", account_id=failure.account_id, region=failure.region,
+            stream=failure.stream, reason=failure.reason, category=failure.category,
+            count=failure.count,
+        )  # fmt: skip
+    return ScanResult(stats, failures)

@@ -1,4 +1,4 @@
-"""Scheduling policy per (account, region): how many chains, and which slice to cut when idle.
+"""Scheduling per (account, region): its pace, how many chains, when to split, cut or hedge.
 
 The bound on a scan is its slowest account-region's calls / rate, so every token the bucket hands
 out must find a call waiting for it. Chains split their rest after a page (`plan.split_count`),
@@ -12,12 +12,28 @@ from __future__ import annotations
 import math
 import statistics
 from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import anyio
 
-from scanner.plan import PAGE_SIZE, Slice, StreamId
+from scanner.logs import get_logger
+from scanner.plan import (
+    PAGE_SIZE,
+    Slice,
+    StreamId,
+    Work,
+    estimate_pages,
+    is_write_stream,
+    prefer_event_names,
+    split,
+    split_count,
+)
+from scanner.sources import Batch
+from scanner.throttle import TokenBucket
+
+log = get_logger("schedule")
 
 #: A slice is cut only if it still holds at least this many pages (the call out reads one). Not
 #: less: the density comes from the pages read so far, and an incremental window's new events
@@ -168,3 +184,63 @@ def pick_hedge(pace: Pace, now: float, prior: float) -> Chain | None:
         and (known or c.current.seconds >= SPECULATE_MIN_SECONDS)
     ]
     return min(late, key=lambda c: c.since, default=None)
+
+
+@dataclass(slots=True)
+class Region:
+    """What the chains of one (account, region) share: its bucket (None: no rate limit), a
+    limiter of `concurrency` chains, the deadline of its reading (anyio time; inf: none), its
+    pace, and the EventIds it has read."""
+
+    key: tuple[str, str]
+    bucket: TokenBucket | None
+    limiter: anyio.CapacityLimiter
+    deadline: float = math.inf
+    pace: Pace = field(default_factory=Pace)
+    seen: set[str] = field(default_factory=set)
+
+    @property
+    def rate(self) -> float | None:
+        return None if self.bucket is None else self.bucket.rate
+
+    def free_chains(self) -> int:
+        """Chains that could start now and still be useful: about rate x latency in flight."""
+        stats = self.limiter.statistics()
+        target = self.pace.target_chains(self.rate, int(self.limiter.total_tokens))
+        return target - stats.borrowed_tokens - stats.tasks_waiting
+
+
+def reslice(
+    region: Region,
+    stream: StreamId,
+    current: Slice,
+    remaining: Slice,
+    batch: Batch,
+    *,
+    fresh: bool,
+    switch_to: Callable[[StreamId], Sequence[StreamId]] | None,
+) -> tuple[tuple[Work, ...], Slice | None, bool]:
+    """After a page: switch a write chain to EventName chains, or split the rest by time.
+
+    Returns (slices for other chains, what this chain keeps, whether it must restart).
+    """
+    covered = current.end - remaining.end
+    rest = remaining.end - remaining.start
+    if fresh and switch_to is not None and is_write_stream(stream):
+        alternatives = list(switch_to(stream))
+        if alternatives and prefer_event_names(
+            batch.events_read, len(batch.records), covered, rest, len(alternatives)
+        ):
+            log.info("strategy_switched", account_id=stream.account_id, region=stream.region)
+            return tuple(Work(s, remaining) for s in alternatives), None, False
+    free = region.free_chains()
+    if free <= 0:
+        return (), remaining, False
+    pieces = split_count(estimate_pages(batch.events_read, covered, rest), free)
+    if pieces < 2 or rest < timedelta(seconds=2):
+        return (), remaining, False
+    slices = split(remaining, pieces)
+    if len(slices) < 2:
+        return (), remaining, False
+    # Keep the newest piece (it continues where this page ended); give the others away.
+    return tuple(Work(stream, s) for s in slices[:-1]), slices[-1], True

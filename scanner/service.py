@@ -3,31 +3,33 @@
 The first scan of an (account, region) reads the lookback window; later scans read from its
 checkpoint minus an overlap (CloudTrail delivers late; EventIds de-duplicate what is read twice),
 plus whatever an interrupted scan left pending. Scans run one after the other, never overlapping.
-After each scan a new `Snapshot` is built from the store and swapped in whole.
+After each scan a new `Snapshot` is built from the store and swapped in whole; and during one,
+as soon as every region is read but some stalled ones (a hung region: no page for a call
+timeout), so that the others are published without waiting for it.
+
+A scan that crashes (a full disk, a bug) ends that scan, not the service: it is counted in
+`leftovers_scan_errors_total` (reason `store` or `other`, for each region it was reading), and
+`Service.health` says what the last store write did and whether the last scan failed everywhere.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+import sqlite3
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
 
 import anyio
-from aiohttp import web
 
 from scanner.catalog import Catalog
 from scanner.logs import get_logger
 from scanner.pages import ScanProgress, ScanResult, ScanStats, StreamFailure
-from scanner.plan import EventSet, Slice, Work, build_plan
-from scanner.runner import aws_targets, event_set, extractor, scan_options
-from scanner.scan import run_scan
+from scanner.runner import SourceFactory, Targets, discover, event_set, plan_scan, run_lookup
 from scanner.settings import Settings
-from scanner.snapshot import Snapshot, build_snapshot, reason_category
-from scanner.sources.aws import AccountSession
-from scanner.sources.lookup import LookupSource
-from scanner.store import CounterValue, RegionState, Store
+from scanner.snapshot import Snapshot, build_snapshot
+from scanner.store import CounterValue, Store
 
 log = get_logger("service")
 
@@ -40,60 +42,6 @@ def utc_now() -> datetime:
 
 
 @dataclass(frozen=True, slots=True)
-class Targets:
-    """What one scan reads: account sessions, (account, region) pairs, discovery failures."""
-
-    sessions: Mapping[str, AccountSession]
-    regions: tuple[tuple[str, str], ...]
-    failures: tuple[StreamFailure, ...] = ()
-
-
-SourceFactory = Callable[[Targets], Any]
-
-
-async def discover(settings: Settings) -> Targets:
-    """Resolve accounts (sessions, assumed roles, the Organization) and their regions."""
-    sessions, regions, failures = await aws_targets(settings)
-    return Targets({a.account_id: a for a in sessions}, tuple(regions), tuple(failures))
-
-
-def window_start(
-    state: RegionState | None, now: datetime, lookback: timedelta, overlap: timedelta
-) -> datetime:
-    """Where new work for a region starts: where its reading is covered to, minus the overlap,
-    within the lookback. An unfinished scan's pending work covers up to its `target_end`."""
-    oldest = now - lookback
-    covered = None if state is None else (state.target_end or state.checkpoint)
-    if covered is None:
-        return oldest
-    return min(now, max(oldest, covered - overlap))
-
-
-def plan_scan(
-    targets: Sequence[tuple[str, str]],
-    known: Mapping[tuple[str, str], RegionState],
-    now: datetime,
-    settings: Settings,
-    events: EventSet,
-) -> dict[tuple[str, str], list[Work]]:
-    """New work per (account, region): the window from where each is covered (minus the
-    overlap) to `now`. Regions sharing a window start are planned together (global types need
-    that)."""
-    lookback = timedelta(days=settings.lookback_days)
-    overlap = timedelta(minutes=settings.service.overlap_minutes)
-    by_start: dict[datetime, list[tuple[str, str]]] = {}
-    for where in targets:
-        start = window_start(known.get(where), now, lookback, overlap)
-        by_start.setdefault(start, []).append(where)
-    work: dict[tuple[str, str], list[Work]] = {where: [] for where in targets}
-    strategy = settings.stream_strategy
-    for start, group in sorted(by_start.items()):
-        for item in build_plan(group, Slice(start, now), events, strategy):
-            work.setdefault((item.stream.account_id, item.stream.region), []).append(item)
-    return work
-
-
-@dataclass(frozen=True, slots=True)
 class ScanSummary:
     """What one scan of the service did."""
 
@@ -102,6 +50,34 @@ class ScanSummary:
     result: ScanResult | None
     work: int
     resumed: int
+
+
+@dataclass(slots=True)
+class Health:
+    """What the service knows of itself beyond the snapshot (for `/readyz`).
+
+    `store_write_ok`: whether the last scan stored everything it read (False when a write
+    failed, even if the scan's closing record then fit; None before any scan); `store_error`
+    is that failure's one line."""
+
+    store_write_ok: bool | None = None
+    store_error: str | None = None
+    last_scan_all_failed: bool = False  # every region of the last scan failed, or it crashed
+    crashes: Counter[str] = field(default_factory=Counter)  # crashed scans, by reason
+
+    def wrote(self, error: sqlite3.Error | None = None) -> None:
+        """Note a write to the state file: done, or failed with `error`."""
+        self.store_write_ok = error is None
+        self.store_error = None if error is None else _one_line(error)
+
+
+@dataclass(slots=True)
+class _Run:
+    """How far a scan got, for the account of its crash."""
+
+    started: datetime
+    scan_id: int | None = None
+    regions: tuple[tuple[str, str], ...] = ()
 
 
 class Service:
@@ -116,15 +92,18 @@ class Service:
         clock: Clock = utc_now,
         source_factory: SourceFactory | None = None,
     ) -> None:
+        if settings.deadline_seconds is None:  # a scan never runs into the next one
+            settings = replace(settings, deadline_seconds=settings.service.interval_seconds)
         self.settings = settings
         self.store = store
         self.catalog = catalog
         self.clock = clock
-        self._source_factory = source_factory or self._lookup_source
+        self._source_factory = source_factory
         self._snapshot: Snapshot | None = None
         self._events = event_set(catalog)
-        self._extract = extractor(catalog)
         self._lock = anyio.Lock()
+        self.health = Health()
+        self._unsaved: list[CounterValue] = []  # counted by crashed scans, not yet stored
 
     # --- the snapshot ---------------------------------------------------------------------------
 
@@ -137,6 +116,12 @@ class Service:
         snapshot = await build_snapshot(
             self.store, self.catalog, self.settings, self.clock(), regions=known
         )
+        if snapshot is not None and self._unsaved:
+            errors = dict(snapshot.metrics.scan_errors)
+            for counter in self._unsaved:
+                where = (counter.account_id, counter.region, counter.label)
+                errors[where] = errors.get(where, 0.0) + counter.value
+            snapshot = replace(snapshot, metrics=replace(snapshot.metrics, scan_errors=errors))
         if snapshot is not None:
             self._snapshot = snapshot
             log.debug("snapshot_swapped", scan_id=snapshot.scan_id, leftovers=len(snapshot.entries))
@@ -144,28 +129,24 @@ class Service:
 
     # --- one scan ---------------------------------------------------------------------------------
 
-    def _lookup_source(self, targets: Targets) -> LookupSource:
-        return LookupSource(
-            {account: s.session for account, s in targets.sessions.items()},
-            self.catalog.watches,
-            self.settings.endpoint_url,
-            pool=self.settings.concurrency + 2,
-        )
-
     async def scan_once(self) -> ScanSummary:
         """One scan (never two at once): plan, read into the store, record it, swap the
         snapshot."""
         async with self._lock:
-            return await self._scan()
+            run = _Run(self.clock())
+            try:
+                return await self._scan(run)
+            except Exception as error:  # a full disk or a bug ends this scan, not the service
+                return await self._crashed(run, error)
 
-    async def _scan(self) -> ScanSummary:
-        started = self.clock()
-        scan_id = await self.store.begin_scan(started)
+    async def _scan(self, run: _Run) -> ScanSummary:
+        started = run.started
+        scan_id = run.scan_id = await self.store.begin_scan(started)
         log.info("scan_started", scan_id=scan_id)
         try:
             targets = await discover(self.settings)
         except Exception as error:  # discovery failures are reported, the service goes on
-            reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+            reason = _one_line(error)
             log.warning("discovery_failed", reason=reason)
             finished = self.clock()
             await self.store.finish_scan(
@@ -175,15 +156,19 @@ class Service:
                 stats=asdict(ScanStats(0, 0, 0, 0, (finished - started).total_seconds())),
                 errors=[{"account_id": "", "region": "", "stream": "", "reason": reason}],
             )
+            self.health.wrote()
+            self.health.last_scan_all_failed = True
             await self.refresh()
             return ScanSummary(scan_id, "failed", None, 0, 0)
+        run.regions = targets.regions
         known = await self.store.regions()
         now = self.clock()
         fresh = plan_scan(targets.regions, known, now, self.settings, self._events)
         resumed = [w for state in known.values() for w in state.pending]
         for (account_id, region), work in fresh.items():
             await self.store.begin_region(account_id, region, now, work)
-        work = sorted({*resumed, *(w for ws in fresh.values() for w in ws)})
+        # What is pending now: the new windows joined to the slices they overlap.
+        work = sorted(w for state in (await self.store.regions()).values() for w in state.pending)
         log.debug(
             "scan_planned",
             scan_id=scan_id,
@@ -193,17 +178,18 @@ class Service:
             resumed=len(resumed),
         )
         progress = ScanProgress()
-        source = self._source_factory(targets)
-        async with source:
-            result = await run_scan(
-                source,
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._publish_early, progress, targets.regions)
+            result = await run_lookup(
+                self.settings,
+                self.catalog,
+                targets,
                 work,
                 self.store,
-                self._extract,
-                scan_options(self.settings, self.catalog),
                 progress=progress,
+                source_factory=self._source_factory,
             )
-        result = ScanResult(result.stats, (*targets.failures, *result.failures))
+            group.cancel_scope.cancel()
         summary = await self._record(
             scan_id,
             started=started,
@@ -214,6 +200,30 @@ class Service:
         )
         await self.refresh(targets.regions)
         return ScanSummary(scan_id, summary, result, len(work), len(resumed))
+
+    async def _publish_early(
+        self, progress: ScanProgress, regions: Sequence[tuple[str, str]]
+    ) -> None:
+        """Once every region of the scan is done or stalled (no page for a call timeout) and one
+        at least is done, swap in a snapshot of what the store holds: the regions read are not
+        held back by a hung one until its calls and deadline run out. Once per scan."""
+        stall = self.settings.retry.call_timeout_seconds
+        last_page: dict[tuple[str, str], tuple[int, float]] = {}
+        while True:
+            await anyio.sleep(min(1.0, stall / 2))
+            now = anyio.current_time()
+            stalled = []
+            for where, live in progress.regions.items():
+                seen = last_page.get(where)
+                if seen is None or seen[0] != live.pages:
+                    last_page[where] = (live.pages, now)
+                elif not live.done and now - seen[1] >= stall:
+                    stalled.append(where)
+            done = [where for where, live in progress.regions.items() if live.done]
+            if stalled and done and len(stalled) + len(done) == len(progress.regions):
+                log.info("snapshot_early", stalled=[f"{a}/{r}" for a, r in sorted(stalled)])
+                await self.refresh(regions)
+                return
 
     async def _record(
         self,
@@ -227,18 +237,10 @@ class Service:
     ) -> str:
         failed = {(f.account_id, f.region) for f in result.failures}
         scanned = set(targets.regions) | set(progress.regions)
-        counters = [
-            CounterValue("lookup_requests", account, region, "throttled", live.throttled)
-            for (account, region), live in progress.regions.items()
-            if live.throttled
-        ]
-        counters += [
-            CounterValue("lookup_requests", f.account_id, f.region, "error", 1)
-            for f in result.failures
-        ]
-        counters += [
-            CounterValue("scan_errors", f.account_id, f.region, reason_category(f.reason), 1)
-            for f in result.failures
+        counters = [*_counters(progress), *self._unsaved]
+        counters += [  # accounts whose regions could not be listed
+            CounterValue("scan_errors", f.account_id, f.region, f.category, f.count)
+            for f in targets.failures
         ]
         outcome = "ok" if not failed else ("failed" if failed >= scanned else "partial")
         stats = asdict(result.stats)
@@ -252,6 +254,9 @@ class Service:
             counters=counters,
             succeeded=sorted(scanned - failed),
         )
+        self._unsaved = []
+        self.health.wrote()
+        self.health.last_scan_all_failed = outcome == "failed"
         log.info(
             "scan_completed",
             scan_id=scan_id,
@@ -262,6 +267,39 @@ class Service:
             **stats,
         )
         return outcome
+
+    async def _crashed(self, run: _Run, error: Exception) -> ScanSummary:
+        """Count a crashed scan against each region it was reading, note a failed store write,
+        record the scan as crashed if the store lets us, and swap in what the store holds."""
+        stored = _store_error(error)
+        reason = "store" if stored is not None else "other"
+        if stored is not None:
+            self.health.wrote(stored)
+            log.error("scan_crashed", scan_id=run.scan_id, reason=reason, error=_one_line(stored))
+        else:
+            log.exception("scan_crashed", scan_id=run.scan_id, reason=reason)
+        self.health.crashes[reason] += 1
+        self.health.last_scan_all_failed = True
+        regions = run.regions or tuple(await self.store.regions())
+        self._unsaved += [CounterValue("scan_errors", *where, reason, 1) for where in regions]
+        if run.scan_id is not None:
+            finished = self.clock()
+            problem = {"account_id": "", "region": "", "stream": "", "count": 1}
+            try:
+                await self.store.finish_scan(
+                    run.scan_id,
+                    finished_at=finished,
+                    outcome="crashed",
+                    stats=asdict(ScanStats(0, 0, 0, 0, (finished - run.started).total_seconds())),
+                    errors=[{**problem, "reason": _one_line(stored or error)[:300]}],
+                    counters=self._unsaved,
+                )
+            except sqlite3.Error as again:
+                self.health.wrote(again)
+            else:
+                self._unsaved = []
+        await self.refresh(regions)
+        return ScanSummary(run.scan_id or 0, "crashed", None, 0, 0)
 
     # --- the loop ---------------------------------------------------------------------------------
 
@@ -278,20 +316,43 @@ class Service:
             await anyio.sleep(max(1.0, interval - elapsed) if math.isfinite(elapsed) else interval)
 
 
-def _error_item(failure: StreamFailure) -> dict[str, str]:
+def _counters(progress: ScanProgress) -> list[CounterValue]:
+    """A scan's counter increments per region: throttled and failed LookupEvents calls, and
+    its errors by category (every failed call, retried or not, and chains given up)."""
+    counters: list[CounterValue] = []
+    for (account, region), live in progress.regions.items():
+        for outcome, value in (("throttled", live.throttled), ("error", live.failed_calls)):
+            if value:
+                counters.append(CounterValue("lookup_requests", account, region, outcome, value))
+        counters += [
+            CounterValue("scan_errors", account, region, category, value)
+            for category, value in sorted(live.errors.items())
+        ]
+    return counters
+
+
+def _store_error(error: BaseException) -> sqlite3.Error | None:
+    """The state file's error behind a crash (perhaps inside a task group's exception group)."""
+    if isinstance(error, sqlite3.Error):
+        return error
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            if (found := _store_error(inner)) is not None:
+                return found
+    return None
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"
+
+
+def _error_item(failure: StreamFailure) -> dict[str, str | int]:
     reason = failure.reason.splitlines()[0] if failure.reason else ""
     return {
         "account_id": failure.account_id,
         "region": failure.region,
         "stream": failure.stream,
         "reason": reason[:300],
+        "count": failure.count,
     }
-
-
-async def serve_http(app: web.Application, host: str, port: int) -> web.AppRunner:
-    """Start the HTTP server; the caller cleans the runner up."""
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    return runner

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -34,6 +34,7 @@ _FLAG_NAMES = {
     "accounts": "--account",
     "resource_types": "--types",
     "user_name": "--user",
+    "deadline_seconds": "--deadline",
 }
 
 
@@ -61,6 +62,7 @@ class RetryModel(_Model):
     attempts: Annotated[int, Field(ge=1, le=20)] = 6
     base_delay_seconds: Annotated[float, Field(gt=0, le=60)] = 0.5
     max_delay_seconds: Annotated[float, Field(gt=0, le=600)] = 20.0
+    call_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 20.0
 
 
 class ServiceModel(_Model):
@@ -86,6 +88,7 @@ class FileModel(_Model):
     burst: Annotated[int, Field(ge=1, le=100)] = 1
     stream_strategy: StreamStrategy = "auto"
     concurrency: Annotated[int, Field(ge=1, le=64)] = 16
+    deadline_seconds: Annotated[float | None, Field(gt=0)] = None
     retry: RetryModel = RetryModel()
     service: ServiceModel = ServiceModel()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -126,11 +129,13 @@ class AccountSelection:
 
 @dataclass(frozen=True, slots=True)
 class RetrySettings:
-    """Backoff for throttled, 5xx and connection failures (our own; botocore's is off)."""
+    """Backoff for throttled, 5xx, connection failures and calls with no answer in time (our
+    own; botocore's is off)."""
 
     attempts: int = 6
     base_delay_seconds: float = 0.5
     max_delay_seconds: float = 20.0
+    call_timeout_seconds: float = 20.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,9 +163,16 @@ class Settings:
     burst: int = 1
     stream_strategy: StreamStrategy = "auto"
     concurrency: int = 16
+    deadline_seconds: float | None = None  # per account-region and scan (None: none)
     retry: RetrySettings = RetrySettings()
     service: ServiceSettings = ServiceSettings()
     log_level: str = "info"
+    #: The dotted keys the file, the environment or the flags set (not part of equality).
+    given: frozenset[str] = field(default=frozenset(), compare=False)
+
+    def is_set(self, key: str) -> bool:
+        """Whether `key` (dotted) was given a value, rather than left at its default."""
+        return key in self.given
 
 
 # ---------------------------------------------------------------- loading
@@ -196,7 +208,7 @@ def load_settings(
         model = FileModel.model_validate(data)
     except ValidationError as error:
         raise SettingsError(_one_line(error, origins)) from None
-    return _freeze(model)
+    return replace(_freeze(model), given=frozenset(".".join(key) for key in origins))
 
 
 def _read_file(path: Path) -> dict[str, Any]:
@@ -342,6 +354,7 @@ def _freeze(model: FileModel) -> Settings:
         burst=model.burst,
         stream_strategy=model.stream_strategy,
         concurrency=model.concurrency,
+        deadline_seconds=model.deadline_seconds,
         retry=RetrySettings(**model.retry.model_dump()),
         service=ServiceSettings(**model.service.model_dump()),
         log_level=model.log_level,

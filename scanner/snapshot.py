@@ -23,8 +23,8 @@ from scanner.store import CounterValue, Store
 
 #: The outcomes of a lookup request, each created at 0 for every known (account, region).
 LOOKUP_OUTCOMES = ("ok", "throttled", "error")
-#: The fixed categories of a failed stream; anything else is `other`. Never error text.
-ERROR_REASONS = ("throttled", "access_denied", "unavailable", "timeout", "other")
+#: The fixed categories of an error in a scan (`store`: the state file failed); never error text.
+ERROR_REASONS = ("throttled", "access_denied", "unavailable", "timeout", "store", "other")
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,40 +155,6 @@ def metric_values(
         | {where: 0.0 for where in known if where not in last_success},
         scan_duration_seconds=scan_duration_seconds,
     )
-
-
-_REASONS = (
-    ("throttled", ("throttl", "rate exceeded", "toomanyrequests", "requestlimitexceeded")),
-    (
-        "access_denied",
-        (
-            "accessdenied",
-            "access denied",
-            "unauthorized",
-            "not authorized",
-            "forbidden",
-            "expiredtoken",
-            "invalidclienttokenid",
-            "signaturedoesnotmatch",
-            "no aws credentials",
-            "optinrequired",
-        ),
-    ),
-    ("timeout", ("timeout", "timed out")),
-    (
-        "unavailable",
-        ("http 5", "unavailable", "internalfailure", "internalerror", "connect", "endpoint"),
-    ),
-)
-
-
-def reason_category(reason: str) -> str:
-    """The fixed category of a failure's reason text (a label value: never the text itself)."""
-    text = reason.lower()
-    for category, needles in _REASONS:
-        if any(needle in text for needle in needles):
-            return category
-    return "other"
 
 
 async def build_snapshot(

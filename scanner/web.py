@@ -334,3 +334,12 @@ def create_app(context: Context) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/openapi.json", openapi)
     return app
+
+
+async def serve_http(app: web.Application, host: str, port: int) -> web.AppRunner:
+    """Start the HTTP server; the caller cleans the runner up."""
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    return runner

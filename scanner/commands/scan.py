@@ -68,6 +68,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--concurrency", type=int, metavar="N", help="chains per account-region")
     parser.add_argument(
+        "--deadline",
+        type=float,
+        metavar="SECONDS",
+        help="stop reading an account-region after this long; it is reported as an error "
+        "and the others as read (default: no deadline)",
+    )
+    parser.add_argument(
         "--source",
         nargs="+",
         metavar=("aws|files", "PATH"),
@@ -94,6 +101,7 @@ def _flags(args: argparse.Namespace) -> dict[str, object]:
         "rate": args.rate,
         "stream_strategy": args.stream_strategy,
         "concurrency": args.concurrency,
+        "deadline_seconds": args.deadline,
     }
     if args.region:
         flags["regions"] = [r for value in args.region for r in value.split(",") if r]
@@ -181,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
     logs.configure(settings.log_level if args.verbose else "warning")
     output = args.format or ("table" if sys.stdout.isatty() else "json")
     live = sys.stderr.isatty() and not args.verbose
-    whole_files = args.lookback_days is None and "LEFTOVERS_LOOKBACK_DAYS" not in os.environ
+    whole_files = not settings.is_set("lookback_days")
     report, result = anyio.run(_scan, settings, kind, paths, live, whole_files)
     if output == "json":
         document: dict[str, Any] = report.to_json()

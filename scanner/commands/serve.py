@@ -13,10 +13,10 @@ from scanner.catalog import load_catalog
 from scanner.errors import SettingsError
 from scanner.metrics import build_registry
 from scanner.runner import freeze_start_up
-from scanner.service import Service, serve_http
+from scanner.service import Service
 from scanner.settings import Settings, load_settings
 from scanner.store import Store
-from scanner.web import Context, create_app
+from scanner.web import Context, create_app, serve_http
 
 #: How long shutdown may take before it is cut short (the store stays consistent regardless).
 SHUTDOWN_SECONDS = 5.0

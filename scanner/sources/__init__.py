@@ -15,15 +15,25 @@ from scanner.records import Record
 Watches = Callable[[str, str], bool]
 
 ErrorKind = Literal["throttled", "transient", "invalid_token", "fatal"]
+#: What a failure was, as a metric label: fixed values, never error text.
+Category = Literal["throttled", "access_denied", "unavailable", "timeout", "other"]
+_CATEGORY_OF_KIND: dict[ErrorKind, Category] = {
+    "throttled": "throttled",
+    "transient": "unavailable",
+    "invalid_token": "other",
+    "fatal": "other",
+}
 
 
 class SourceError(Exception):
-    """A call failed; `kind` says whether to retry it, restart its chain, or give the stream up."""
+    """A call failed; `kind` says whether to retry it, restart its chain, or give the stream up;
+    `category` what it was (by default, what its kind suggests)."""
 
-    def __init__(self, kind: ErrorKind, reason: str) -> None:
+    def __init__(self, kind: ErrorKind, reason: str, category: Category | None = None) -> None:
         super().__init__(reason)
         self.kind: ErrorKind = kind
         self.reason = reason
+        self.category: Category = category or _CATEGORY_OF_KIND[kind]
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,8 +16,10 @@ import anyio
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectTimeoutError,
     HTTPClientError,
     NoCredentialsError,
+    ReadTimeoutError,
 )
 from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
@@ -38,8 +40,24 @@ THROTTLE_CODES = frozenset(
 TRANSIENT_CODES = frozenset(
     {"InternalFailure", "InternalError", "ServiceUnavailable", "ServiceUnavailableException"}
 )
+#: Codes that say the caller may not read (or its credentials are not valid): `access_denied`.
+ACCESS_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "AuthFailure",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "SignatureDoesNotMatch",
+        "OptInRequired",
+    }
+)
 
 
+_TIMEOUTS = (ReadTimeoutError, ConnectTimeoutError, asyncio.TimeoutError, TimeoutError)
 _CONNECTION_ERRORS = (
     BotoConnectionError,
     HTTPClientError,
@@ -66,15 +84,20 @@ def _classify_client_error(error: ClientError) -> SourceError:
         return SourceError("invalid_token", reason)
     if status >= 500 or code in TRANSIENT_CODES:
         return SourceError("transient", f"HTTP {status} {reason}")
+    if code in ACCESS_CODES or status in (401, 403):
+        return SourceError("fatal", reason, "access_denied")
     return SourceError("fatal", reason)
 
 
 def classify(error: BaseException) -> SourceError:
-    """Turn what botocore or aiohttp raised into a SourceError with a one-line reason."""
+    """Turn what botocore or aiohttp raised into a SourceError with a one-line reason and its
+    category (throttled, access_denied, unavailable, timeout or other)."""
     if isinstance(error, ClientError):
         return _classify_client_error(error)
     if isinstance(error, NoCredentialsError):
-        return SourceError("fatal", "no AWS credentials found")
+        return SourceError("fatal", "no AWS credentials found", "access_denied")
+    if isinstance(error, _TIMEOUTS):
+        return SourceError("transient", _first_line(error), "timeout")
     if isinstance(error, _CONNECTION_ERRORS):
         return SourceError("transient", _first_line(error))
     if isinstance(error, BotoCoreError):

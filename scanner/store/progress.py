@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -13,6 +13,8 @@ import orjson
 from scanner.pages import Page
 from scanner.plan import Slice, StreamId, Work
 from scanner.store.codec import time_from_text, time_text
+
+ONE_SECOND = timedelta(seconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +111,38 @@ def begin_region(
             (account_id, region, time_text(target_end)),
         )
         add_work(connection, work)
+        coalesce(connection, account_id, region)
         close_region_if_done(connection, account_id, region)
+
+
+def coalesce(connection: sqlite3.Connection, account_id: str, region: str) -> None:
+    """Join each stream's pending slices that overlap or touch (ends are inclusive, in whole
+    seconds: one second apart is touching) into one: scans that fail again and again (a long
+    outage) each add a window overlapping the last, and pending work must not grow with them."""
+    rows = connection.execute(
+        'SELECT stream, start, "end" FROM pending WHERE account_id = ? AND region = ?',
+        (account_id, region),
+    ).fetchall()
+    by_stream: dict[str, list[Slice]] = {}
+    for stream, start, end in rows:
+        by_stream.setdefault(stream, []).append(Slice(time_from_text(start), time_from_text(end)))
+    joined: list[Work] = []
+    for stream, slices in by_stream.items():
+        slices.sort()
+        kept = [slices[0]]
+        for piece in slices[1:]:
+            last = kept[-1]
+            if piece.start <= last.end + ONE_SECOND:
+                kept[-1] = Slice(last.start, max(last.end, piece.end))
+            else:
+                kept.append(piece)
+        joined.extend(Work(StreamId(account_id, region, stream), piece) for piece in kept)
+    if len(joined) == len(rows):
+        return
+    connection.execute(
+        "DELETE FROM pending WHERE account_id = ? AND region = ?", (account_id, region)
+    )
+    add_work(connection, joined)
 
 
 def close_region_if_done(connection: sqlite3.Connection, account_id: str, region: str) -> None:

@@ -6,7 +6,14 @@ import json
 from datetime import UTC, datetime
 
 import aiohttp
-from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+import pytest
+from botocore.exceptions import (
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
 
 from scanner.sources.lookup import classify, parse_page
 
@@ -74,3 +81,29 @@ def test_errors_are_classified() -> None:
     assert classify(aiohttp.ServerDisconnectedError()).kind == "transient"
     assert classify(NoCredentialsError()).kind == "fatal"
     assert classify(ValueError("odd")).kind == "fatal"
+
+
+@pytest.mark.parametrize(
+    ("error", "category"),
+    [
+        (client_error("ThrottlingException", 400), "throttled"),
+        (client_error("TooManyRequestsException", 429), "throttled"),
+        (client_error("AccessDeniedException", 400, "User is not authorized"), "access_denied"),
+        (client_error("ExpiredTokenException", 400, "The token is expired"), "access_denied"),
+        (client_error("UnrecognizedClientException", 400), "access_denied"),
+        (NoCredentialsError(), "access_denied"),
+        (client_error("InternalFailure", 500), "unavailable"),
+        (client_error("ServiceUnavailable", 503), "unavailable"),
+        (EndpointConnectionError(endpoint_url="http://x"), "unavailable"),
+        (aiohttp.ServerDisconnectedError(), "unavailable"),
+        (ReadTimeoutError(endpoint_url="http://x"), "timeout"),
+        (ConnectTimeoutError(endpoint_url="http://x"), "timeout"),
+        (TimeoutError(), "timeout"),
+        (client_error("InvalidNextTokenException", 400), "other"),
+        (client_error("ValidationException", 400, "connect endpoint timeout"), "other"),
+        (ValueError("odd"), "other"),
+    ],
+)
+def test_errors_carry_a_fixed_category(error: Exception, category: str) -> None:
+    """The category comes from the error itself, not from words in its message."""
+    assert classify(error).category == category

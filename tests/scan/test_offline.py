@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,28 @@ def test_offline_scan_keeps_the_accounts_and_regions_asked_for(
     expected = {i for i in truth if i[0] in (first, third) and i[1] == "eu-west-1"}
     assert expected
     assert found(document) == expected
+
+
+def test_files_are_read_whole_unless_a_lookback_is_set_anywhere(
+    aws_env: None,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without a lookback, trail files are read back as far as they go; one set by a flag, the
+    environment or the config file limits them alike."""
+    records, truth = original_script_case(NOW - timedelta(days=200))
+    trails = tmp_path / "trails"
+    trails.mkdir()
+    (trails / "old.json").write_text(json.dumps({"Records": records}), encoding="utf-8")
+    assert found(scan_json(capsys, "--source", "files", str(trails))[1]) == truth_set(truth)
+    config = tmp_path / "leftovers.yaml"
+    config.write_text("lookback_days: 30\n", encoding="utf-8")
+    ways = (
+        ["--lookback-days", "30"],
+        ["--config", str(config)],
+    )
+    for flags in ways:
+        assert found(scan_json(capsys, *flags, "--source", "files", str(trails))[1]) == set()
+    monkeypatch.setenv("LEFTOVERS_LOOKBACK_DAYS", "30")
+    assert found(scan_json(capsys, "--source", "files", str(trails))[1]) == set()

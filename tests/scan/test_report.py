@@ -78,6 +78,7 @@ def test_json_contract() -> None:
             "region": "ap-south-1",
             "stream": "read_only=false",
             "reason": "down",
+            "count": 1,
         }
     ]
     assert document["stats"] == {

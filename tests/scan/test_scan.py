@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+
+import anyio
 
 from scanner.lifecycle import Fact
 from scanner.pages import MemorySink, Page, ScanProgress
@@ -18,6 +21,7 @@ from scanner.plan import (
 from scanner.records import Record
 from scanner.scan import ScanOptions, run_scan
 from scanner.settings import RetrySettings
+from scanner.sources import Batch
 
 from .fakes import FakeSource, VirtualClock, extract, keys_alive, record
 
@@ -250,3 +254,35 @@ async def test_auto_switches_noisy_region_to_event_name_chains() -> None:
     assert {s.name for s, _, _ in source.call_log} > {WRITE_STREAM}
     assert keys_alive(sink.facts) == expected(records)
     assert result.stats.api_calls < 2020 / 50 / 2
+
+
+class HangsOnce(FakeSource):
+    """The first call of each region never answers (a hung connection); later ones do."""
+
+    hung: set[tuple[str, str]] = set()  # noqa: RUF012 (one instance per test)
+
+    async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> Batch:
+        where = (stream.account_id, stream.region)
+        if where not in self.hung:
+            self.hung.add(where)
+            await anyio.sleep_forever()
+        return await super().fetch(stream, window, token)
+
+
+async def test_a_call_without_an_answer_in_time_is_retried_and_counted() -> None:
+    records = history(per_region=20)
+    source = HangsOnce(records)
+    source.hung = set()
+    retry = replace(FAST_RETRY, call_timeout_seconds=0.05)
+    plan = build_plan([(a, r) for a in ACCOUNTS for r in REGIONS], WINDOW, EVENTS, "read_only")
+    progress = ScanProgress()
+    sink = RecordingSink()
+    with anyio.fail_after(30):
+        result = await run_scan(
+            source, plan, sink, extract, ScanOptions(rate=None, retry=retry), progress=progress
+        )
+    assert result.failures == ()
+    assert keys_alive(sink.facts) == expected(records)
+    for live in progress.regions.values():
+        assert (live.retried, live.failed_calls, dict(live.errors)) == (1, 1, {"timeout": 1})
+    assert result.stats.retried == len(ACCOUNTS) * len(REGIONS)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,10 +22,10 @@ from scanner.catalog import load_catalog
 from scanner.cli import main
 from scanner.metrics import build_registry
 from scanner.plan import Slice, StreamId, Work
-from scanner.runner import event_set
-from scanner.service import Service, Targets, plan_scan
+from scanner.runner import Targets, event_set, plan_scan
+from scanner.service import Service
 from scanner.settings import Settings, load_settings
-from scanner.snapshot import Snapshot, reason_category
+from scanner.snapshot import Snapshot
 from scanner.sources.lookup import LookupSource
 from scanner.store import RegionState, Store
 from scanner.web import Context, create_app
@@ -244,6 +244,9 @@ class CountingSource:
         self.in_use.now -= 1
         await self.inner.__aexit__(*exc)
 
+    async def warm(self, keys: Iterable[tuple[str, str]]) -> None:
+        await self.inner.warm(keys)
+
     async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> Any:
         await anyio.sleep(0.01)
         return await self.inner.fetch(stream, window, token)
@@ -266,25 +269,6 @@ async def test_scans_never_overlap(
         assert in_use.most == 1
         scans = await service.store.scans()
     assert [scan.finished_at is not None for scan in scans] == [True] * 3
-
-
-@pytest.mark.parametrize(
-    ("reason", "category"),
-    [
-        ("ThrottlingException: Rate exceeded", "throttled"),
-        ("AccessDeniedException: User is not authorized", "access_denied"),
-        (
-            "ExpiredTokenException: The security token included in the request is expired",
-            ("access_denied"),
-        ),
-        ("ConnectTimeoutError: Connect timeout on endpoint URL", "timeout"),
-        ("HTTP 503: ServiceUnavailable", "unavailable"),
-        ("EndpointConnectionError: Could not connect to the endpoint URL", "unavailable"),
-        ("KeyError: 'Events'", "other"),
-    ],
-)
-def test_failure_reasons_fall_into_fixed_categories(reason: str, category: str) -> None:
-    assert reason_category(reason) == category
 
 
 def test_serve_refuses_a_bad_listen_address_before_touching_the_state(
