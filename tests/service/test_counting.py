@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from conftest import ACCOUNT_A, EMULATOR_NOW, MakeRecord
 
+from emulator import Running
+from emulator.api.clock import ManualClock
 from scanner.catalog import load_catalog
-from scanner.emulator.clock import ManualClock
-from scanner.emulator.runtime import Running
 from scanner.service import Service
 from scanner.store import Store
 

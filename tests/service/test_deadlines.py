@@ -13,10 +13,10 @@ import anyio
 import pytest
 from conftest import ACCOUNT_A, EMULATOR_NOW, MakeRecord
 
+from emulator import Running
+from emulator.api.clock import ManualClock
 from scanner.catalog import load_catalog
 from scanner.cli import main
-from scanner.emulator.clock import ManualClock
-from scanner.emulator.runtime import Running
 from scanner.service import Service
 from scanner.store import Store
 

@@ -12,11 +12,11 @@ import anyio
 import pytest
 from conftest import ACCOUNT_A, MakeRecord
 
+from emulator import Running
+from emulator.api.clock import ManualClock
 from scanner import runner
 from scanner.catalog import load_catalog
 from scanner.cli import main
-from scanner.emulator.clock import ManualClock
-from scanner.emulator.runtime import Running
 from scanner.plan import Slice, StreamId
 from scanner.service import Service
 from scanner.sources import Batch
