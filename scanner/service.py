@@ -27,7 +27,7 @@ from scanner.settings import Settings
 from scanner.snapshot import Snapshot, build_snapshot, reason_category
 from scanner.sources.aws import AccountSession
 from scanner.sources.lookup import LookupSource
-from scanner.store import CounterValue, RegionState, Store
+from scanner.store import CounterValue, RegionState, ScanTotal, Store, account_totals
 
 log = get_logger("service")
 
@@ -139,6 +139,7 @@ class Service:
         )
         if snapshot is not None:
             self._snapshot = snapshot
+            await self.store.record_totals(snapshot.scan_id, scan_totals(snapshot))
             log.debug("snapshot_swapped", scan_id=snapshot.scan_id, leftovers=len(snapshot.entries))
         return snapshot
 
@@ -276,6 +277,16 @@ class Service:
                 log.exception("scan_crashed")
             elapsed = anyio.current_time() - began
             await anyio.sleep(max(1.0, interval - elapsed) if math.isfinite(elapsed) else interval)
+
+
+def scan_totals(snapshot: Snapshot) -> list[ScanTotal]:
+    """A snapshot's totals per account, for the overview's chart over time."""
+    return account_totals(
+        snapshot.scan_id,
+        snapshot.generated_at,
+        ((e.key.account_id, e.hourly_cost) for e in snapshot.entries),
+        accounts={account for account, _ in snapshot.metrics.last_success},
+    )
 
 
 def _error_item(failure: StreamFailure) -> dict[str, str]:
