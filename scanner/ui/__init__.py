@@ -16,7 +16,7 @@ from scanner.ui.render import STATIC, secure
 __all__ = ["PUBLIC_PAGES", "Source", "add_pages", "is_page", "is_public_page", "page_denial"]
 
 #: Open without the token: the login form and the stylesheet and script it uses.
-PUBLIC_PAGES = ("/login", "/logout", "/static/")
+PUBLIC_PAGES = ("/login", "/logout", "/static")
 _PAGE_PREFIXES = ("/leftovers", *PUBLIC_PAGES)
 
 
