@@ -42,6 +42,7 @@ types: $(BIN)/leftovers
 
 unit: $(BIN)/leftovers tools
 	PATH="$(CURDIR)/$(BIN):$$PATH" AWS_CLI="$(CURDIR)/$(AWSCLI_VENV)/bin/aws" $(BIN)/pytest $(PYTEST_ARGS)
+	@echo "Browser screenshots (tests/ui/test_browser.py): $(CURDIR)/test-artifacts/screenshots/"
 
 test: lint types unit
 

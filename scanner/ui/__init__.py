@@ -16,7 +16,7 @@ from scanner.ui.render import STATIC, secure
 __all__ = ["PUBLIC_PAGES", "Source", "add_pages", "is_page", "is_public_page", "page_denial"]
 
 #: Open without the token: the login form and the stylesheet and script it uses.
-PUBLIC_PAGES = ("/login", "/logout", "/static")
+PUBLIC_PAGES = ("/login", "/logout", "/static", "/favicon.ico")
 _PAGE_PREFIXES = ("/leftovers", *PUBLIC_PAGES)
 
 
@@ -30,7 +30,7 @@ def is_public_page(path: str) -> bool:
 
 
 async def _static_headers(request: web.Request, response: web.StreamResponse) -> None:
-    if request.path.startswith("/static/"):
+    if request.path.startswith(("/static/", "/favicon.ico")):
         secure(response)
         response.headers["Cache-Control"] = "public, max-age=86400"
 
@@ -57,4 +57,5 @@ def add_pages(
     router.add_post("/login", handlers.login)
     router.add_post("/logout", handlers.logout)
     router.add_static("/static/", STATIC, append_version=False)
+    router.add_get("/favicon.ico", handlers.favicon)
     app.on_response_prepare.append(_static_headers)

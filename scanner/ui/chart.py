@@ -8,9 +8,9 @@ from datetime import datetime
 
 from scanner.store import ScanTotal
 
-WIDTH = 640
-HEIGHT = 220
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 28
+WIDTH = 480
+HEIGHT = 200
+LEFT, RIGHT, TOP, BOTTOM = 52, 10, 12, 28
 #: Accounts drawn as their own line (the ones with most leftovers now); the rest are summed.
 LINES = 6
 #: Points per line at most: a long history is thinned to every n-th scan (the last always kept).
@@ -120,13 +120,14 @@ def chart(
                 label=name,
                 slot=slot,
                 points=" ".join(f"{px},{py}" for px, py in points),
-                dots=tuple(points) if len(points) == 1 else (),
+                dots=tuple(points[-1:]) if not span else (),
                 last=values[-1] if values else 0.0,
             )
         )
     y_ticks = tuple(Tick(y(top * share), label(top * share)) for share in (0.0, 0.5, 1.0))
     x_ticks: tuple[Tick, ...] = ()
     if times:
-        ends = [times[0], times[-1]] if span else [times[0]]
-        x_ticks = tuple(Tick(x(t), f"{t:%Y-%m-%d %H:%M}") for t in ends)
+        first, last = (f"{t:%Y-%m-%d %H:%M}" for t in (times[0], times[-1]))
+        ends = [(times[0], first), (times[-1], last)] if first != last else [(times[0], first)]
+        x_ticks = tuple(Tick(x(t), text) for t, text in ends)
     return Chart(title, tuple(drawn), y_ticks, x_ticks)

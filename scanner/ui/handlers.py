@@ -31,7 +31,7 @@ from scanner.ui.listing import (
     session_of,
 )
 from scanner.ui.overview import Overview, next_scan, overview
-from scanner.ui.render import cost_text, path_of, render, secure, with_query
+from scanner.ui.render import STATIC, cost_text, path_of, render, secure, with_query
 
 #: How far back the overview's chart reaches.
 CHART_DAYS = 90
@@ -108,7 +108,7 @@ async def _summary(pages: Pages, snapshot: Snapshot) -> tuple[Overview, tuple[Ch
     _, costs = series(rows, lambda r: r.hourly_cost)
     charts = (
         chart("Leftovers per account", times, counts, lambda v: f"{v:,.0f}"),
-        chart("Estimated USD/hour per account", times, costs, cost_text),
+        chart("Estimated USD/hour per account", times, costs, lambda v: cost_text(v) if v else "0"),
     )
     summary = overview(snapshot)
     pages.summary = (snapshot, summary, charts)
@@ -402,3 +402,9 @@ async def login(request: web.Request) -> web.StreamResponse:
 async def logout(request: web.Request) -> web.StreamResponse:
     """POST /logout."""
     return await auth.logout(request)
+
+
+async def favicon(request: web.Request) -> web.StreamResponse:
+    """GET /favicon.ico: what browsers ask for on pages without an icon (the JSON view)."""
+    del request
+    return web.FileResponse(STATIC / "favicon.svg", headers={"Content-Type": "image/svg+xml"})

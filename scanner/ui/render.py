@@ -48,10 +48,12 @@ def static_url(name: str) -> str:
 
 
 def cost_text(value: float | None) -> str:
-    """USD with 3 decimals below 100, whole dollars with separators above; `?` when unknown."""
+    """USD: whole dollars from 100, cents from 1, three decimals below; `?` when unknown."""
     if value is None:
         return "?"
-    return f"{value:,.0f}" if value >= 100 else f"{value:,.3f}"
+    if value >= 100:
+        return f"{value:,.0f}"
+    return f"{value:,.2f}" if value >= 1 else f"{value:.3f}"
 
 
 def stamp(value: datetime | None) -> str:

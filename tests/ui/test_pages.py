@@ -93,7 +93,7 @@ async def test_overview_shows_totals_breakdowns_health_and_next_scan(
     snapshot = build()
     await store.record_totals(snapshot.scan_id, scan_totals(snapshot))
     page = await html(await client_for(snapshot), "/")
-    totals = dict(re.findall(r"<dt>([^<]+)</dt><dd>(?:<a[^>]*>)?([^<]+)", page))
+    totals = dict(re.findall(r"<dt>([^<]+)</dt><dd[^>]*>(?:<a[^>]*>)?([^<]+)", page))
     assert totals["Leftovers"] == "4"
     assert totals["Estimated USD/hour"] == "0.075"  # 0.01 + 0.02 + 0.045, the db has no price
     assert totals["Without a known price"] == "1"
@@ -209,7 +209,10 @@ async def test_aws_values_are_escaped_everywhere(client_for: Factory) -> None:
     item = entry(created(key, 3, actor, "x"), MARKUP, None)
     snapshot = replace(build(), entries=(item,), lifecycles={key: Lifecycle(key)})
     client = await client_for(snapshot)
-    detail = "/leftovers/111111111111/eu-west-1/ec2.volume/%3Cscript%3Ealert%281%29%3C%2Fscript%3E%5B%2F%5D"
+    detail = (
+        "/leftovers/111111111111/eu-west-1/ec2.volume/"
+        "%3Cscript%3Ealert%281%29%3C%2Fscript%3E%5B%2F%5D"
+    )
     for path in ("/", "/leftovers", detail):
         page = await html(client, path)
         assert "<script>alert" not in page
