@@ -22,6 +22,7 @@ from scanner.ui.listing import (
     DEFAULT,
     PER_PAGE,
     PER_PAGE_CHOICES,
+    Column,
     Indexes,
     Paging,
     Sort,
@@ -31,7 +32,16 @@ from scanner.ui.listing import (
     session_of,
 )
 from scanner.ui.overview import Overview, next_scan, overview
-from scanner.ui.render import STATIC, cost_text, path_of, render, secure, with_query
+from scanner.ui.render import (
+    STATIC,
+    age_text,
+    cost_text,
+    path_of,
+    render,
+    safe_href,
+    secure,
+    with_query,
+)
 
 #: How far back the overview's chart reaches.
 CHART_DAYS = 90
@@ -201,28 +211,74 @@ def list_query(pages: Pages, request: web.Request) -> ListQuery:
     return ListQuery(params, only, sort, _number(request, "page", 1), per_page)
 
 
-def _row(entry: Entry, query: ListQuery, columns: Sequence[Any], now: datetime) -> dict[str, Any]:
-    item = entry.item
-    creator = item.get("created_by") or {}
-    key = entry.key
-    return {
-        "entry": entry,
-        "item": item,
-        "detail": path_of("leftovers", key.account_id, key.region, key.resource_type)
-        + path_of(key.resource_id),
-        "owner": owner_of(item),
-        "session": session_of(creator.get("arn")),
-        "source_ip": creator.get("source_ip"),
-        "age": entry.leftover.age_seconds(now),
-        "extra": [(c, c.value(entry)) for c in columns if c.optional],
-        "narrow": {
-            "account": query.narrowed("account_id", key.account_id),
-            "region": query.narrowed("region", key.region),
-            "type": query.narrowed("resource_type", key.resource_type),
-            "owner": query.narrowed("created_by", owner_of(item)),
-            "state": query.narrowed("state", entry.leftover.state),
-        },
-    }
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One listed leftover, as the template shows it: text, links, and optional cells."""
+
+    resource_type: str
+    resource_id: str
+    name: str | None
+    cost: str
+    age: str
+    created_at: str
+    state: str
+    owner: str
+    session: str | None
+    source_ip: str | None
+    account_id: str
+    region: str
+    detail: str
+    console: str | None
+    narrow: Mapping[str, str]
+    extra: tuple[tuple[str, str], ...]
+
+
+class Rows:
+    """Builds a page's rows; links narrowing the view by a value are made once per value."""
+
+    def __init__(self, query: ListQuery, columns: Sequence[Column], now: datetime) -> None:
+        self.query = query
+        self.optional = [c for c in columns if c.optional]
+        self.now = now
+        self._links: dict[tuple[str, str], str] = {}
+
+    def _narrow(self, name: str, value: str) -> str:
+        link = self._links.get((name, value))
+        if link is None:
+            link = self._links[(name, value)] = self.query.narrowed(name, value)
+        return link
+
+    def row(self, entry: Entry) -> Row:
+        item = entry.item
+        leftover = entry.leftover
+        key = leftover.key
+        creator = item.get("created_by") or {}
+        owner = owner_of(item)
+        return Row(
+            resource_type=key.resource_type,
+            resource_id=key.resource_id,
+            name=leftover.name if leftover.name != key.resource_id else None,
+            cost=cost_text(leftover.hourly_cost),
+            age=age_text(leftover.age_seconds(self.now)),
+            created_at=str(item.get("created_at", "")),
+            state=leftover.state,
+            owner=owner,
+            session=session_of(creator.get("arn")),
+            source_ip=creator.get("source_ip"),
+            account_id=key.account_id,
+            region=key.region,
+            detail=path_of("leftovers", key.account_id, key.region, key.resource_type)
+            + path_of(key.resource_id),
+            console=safe_href(leftover.console_url),
+            narrow={
+                "account": self._narrow("account_id", key.account_id),
+                "region": self._narrow("region", key.region),
+                "type": self._narrow("resource_type", key.resource_type),
+                "owner": self._narrow("created_by", owner),
+                "state": self._narrow("state", leftover.state),
+            },
+            extra=tuple((c.heading, str(c.value(entry) or "")) for c in self.optional),
+        )
 
 
 def _bad(pages: Pages, error: Exception) -> web.Response:
@@ -247,12 +303,13 @@ async def list_page(request: web.Request) -> web.StreamResponse:
     paging = Paging(query.page, query.per_page, len(view))
     entries = snapshot.entries
     shown = [entries[i] for i in view[paging.first : paging.last]]
+    builder = Rows(query, index.columns, now)
     return render(
         "leftovers.html",
         **_common(pages, snapshot, "leftovers"),
         query=query,
         columns=index.columns,
-        rows=[_row(e, query, index.columns, now) for e in shown],
+        rows=[builder.row(e) for e in shown],
         paging=paging,
         filtered=bool(query.params),
         options=index.choices(),

@@ -20,8 +20,8 @@ from scanner.snapshot import Entry, Snapshot
 
 PER_PAGE = 100
 PER_PAGE_CHOICES = (25, 100, 500)
-#: How many filters' matches are kept per snapshot.
-KEPT_FILTERS = 32
+#: How many filtered views (filter and sort) are kept per snapshot.
+KEPT_VIEWS = 16
 
 SortValue = str | float | None
 
@@ -60,7 +60,7 @@ class Column:
     name: str
     heading: str
     value: Callable[[Entry], SortValue]
-    optional: bool = False
+    optional: tuple[str, ...] = ()  # shown only when some item has one of these keys
     numeric: bool = False
     first_descending: bool = False
 
@@ -76,6 +76,11 @@ def _item_text(*names: str) -> Callable[[Entry], SortValue]:
     return value
 
 
+#: The item keys another part of the report may add (a verification outcome, an ignore reason).
+VERIFICATION = ("verification", "verified")
+IGNORED = ("ignore_reason", "ignored")
+
+#: The columns in the order the list shows them (the template follows this order).
 COLUMNS: tuple[Column, ...] = (
     Column("type", "Type", lambda e: e.key.resource_type),
     Column("id", "Resource", lambda e: e.leftover.name or e.key.resource_id),
@@ -85,8 +90,13 @@ COLUMNS: tuple[Column, ...] = (
     Column("owner", "Owner", lambda e: owner_of(e.item)),
     Column("account", "Account", lambda e: e.key.account_id),
     Column("region", "Region", lambda e: e.key.region),
-    Column("verification", "Verified", _item_text("verification", "verified"), optional=True),
-    Column("ignored", "Ignored because", _item_text("ignore_reason", "ignored"), optional=True),
+    Column(
+        "verification",
+        "Verified",
+        _item_text(*VERIFICATION),
+        optional=VERIFICATION,
+    ),
+    Column("ignored", "Ignored because", _item_text(*IGNORED), optional=IGNORED),
 )
 BY_NAME = {column.name: column for column in COLUMNS}
 DEFAULT_SORT = "cost"
@@ -131,16 +141,15 @@ class ListIndex:
     snapshot: Snapshot
     columns: tuple[Column, ...] = ()
     _orders: dict[Sort, tuple[int, ...]] = field(default_factory=dict)
-    _matches: OrderedDict[tuple[ReportFilter, int], frozenset[int]] = field(
+    _views: OrderedDict[tuple[ReportFilter, Sort, int], tuple[int, ...]] = field(
         default_factory=OrderedDict
     )
     _choices: dict[str, list[str]] | None = None
 
     def __post_init__(self) -> None:
-        entries = self.snapshot.entries
-        self.columns = tuple(
-            c for c in COLUMNS if not c.optional or any(c.value(e) is not None for e in entries)
-        )
+        keys = {key for c in COLUMNS for key in c.optional}
+        found = {key for e in self.snapshot.entries for key in keys if e.item.get(key)}
+        self.columns = tuple(c for c in COLUMNS if not c.optional or found & set(c.optional))
 
     def order(self, sort: Sort) -> tuple[int, ...]:
         """Entry positions in this sort; entries without a value last either way; ties keep
@@ -152,55 +161,54 @@ class ListIndex:
 
     def _sorted(self, sort: Sort) -> tuple[int, ...]:
         entries = self.snapshot.entries
-        base = range(len(entries)) if sort == DEFAULT else self.order(DEFAULT)
+        if sort == DEFAULT:  # the dearest first, the oldest first among equal costs
+            leftovers = [e.leftover for e in entries]
+            return tuple(
+                sorted(
+                    range(len(leftovers)),
+                    key=[
+                        (x.hourly_cost is None, -(x.hourly_cost or 0.0), x.created_at)
+                        for x in leftovers
+                    ].__getitem__,
+                )
+            )
+        base = self.order(DEFAULT)
         value = BY_NAME[sort.column].value
         values: list[Any] = [value(e) for e in entries]
         present = [i for i in base if values[i] is not None]
         missing = [i for i in base if values[i] is None]
-        if sort == DEFAULT:  # cost, then the oldest first among equal costs
-            age = BY_NAME["age"].value
-            ages: list[Any] = [age(e) for e in entries]
-            present.sort(key=ages.__getitem__, reverse=True)
-            missing.sort(key=ages.__getitem__, reverse=True)
         present.sort(key=values.__getitem__, reverse=sort.descending)
         return (*present, *missing)
 
     def choices(self) -> dict[str, list[str]]:
-        """The values the filters' suggestion lists offer (once per snapshot)."""
+        """The values the filters' suggestion lists offer, from the metrics' label sets."""
         if self._choices is None:
-            entries = self.snapshot.entries
-            self._choices = {
-                "account_id": sorted({e.key.account_id for e in entries}),
-                "region": sorted({e.key.region for e in entries}),
-                "resource_type": sorted({e.key.resource_type for e in entries}),
-                "state": sorted({e.leftover.state for e in entries}),
-                "service": sorted({e.service for e in entries}),
+            labels = list(self.snapshot.metrics.resources)  # (account, region, service, type,
+            self._choices = {  # state)
+                name: sorted({label[at] for label in labels})
+                for at, name in enumerate(
+                    ("account_id", "region", "service", "resource_type", "state")
+                )
             }
         return self._choices
 
-    def matching(self, only: ReportFilter, now: datetime) -> frozenset[int] | None:
-        """The positions a filter keeps (None: every entry), kept for the next pages."""
-        if only == ReportFilter():
-            return None
-        minute = int(now.timestamp() // 60) if only.min_age_seconds else 0
-        key = (only, minute)
-        found = self._matches.get(key)
-        if found is None:
-            found = frozenset(
-                i for i, e in enumerate(self.snapshot.entries) if only.keeps(e.leftover, now)
-            )
-            self._matches[key] = found
-            while len(self._matches) > KEPT_FILTERS:
-                self._matches.popitem(last=False)
-        else:
-            self._matches.move_to_end(key)
-        return found
-
     def view(self, only: ReportFilter, sort: Sort, now: datetime) -> Sequence[int]:
-        """Every position the filter keeps, in sort order."""
+        """Every position the filter keeps, in sort order; a filtered view is kept for its
+        next pages (with `min_age`, for the minute)."""
         order = self.order(sort)
-        kept = self.matching(only, now)
-        return order if kept is None else [i for i in order if i in kept]
+        if only == ReportFilter():
+            return order
+        key = (only, sort, int(now.timestamp() // 60) if only.min_age_seconds else 0)
+        found = self._views.get(key)
+        if found is None:
+            entries = self.snapshot.entries
+            kept = {i for i, e in enumerate(entries) if only.keeps(e.leftover, now)}
+            found = self._views[key] = tuple(i for i in order if i in kept)
+            while len(self._views) > KEPT_VIEWS:
+                self._views.popitem(last=False)
+        else:
+            self._views.move_to_end(key)
+        return found
 
 
 @dataclass(frozen=True, slots=True)
