@@ -10,7 +10,8 @@ from aiohttp import web
 
 from scanner.ui import handlers
 from scanner.ui.auth import denial as page_denial
-from scanner.ui.handlers import PAGES, Pages, Parse, Source
+from scanner.ui.handlers import PAGES, Pages, Source
+from scanner.ui.listpage import Parse
 from scanner.ui.render import STATIC, secure
 
 __all__ = ["PUBLIC_PAGES", "Source", "add_pages", "is_page", "is_public_page", "page_denial"]

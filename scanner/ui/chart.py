@@ -34,6 +34,7 @@ class Tick:
 
     at: float
     label: str
+    anchor: str = "end"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +129,8 @@ def chart(
     x_ticks: tuple[Tick, ...] = ()
     if times:
         first, last = (f"{t:%Y-%m-%d %H:%M}" for t in (times[0], times[-1]))
-        ends = [(times[0], first), (times[-1], last)] if first != last else [(times[0], first)]
-        x_ticks = tuple(Tick(x(t), text) for t, text in ends)
+        if first != last:
+            x_ticks = (Tick(x(times[0]), first, "start"), Tick(x(times[-1]), last, "end"))
+        else:  # all within a minute: one label, in the middle
+            x_ticks = (Tick((left + right) / 2, first, "middle"),)
     return Chart(title, tuple(drawn), y_ticks, x_ticks)

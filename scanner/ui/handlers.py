@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -12,36 +12,22 @@ import orjson
 from aiohttp import web
 
 from scanner.lifecycle import Change, Fact, ResourceKey
-from scanner.report import ReportFilter
 from scanner.snapshot import Entry, Snapshot
 from scanner.store import Store, fact_to_dict
 from scanner.ui import auth
 from scanner.ui.chart import Chart, chart, series
 from scanner.ui.listing import (
-    BY_NAME,
-    DEFAULT,
-    PER_PAGE,
     PER_PAGE_CHOICES,
-    Column,
     Indexes,
+    ListIndex,
     Paging,
-    Sort,
     csv_lines,
     json_item,
     owner_of,
-    session_of,
 )
+from scanner.ui.listpage import BadPage, ListQuery, Parse, Rows, list_query
 from scanner.ui.overview import Overview, next_scan, overview
-from scanner.ui.render import (
-    STATIC,
-    age_text,
-    cost_text,
-    path_of,
-    render,
-    safe_href,
-    secure,
-    with_query,
-)
+from scanner.ui.render import STATIC, cost_text, render, secure
 
 #: How far back the overview's chart reaches.
 CHART_DAYS = 90
@@ -64,11 +50,6 @@ class Source(Protocol):
     def interval_seconds(self) -> float | None: ...
 
 
-#: Parses `/results`-style filter parameters (raising `bad` naming a bad one) into a query
-#: with `.only`, the report filter.
-Parse = Callable[[Mapping[str, str], Callable[[str], list[str]]], Any]
-
-
 @dataclass(slots=True)
 class Pages:
     """The pages' dependencies and what they keep per snapshot."""
@@ -82,15 +63,6 @@ class Pages:
 
 
 PAGES = web.AppKey("pages", Pages)
-
-
-class BadPage(Exception):
-    """A page's own parameter (sort, page, per_page) is invalid."""
-
-    def __init__(self, parameter: str, message: str) -> None:
-        super().__init__(f"{parameter}: {message}")
-        self.parameter = parameter
-        self.message = message
 
 
 def _waiting() -> web.Response:
@@ -145,171 +117,56 @@ async def overview_page(request: web.Request) -> web.StreamResponse:
 # --- the list ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class ListQuery:
-    """A list page's request: the filter parameters as given, the filter, sort and paging."""
-
-    params: tuple[tuple[str, str], ...]
-    only: ReportFilter
-    sort: Sort
-    page: int
-    per_page: int
-
-    def link(self, path: str = "/leftovers", **changes: Any) -> str:
-        """This view's URL with some of sort, page, per_page changed (filters kept)."""
-        sort = changes.get("sort", self.sort)
-        page = changes.get("page", 1)
-        per_page = changes.get("per_page", self.per_page)
-        pairs = list(self.params)
-        if sort != DEFAULT:
-            pairs.append(("sort", sort.text))
-        if page != 1:
-            pairs.append(("page", str(page)))
-        if per_page != PER_PAGE:
-            pairs.append(("per_page", str(per_page)))
-        return with_query(path, pairs)
-
-    def narrowed(self, name: str, value: str) -> str:
-        """This view also filtered by `name=value` (first page)."""
-        pairs = [(n, v) for n, v in self.params if n != name]
-        return ListQuery((*pairs, (name, value)), self.only, self.sort, 1, self.per_page).link()
-
-    def value(self, name: str) -> str:
-        return ",".join(v for n, v in self.params if n == name)
-
-
-def _number(request: web.Request, name: str, default: int) -> int:
-    text = request.query.get(name)
-    if text is None or text == "":
-        return default
-    if not text.isdigit() or int(text) < 1:
-        raise BadPage(name, "must be a whole number from 1")
-    return int(text)
-
-
-def list_query(pages: Pages, request: web.Request) -> ListQuery:
-    """The filter parameters (as `/results` takes them; empty form fields dropped), the sort
-    and the page."""
-    params = tuple(
-        (name, value.strip())
-        for name, value in request.query.items()
-        if name in pages.filters and value.strip()
-    )
-    first = dict(reversed(params))
-
-    def multi(name: str) -> list[str]:
-        return [v for n, v in params if n == name]
-
-    only = pages.parse(first, multi).only
-    sort_text = request.query.get("sort")
-    sort = DEFAULT if not sort_text else Sort.parse(sort_text)
-    if sort is None:
-        raise BadPage("sort", f"must be one of {', '.join(BY_NAME)}, '-' first for descending")
-    per_page = _number(request, "per_page", PER_PAGE)
-    if per_page not in PER_PAGE_CHOICES:
-        raise BadPage("per_page", f"must be one of {', '.join(map(str, PER_PAGE_CHOICES))}")
-    return ListQuery(params, only, sort, _number(request, "page", 1), per_page)
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One listed leftover, as the template shows it: text, links, and optional cells."""
-
-    resource_type: str
-    resource_id: str
-    name: str | None
-    cost: str
-    age: str
-    created_at: str
-    state: str
-    owner: str
-    session: str | None
-    source_ip: str | None
-    account_id: str
-    region: str
-    detail: str
-    console: str | None
-    narrow: Mapping[str, str]
-    extra: tuple[tuple[str, str], ...]
-
-
-class Rows:
-    """Builds a page's rows; links narrowing the view by a value are made once per value."""
-
-    def __init__(self, query: ListQuery, columns: Sequence[Column], now: datetime) -> None:
-        self.query = query
-        self.optional = [c for c in columns if c.optional]
-        self.now = now
-        self._links: dict[tuple[str, str], str] = {}
-
-    def _narrow(self, name: str, value: str) -> str:
-        link = self._links.get((name, value))
-        if link is None:
-            link = self._links[(name, value)] = self.query.narrowed(name, value)
-        return link
-
-    def row(self, entry: Entry) -> Row:
-        item = entry.item
-        leftover = entry.leftover
-        key = leftover.key
-        creator = item.get("created_by") or {}
-        owner = owner_of(item)
-        return Row(
-            resource_type=key.resource_type,
-            resource_id=key.resource_id,
-            name=leftover.name if leftover.name != key.resource_id else None,
-            cost=cost_text(leftover.hourly_cost),
-            age=age_text(leftover.age_seconds(self.now)),
-            created_at=str(item.get("created_at", "")),
-            state=leftover.state,
-            owner=owner,
-            session=session_of(creator.get("arn")),
-            source_ip=creator.get("source_ip"),
-            account_id=key.account_id,
-            region=key.region,
-            detail=path_of("leftovers", key.account_id, key.region, key.resource_type)
-            + path_of(key.resource_id),
-            console=safe_href(leftover.console_url),
-            narrow={
-                "account": self._narrow("account_id", key.account_id),
-                "region": self._narrow("region", key.region),
-                "type": self._narrow("resource_type", key.resource_type),
-                "owner": self._narrow("created_by", owner),
-                "state": self._narrow("state", leftover.state),
-            },
-            extra=tuple((c.heading, str(c.value(entry) or "")) for c in self.optional),
-        )
-
-
-def _bad(pages: Pages, error: Exception) -> web.Response:
+def _bad(error: Exception) -> web.Response:
     parameter = getattr(error, "parameter", "")
     message = getattr(error, "message", str(error))
     return render("error.html", status=400, message=f"{parameter}: {message}")
 
 
-async def list_page(request: web.Request) -> web.StreamResponse:
-    """GET /leftovers: one page of the filtered, sorted list."""
+@dataclass(frozen=True, slots=True)
+class ListView:
+    """A list request resolved: its query, the snapshot's index, and the positions it shows."""
+
+    snapshot: Snapshot
+    query: ListQuery
+    index: ListIndex
+    positions: Sequence[int]
+    now: datetime
+
+    def entries(self, start: int = 0, stop: int | None = None) -> list[Entry]:
+        every = self.snapshot.entries
+        return [every[i] for i in self.positions[start:stop]]
+
+
+def _list_view(request: web.Request) -> ListView | web.Response:
+    """The view a list request asks for, or the page saying why there is none."""
     pages = request.app[PAGES]
     snapshot = pages.source.current()
     if snapshot is None:
         return _waiting()
     try:
-        query = list_query(pages, request)
+        query = list_query(request, pages.parse, pages.filters)
     except (pages.bad, BadPage) as error:
-        return _bad(pages, error)
+        return _bad(error)
     now = pages.source.clock()
     index = pages.indexes.of(snapshot)
-    view = index.view(query.only, query.sort, now)
-    paging = Paging(query.page, query.per_page, len(view))
-    entries = snapshot.entries
-    shown = [entries[i] for i in view[paging.first : paging.last]]
-    builder = Rows(query, index.columns, now)
+    return ListView(snapshot, query, index, index.view(query.only, query.sort, now), now)
+
+
+async def list_page(request: web.Request) -> web.StreamResponse:
+    """GET /leftovers: one page of the filtered, sorted list."""
+    view = _list_view(request)
+    if isinstance(view, web.Response):
+        return view
+    query, index = view.query, view.index
+    paging = Paging(query.page, query.per_page, len(view.positions))
+    builder = Rows(query, index.columns, view.now)
     return render(
         "leftovers.html",
-        **_common(pages, snapshot, "leftovers"),
+        **_common(request.app[PAGES], view.snapshot, "leftovers"),
         query=query,
         columns=index.columns,
-        rows=[builder.row(e) for e in shown],
+        rows=[builder.row(e) for e in view.entries(paging.first, paging.last)],
         paging=paging,
         filtered=bool(query.params),
         options=index.choices(),
@@ -317,33 +174,17 @@ async def list_page(request: web.Request) -> web.StreamResponse:
     )
 
 
-async def _view_entries(request: web.Request) -> tuple[Pages, Snapshot, list[Entry]] | web.Response:
-    pages = request.app[PAGES]
-    snapshot = pages.source.current()
-    if snapshot is None:
-        return _waiting()
-    try:
-        query = list_query(pages, request)
-    except (pages.bad, BadPage) as error:
-        return _bad(pages, error)
-    index = pages.indexes.of(snapshot)
-    entries = snapshot.entries
-    view = index.view(query.only, query.sort, pages.source.clock())
-    return pages, snapshot, [entries[i] for i in view]
-
-
 async def list_json(request: web.Request) -> web.StreamResponse:
     """GET /leftovers.json: every leftover of the view, as `/results` items, in its order."""
-    found = await _view_entries(request)
-    if isinstance(found, web.Response):
-        return found
-    pages, snapshot, entries = found
-    now = pages.source.clock()
+    view = _list_view(request)
+    if isinstance(view, web.Response):
+        return view
+    entries = view.entries()
     body = orjson.dumps(
         {
-            "generated_at": f"{snapshot.generated_at:%Y-%m-%dT%H:%M:%SZ}",
+            "generated_at": f"{view.snapshot.generated_at:%Y-%m-%dT%H:%M:%SZ}",
             "count": len(entries),
-            "leftovers": [json_item(e, now) for e in entries],
+            "leftovers": [json_item(e, view.now) for e in entries],
         }
     )
     response = web.Response(body=body, content_type="application/json")
@@ -353,20 +194,19 @@ async def list_json(request: web.Request) -> web.StreamResponse:
 
 async def list_csv(request: web.Request) -> web.StreamResponse:
     """GET /leftovers.csv: the same view as a CSV download."""
-    found = await _view_entries(request)
-    if isinstance(found, web.Response):
-        return found
-    pages, snapshot, entries = found
+    view = _list_view(request)
+    if isinstance(view, web.Response):
+        return view
+    name = f"leftovers-{view.snapshot.scan_id}.csv"
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="leftovers-{snapshot.scan_id}.csv"',
+            "Content-Disposition": f'attachment; filename="{name}"',
         }
     )
     secure(response)
     await response.prepare(request)
-    columns = pages.indexes.of(snapshot).columns
-    for chunk in csv_lines(entries, columns, pages.source.clock()):
+    for chunk in csv_lines(view.entries(), view.index.columns, view.now):
         await response.write(chunk.encode())
     await response.write_eof()
     return response

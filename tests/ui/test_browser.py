@@ -14,13 +14,17 @@ import io
 import re
 import shutil
 import socket
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
 import orjson
 import pytest
 from anyio.from_thread import start_blocking_portal
@@ -50,6 +54,7 @@ SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 SIZES = {"1280x800": (1280, 800), "390x844": (390, 844)}
 MARKUP = "<script>alert(1)</script>[/]"
 TOKEN = "browser-test-token"
+NEW_VOLUMES = 6
 
 
 @dataclass
@@ -85,9 +90,24 @@ def _history() -> list[dict[str, Any]]:
     return [*records, bucket]
 
 
+def _new_volumes(records: list[dict[str, Any]], count: int) -> list[dict[str, Any]]:
+    """`count` volumes made a minute ago, like the history's first one (same account)."""
+    model = next(r for r in records if r["eventName"] == "CreateVolume")
+    when = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    made = []
+    for n in range(count):
+        record = copy.deepcopy(model)
+        record["eventTime"] = when
+        record["eventID"] = str(uuid.uuid4())
+        record["responseElements"]["volumeId"] = f"vol-0newer{n:012d}"
+        made.append(record)
+    return made
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    emulator = demo.Emulator(records=_history(), rate=1_000_000.0, latency="off", seed=7)
+    history = _history()
+    emulator = demo.Emulator(records=history, rate=1_000_000.0, latency="off", seed=7)
     state = tmp_path_factory.mktemp("browser") / "state.db"
     port = _free_port()
     with (
@@ -104,7 +124,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             store = await Store.open(state)
             service = Service(settings, store, load_catalog().select(settings.resource_types))
             await service.scan_once()
-            await service.scan_once()  # a second point on the charts
+            # Six more volumes before the second scan: the charts' second point goes up.
+            body = orjson.dumps({"Records": _new_volumes(history, NEW_VOLUMES)})
+            request = urllib.request.Request(
+                f"{running.endpoint_url}/_emulator/records", data=body, method="POST"
+            )
+            await anyio.to_thread.run_sync(partial(urllib.request.urlopen, request, timeout=10))
+            await anyio.sleep(1.1)  # the second scan ends in another second: a line, not a dot
+            await service.scan_once()
             context = Context(
                 current=service.snapshot,
                 store=store,
@@ -211,9 +238,17 @@ def test_overview_shows_the_demo_totals_health_and_charts(tab: Tab, served: Serv
     assert health.count() == 6  # 3 accounts x 2 regions
     assert page.locator("#health-table .status.ok").count() == 6
     assert "not scheduled" not in page.locator("dl.totals").inner_text()
-    # two scans kept: a line per account on each chart
+    # two scans kept: a line per account on each chart; the volumes added before the second
+    # scan raise one account's line
     assert page.locator("figure.chart").count() == 2
     assert page.locator("figure.chart polyline").count() == 2 * len(accounts)
+    first = page.locator("#chart-count-title + svg polyline").evaluate_all(
+        "lines => lines.map(l => l.getAttribute('points'))"
+    )
+    heights = [[float(p.split(",")[1]) for p in points.split()] for points in first]
+    assert [len(h) for h in heights] == [2] * len(accounts)
+    assert sum(h[0] > h[1] for h in heights) == 1  # up on the chart: a smaller y
+    assert sum(h[0] == h[1] for h in heights) == len(accounts) - 1
     tab.shoot("overview")
     page.locator("#by-type tbody a").first.click()
     assert "/leftovers?resource_type=" in page.url
