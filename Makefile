@@ -26,9 +26,12 @@ $(AWSCLI_VENV)/bin/aws: tests/awscli-requirements.txt | uv
 	$(UV) pip install --quiet --python $(AWSCLI_VENV)/bin/python -r tests/awscli-requirements.txt
 	@touch $@
 
-# promtool and amtool come with Debian's prometheus and prometheus-alertmanager packages.
+# promtool and amtool come with Debian's prometheus and prometheus-alertmanager packages;
+# chromium with Debian's chromium package.
 tools: $(AWSCLI_VENV)/bin/aws
 	@command -v promtool >/dev/null && command -v amtool >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null; }
+	@# The browser tests drive Debian's chromium through Playwright (its own download needs the network).
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
 lint: $(BIN)/leftovers
 	$(BIN)/ruff check scanner emulator tests bench
@@ -39,6 +42,7 @@ types: $(BIN)/leftovers
 
 unit: $(BIN)/leftovers tools
 	PATH="$(CURDIR)/$(BIN):$$PATH" AWS_CLI="$(CURDIR)/$(AWSCLI_VENV)/bin/aws" $(BIN)/pytest $(PYTEST_ARGS)
+	@echo "Browser screenshots (tests/ui/test_browser.py): $(CURDIR)/test-artifacts/screenshots/"
 
 test: lint types unit
 

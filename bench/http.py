@@ -23,7 +23,8 @@ class HttpConfig:
     concurrency: int
 
 
-def _server(state: Path, log: Path) -> tuple[subprocess.Popen[bytes], str, int]:
+def start_server(state: Path, log: Path) -> tuple[subprocess.Popen[bytes], str, int]:
+    """The service's app over `state` in a child process: (process, base URL, leftovers)."""
     command = [PYTHON, "-m", "bench.http_server", str(state), "0"]
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -41,9 +42,9 @@ def _server(state: Path, log: Path) -> tuple[subprocess.Popen[bytes], str, int]:
     raise RuntimeError("HTTP server did not start in time")
 
 
-def _load(url: str, config: HttpConfig) -> dict[str, float]:
-    command = [PYTHON, "-m", "bench.http_load", url, str(config.requests)]
-    command.append(str(config.concurrency))
+def load(url: str, requests: int, concurrency: int) -> dict[str, float]:
+    """`requests` GETs of `url`, `concurrency` at a time, from another process: latencies."""
+    command = [PYTHON, "-m", "bench.http_load", url, str(requests), str(concurrency)]
     done = subprocess.run(
         command, capture_output=True, env=child_env(), cwd=ROOT, check=True, timeout=600
     )
@@ -57,10 +58,10 @@ def bench_http(config: HttpConfig, workdir: Path) -> Outcome:
     outcome = Outcome()
     if not state.exists():
         outcome = bench_engine(config.engine, workdir)
-    process, url, leftovers = _server(state, workdir / "http-server.log")
+    process, url, leftovers = start_server(state, workdir / "http-server.log")
     try:
-        metrics = _load(url + "/metrics", config)
-        results = _load(url + "/results", config)
+        metrics = load(url + "/metrics", config.requests, config.concurrency)
+        results = load(url + "/results", config.requests, config.concurrency)
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -11,8 +11,10 @@ import orjson
 
 
 async def load(url: str, requests: int, concurrency: int) -> dict[str, float]:
-    """Send `requests` GETs over `concurrency` connections; p50/p99/max in ms, throughput."""
+    """Send `requests` GETs over `concurrency` connections; p50/p99/max in ms (whole answer, and
+    time to first byte: the status line and headers), throughput."""
     latencies: list[float] = []
+    firsts: list[float] = []
     errors = 0
     queue = iter(range(requests))
     connector = aiohttp.TCPConnector(limit=concurrency)
@@ -23,6 +25,7 @@ async def load(url: str, requests: int, concurrency: int) -> dict[str, float]:
             for _ in queue:
                 began = time.perf_counter()
                 async with session.get(url) as answer:
+                    firsts.append(time.perf_counter() - began)
                     await answer.read()
                     if answer.status != 200:
                         errors += 1
@@ -32,9 +35,10 @@ async def load(url: str, requests: int, concurrency: int) -> dict[str, float]:
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
     ordered = sorted(latencies)
+    first_bytes = sorted(firsts)
 
-    def at(share: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000, 2)
+    def at(share: float, values: list[float] = ordered) -> float:
+        return round(values[min(len(values) - 1, int(len(values) * share))] * 1000, 2)
 
     return {
         "requests": len(ordered),
@@ -43,6 +47,8 @@ async def load(url: str, requests: int, concurrency: int) -> dict[str, float]:
         "p50_ms": at(0.50),
         "p99_ms": at(0.99),
         "max_ms": round(ordered[-1] * 1000, 2),
+        "ttfb_p50_ms": at(0.50, first_bytes),
+        "ttfb_p99_ms": at(0.99, first_bytes),
         "requests_per_second": round(len(ordered) / elapsed, 1),
     }
 

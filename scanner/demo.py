@@ -90,6 +90,7 @@ def summary(results: dict[str, Any], base: str) -> str:
         "where a price is known; ? = no known price)",
         "",
         "Open:",
+        f"  {base}/                   the overview page; {base}/leftovers lists them",
         f"  {base}/results            the JSON report (filters: ?resource_type=ec2.volume...)",
         f"  {base}/metrics            Prometheus metrics",
         f"  {base}/openapi.json       the API",
@@ -116,13 +117,14 @@ async def _announce(base: str) -> None:
 
 async def main() -> None:
     """Emulator + service + summary, until Ctrl-C."""
+    port = _port()
+    print(f"Open http://127.0.0.1:{port}/ (the pages show the leftovers once the first scan ends)")
     print(f"Generating a demo history ({SPEC.text()})...", flush=True)
     emulator = Emulator(records=generate(SPEC), time_scale=TIME_SCALE, seed=SPEC.seed)
     state = Path(tempfile.mkdtemp(prefix="leftovers-demo-")) / "state.db"
     async with emulator.running("127.0.0.1", 0) as running:
         os.environ.update(running.env("us-east-1"))
         os.environ.pop("AWS_ENDPOINT_URL", None)
-        port = _port()
         settings = demo_settings(running.endpoint_url, state, port)
         print(
             f"Emulator on {running.endpoint_url} ({len(emulator.history)} events); "

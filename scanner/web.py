@@ -27,6 +27,7 @@ from scanner.openapi import openapi_document
 from scanner.report import ReportFilter
 from scanner.snapshot import Entry, Snapshot
 from scanner.store import Store, fact_to_dict
+from scanner.ui import add_pages, is_page, is_public_page, page_denial
 
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 5000
@@ -47,6 +48,7 @@ class Context:
     registry: CollectorRegistry
     token: str | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    interval_seconds: float | None = None
     exposition: tuple[Snapshot | None, bytes] | None = None
 
 
@@ -77,7 +79,11 @@ def _error(status: int, message: str, parameter: str | None = None) -> web.Respo
 async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Bearer token check, JSON errors for 4xx raised by aiohttp (404, 405 with its Allow)."""
     context = request.app[CONTEXT]
-    if context.token and request.path not in _PUBLIC:
+    if is_page(request.path):  # the pages: Basic or a session cookie (a browser's means)
+        denied = None if is_public_page(request.path) else page_denial(request, context.token)
+        if denied is not None:
+            return denied
+    elif context.token and request.path not in _PUBLIC:
         given = request.headers.get("Authorization", "")
         scheme, _, credential = given.partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(
@@ -333,6 +339,7 @@ def create_app(context: Context) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/openapi.json", openapi)
+    add_pages(app, context, parse_query, BadParameter, FILTERS)
     return app
 
 

@@ -22,6 +22,8 @@ KEYS = (
     "incremental_1k_seconds",
     "metrics_p99_ms",
     "results_p99_ms",
+    "page_ttfb_p99_ms",
+    "page_full_p99_ms",
 )
 
 

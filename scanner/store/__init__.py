@@ -27,10 +27,11 @@ import anyio.to_thread
 from scanner.lifecycle import Fact, Lifecycle, ResourceKey
 from scanner.pages import Page
 from scanner.plan import Work
-from scanner.store import progress, sql
+from scanner.store import progress, sql, totals
 from scanner.store.codec import fact_from_dict, fact_to_dict
 from scanner.store.progress import CounterValue, RegionState, ScanRecord
 from scanner.store.schema import MIGRATIONS, SCHEMA_VERSION, StateError, migrate
+from scanner.store.totals import ScanTotal, account_totals
 
 __all__ = [
     "MIGRATIONS",
@@ -38,8 +39,10 @@ __all__ = [
     "CounterValue",
     "RegionState",
     "ScanRecord",
+    "ScanTotal",
     "StateError",
     "Store",
+    "account_totals",
     "fact_from_dict",
     "fact_to_dict",
     "migrate",
@@ -173,3 +176,13 @@ class Store:
     async def lifecycle(self, key: ResourceKey) -> Lifecycle | None:
         """One resource's lifecycle, if known."""
         return await self._run(sql.lifecycle, self._connection, key)
+
+    # --- totals over time ----------------------------------------------------------------------
+
+    async def record_totals(self, scan_id: int, rows: Sequence[ScanTotal]) -> bool:
+        """Keep one scan's totals per account (once: False when it has them already)."""
+        return await self._run(totals.record, self._connection, scan_id, tuple(rows))
+
+    async def totals_since(self, start: datetime) -> list[ScanTotal]:
+        """The kept totals of the scans finished since `start`, oldest first."""
+        return await self._run(totals.since, self._connection, start)

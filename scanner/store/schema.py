@@ -151,7 +151,21 @@ CREATE INDEX facts_by_event ON facts (event_time, event_id);
 DROP TABLE events;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+#: One row of totals per finished scan and account (leftovers, known USD/hour), for the overview
+#: page's chart over time: a few rows per scan, written once when its snapshot is built.
+_V5 = """
+CREATE TABLE scan_totals (
+    scan_id     INTEGER NOT NULL,
+    finished_at TEXT NOT NULL,
+    account_id  TEXT NOT NULL,
+    leftovers   INTEGER NOT NULL,
+    hourly_cost REAL NOT NULL,
+    PRIMARY KEY (scan_id, account_id)
+) WITHOUT ROWID;
+CREATE INDEX scan_totals_by_time ON scan_totals (finished_at);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 _CREATED_TABLE = re.compile(r"CREATE TABLE (\w+)")
 _DROPPED_TABLE = re.compile(r"DROP TABLE (\w+)")
