@@ -17,7 +17,7 @@ import orjson
 
 from scanner import cli, runner
 from scanner.plan import Slice, StreamId
-from scanner.sources import Batch, SourceError
+from scanner.sources import SourceError, SourcePage
 from scanner.sources.lookup import LookupSource
 
 _lines: list[bytes] = []
@@ -30,11 +30,11 @@ def _note(**fields: Any) -> None:
 class TracedSource(LookupSource):
     """LookupSource that notes each call's start, end and outcome."""
 
-    async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> Batch:
+    async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> SourcePage:
         started = time.monotonic()
         where = {"account": stream.account_id, "region": stream.region, "stream": stream.name}
         try:
-            batch = await super().fetch(stream, window, token)
+            fetched = await super().fetch(stream, window, token)
         except SourceError as error:
             _note(kind="call", start=started, end=time.monotonic(), outcome=error.kind, **where)
             raise
@@ -43,9 +43,9 @@ class TracedSource(LookupSource):
             raise
         _note(
             kind="call", start=started, end=time.monotonic(), outcome="ok",
-            events=batch.events_read, more=batch.next_token is not None, **where,
+            events=fetched.events_read, more=fetched.next_token is not None, **where,
         )  # fmt: skip
-        return batch
+        return fetched
 
 
 def main(argv: list[str]) -> int:

@@ -6,7 +6,8 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+
+from scanner.settings import StreamStrategy
 
 #: Region where CloudTrail records the events of global services (IAM, STS, Route 53, CloudFront).
 HOME_REGION = "us-east-1"
@@ -15,8 +16,6 @@ PAGE_SIZE = 50
 
 WRITE_STREAM = "read_only=false"
 _EVENT_PREFIX = "event_name="
-
-Strategy = Literal["auto", "read_only", "event_names"]
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -79,7 +78,7 @@ class EventSet:
 
 
 def streams_for(
-    account_id: str, region: str, events: EventSet, strategy: Strategy
+    account_id: str, region: str, events: EventSet, strategy: StreamStrategy
 ) -> list[StreamId]:
     """The streams that read one region: one write chain, or one chain per event name."""
     names = events.for_region(region)
@@ -102,7 +101,7 @@ def build_plan(
     targets: Iterable[tuple[str, str]],
     window: Slice,
     events: EventSet,
-    strategy: Strategy,
+    strategy: StreamStrategy,
 ) -> list[Work]:
     """One slice (the whole window) per stream of every (account, region) target.
 

@@ -31,13 +31,13 @@ from scanner.plan import Slice, StreamId, Work
 from scanner.records import Record
 from scanner.schedule import Chain, Region, pick_cut, pick_hedge, reslice
 from scanner.settings import RetrySettings
-from scanner.sources import Batch, Source, SourceError
-from scanner.throttle import AnyioClock, Clock, TokenBucket
+from scanner.sources import Source, SourceError, SourcePage
+from scanner.throttle import LoopTimer, Timer, TokenBucket
 
 log = get_logger("scan")
 
-#: Pages handed to the sink at once, at most.
-MAX_BATCH = 256
+#: Pages handed to the sink at once (a batch: one `Sink.apply_many`, one write), at most.
+MAX_BATCH_PAGES = 256
 
 #: Restarts of one chain from its last applied page before the stream is given up.
 MAX_RESTARTS = 3
@@ -73,17 +73,17 @@ class _Scan:
         source: Source,
         extract: Callable[[Record], Sequence[Fact]],
         options: ScanOptions,
-        clock: Clock,
+        timer: Timer,
         progress: ScanProgress,
     ) -> None:
         self.source = source
         self.extract = extract
         self.options = options
-        self.clock = clock
+        self.timer = timer
         self.progress = progress
         self.regions: dict[tuple[str, str], Region] = {}
         self.failures: list[StreamFailure] = []
-        self.caller = Caller(source, options.retry, clock, progress)
+        self.caller = Caller(source, options.retry, timer, progress)
 
     def region(
         self, stream: StreamId, group: TaskGroup, send: MemoryObjectSendStream[Page]
@@ -94,7 +94,7 @@ class _Scan:
             bucket = (
                 None
                 if self.options.rate is None
-                else TokenBucket(self.options.rate, self.options.burst, self.clock)
+                else TokenBucket(self.options.rate, self.options.burst, self.timer)
             )
             deadline = self.options.deadline
             found = Region(
@@ -119,7 +119,7 @@ class _Scan:
         async with send:
             with anyio.CancelScope(deadline=region.deadline):
                 while not live.done:
-                    await self.clock.sleep(0.5 / bucket.rate)
+                    await self.timer.sleep(0.5 / bucket.rate)
                     if bucket.tokens >= 1.0:  # else a call took the last token or waits for one
                         await self.use_token(group, region, send)
 
@@ -131,10 +131,10 @@ class _Scan:
         assert bucket is not None
         latencies = self.caller.latencies
         prior = statistics.median(latencies) if latencies else None
-        picked = pick_cut(region.pace, self.options.concurrency, self.clock.now(), prior)
+        picked = pick_cut(region.pace, self.options.concurrency, self.timer.now(), prior)
         if picked is None:
             prior = 1.0 if prior is None else prior
-            late = pick_hedge(region.pace, self.clock.now(), prior)
+            late = pick_hedge(region.pace, self.timer.now(), prior)
             if late is not None:
                 await bucket.acquire()  # the same call again costs a token
                 late.hedge.set()
@@ -192,9 +192,9 @@ class _Scan:
             stream=stream.name, reason=error.reason, category=error.category,
         )  # fmt: skip
 
-    def facts_of(self, region: Region, batch: Batch) -> tuple[Fact, ...]:
+    def facts_of(self, region: Region, fetched: SourcePage) -> tuple[Fact, ...]:
         facts: list[Fact] = []
-        for record in batch.records:
+        for record in fetched.records:
             if record.event_id in region.seen:
                 continue
             region.seen.add(record.event_id)
@@ -228,7 +228,7 @@ class _Scan:
         live = self.progress.of(stream)
         while True:
             try:
-                batch = await self.caller.call(region, me, params, token)
+                fetched = await self.caller.call(region, me, params, token)
             except SourceError as error:
                 # A lost token, or a chain that got somewhere before its retries ran out,
                 # restarts from its last applied page; a fresh chain that cannot get a page
@@ -245,31 +245,31 @@ class _Scan:
                 self.fail(stream, error, me.current)
                 return
             pages_since_restart += 1
-            live.events += batch.events_read
-            facts = self.facts_of(region, batch)
+            live.events += fetched.events_read
+            facts = self.facts_of(region, fetched)
             current = me.current  # read after the call: a cut may have moved its start
             remaining: Slice | None = None
-            if batch.next_token is not None:
+            if fetched.next_token is not None:
                 remaining = current
-                if self.source.time_sliced and batch.oldest is not None:
-                    oldest = max(min(batch.oldest, current.end), current.start)
+                if self.source.time_sliced and fetched.oldest is not None:
+                    oldest = max(min(fetched.oldest, current.end), current.start)
                     remaining = Slice(current.start, oldest)
-                    region.pace.read(batch.events_read, current.end - oldest)
-                    if me.done_at(batch.oldest):
+                    region.pace.read(fetched.events_read, current.end - oldest)
+                    if me.done_at(fetched.oldest):
                         remaining = None
             spawned: tuple[Work, ...] = ()
             restart = False
-            if remaining is not None and self.source.time_sliced and batch.oldest is not None:
+            if remaining is not None and self.source.time_sliced and fetched.oldest is not None:
                 spawned, remaining, restart = reslice(
                     region,
                     stream,
                     current,
                     remaining,
-                    batch,
+                    fetched,
                     fresh=token is None,
                     switch_to=self.options.switch_to,
                 )
-            await send.send(Page(stream, current, facts, batch.events_read, remaining, spawned))
+            await send.send(Page(stream, current, facts, fetched.events_read, remaining, spawned))
             for child in spawned:
                 self.start(group, child, send.clone())
             if remaining is None:
@@ -278,7 +278,7 @@ class _Scan:
             if restart:
                 params, token = me.current, None
             else:
-                token = batch.next_token
+                token = fetched.next_token
 
 
 async def run_scan(
@@ -288,15 +288,15 @@ async def run_scan(
     extract: Callable[[Record], Sequence[Fact]],
     options: ScanOptions | None = None,
     *,
-    clock: Clock | None = None,
+    timer: Timer | None = None,
     progress: ScanProgress | None = None,
 ) -> ScanResult:
     """Read every slice of `work` from `source` into `sink`; failures come back as data."""
     options = options if options is not None else ScanOptions()
     progress = progress if progress is not None else ScanProgress()
-    clock = clock if clock is not None else AnyioClock()
-    scan = _Scan(source, extract, options, clock, progress)
-    started = clock.now()
+    timer = timer if timer is not None else LoopTimer()
+    scan = _Scan(source, extract, options, timer, progress)
+    started = timer.now()
     send, receive = anyio.create_memory_object_stream[Page](options.buffer)
 
     async def consume() -> None:
@@ -305,7 +305,7 @@ async def run_scan(
                 # Take what is already waiting along: busy pumps fill the buffer while a batch
                 # is written, and one page per write would leave them blocked on it.
                 pages = [page]
-                while len(pages) < MAX_BATCH:
+                while len(pages) < MAX_BATCH_PAGES:
                     try:
                         pages.append(receive.receive_nowait())
                     except (anyio.WouldBlock, anyio.EndOfStream):
@@ -318,7 +318,7 @@ async def run_scan(
         async with send:
             for item in work:
                 scan.start(group, item, send.clone())
-    stats = progress.stats(round(clock.now() - started, 3))
+    stats = progress.stats(round(timer.now() - started, 3))
     log.debug(
         "scan_finished", api_calls=stats.api_calls, throttled=stats.throttled,
         events_read=stats.events_read, failures=len(scan.failures),

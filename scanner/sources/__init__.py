@@ -37,8 +37,9 @@ class SourceError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Batch:
-    """One page of a stream: its watched records, and what is needed to go on or resume."""
+class SourcePage:
+    """One page of a stream as a source reads it: its watched records, and what is needed to go
+    on or resume (the scan hands it on as a `pages.Page` of facts)."""
 
     records: tuple[Record, ...]
     events_read: int
@@ -53,4 +54,4 @@ class Source(Protocol):
     @property
     def time_sliced(self) -> bool: ...
 
-    async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> Batch: ...
+    async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> SourcePage: ...

@@ -1,4 +1,4 @@
-"""The fast LookupEvents parser: the same batches as botocore's, botocore's for everything else."""
+"""The fast LookupEvents parser: the same pages as botocore's, botocore's for everything else."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def watches(source: str, name: str) -> bool:
 
 
 @pytest.mark.parametrize("token", [None, "next-1"])
-async def test_the_same_batch_as_botocores_parser(token: str | None) -> None:
+async def test_the_same_source_page_as_botocores_parser(token: str | None) -> None:
     body = page_bytes(["RunInstances", "DescribeInstances", "TerminateInstances"] * 5, token)
     fast = parse_page(await parse_answer(body, LOOKUP.output_shape), watches)
     slow = parse_page(botocore_answer(body), watches)

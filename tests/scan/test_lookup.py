@@ -1,4 +1,4 @@
-"""LookupEvents pages to batches, and SDK errors to retry decisions."""
+"""LookupEvents answers to source pages, and SDK errors to retry decisions."""
 
 from __future__ import annotations
 
@@ -45,17 +45,17 @@ def test_page_counts_every_event_and_parses_only_watched_ones() -> None:
         ],
         "NextToken": "t1",
     }
-    batch = parse_page(answer, lambda source, name: name != "CreateTags")
-    assert batch.events_read == 3
-    assert [r.event_id for r in batch.records] == ["a", "c"]
-    assert batch.oldest == datetime(2025, 1, 1, tzinfo=UTC)
-    assert batch.next_token == "t1"
-    assert batch.records[0].region == "eu-west-1"
+    fetched = parse_page(answer, lambda source, name: name != "CreateTags")
+    assert fetched.events_read == 3
+    assert [r.event_id for r in fetched.records] == ["a", "c"]
+    assert fetched.oldest == datetime(2025, 1, 1, tzinfo=UTC)
+    assert fetched.next_token == "t1"
+    assert fetched.records[0].region == "eu-west-1"
 
 
 def test_empty_page() -> None:
-    batch = parse_page({"Events": []}, lambda source, name: True)
-    assert (batch.events_read, batch.oldest, batch.next_token) == (0, None, None)
+    fetched = parse_page({"Events": []}, lambda source, name: True)
+    assert (fetched.events_read, fetched.oldest, fetched.next_token) == (0, None, None)
 
 
 def client_error(code: str, status: int, message: str = "nope") -> ClientError:

@@ -19,7 +19,7 @@ from scanner.catalog import load_catalog
 from scanner.cli import main
 from scanner.plan import Slice, StreamId
 from scanner.service import Service
-from scanner.sources import Batch
+from scanner.sources import SourcePage
 from scanner.sources.lookup import LookupSource
 from scanner.store import Store
 
@@ -53,7 +53,7 @@ def recording_source(journal: Journal) -> type[LookupSource]:
             await super().warm(wanted)
             journal.entries.append(("warm", tuple(wanted)))
 
-        async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> Batch:
+        async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> SourcePage:
             journal.entries.append(("fetch", (stream.account_id, stream.region)))
             return await super().fetch(stream, window, token)
 
