@@ -69,7 +69,7 @@ class FrameSource:
     def streams(self) -> list[tuple[str, str]]:
         return list(self._frames)
 
-    async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> SourcePage:
+    async def fetch(self, stream: StreamId, bounds: Slice, token: str | None) -> SourcePage:
         key = (stream.account_id, stream.region)
         offset, length = self._frames[key][self._next[key]]
         self._next[key] += 1

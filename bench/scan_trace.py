@@ -30,11 +30,11 @@ def _note(**fields: Any) -> None:
 class TracedSource(LookupSource):
     """LookupSource that notes each call's start, end and outcome."""
 
-    async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> SourcePage:
+    async def fetch(self, stream: StreamId, bounds: Slice, token: str | None) -> SourcePage:
         started = time.monotonic()
         where = {"account": stream.account_id, "region": stream.region, "stream": stream.name}
         try:
-            fetched = await super().fetch(stream, window, token)
+            fetched = await super().fetch(stream, bounds, token)
         except SourceError as error:
             _note(kind="call", start=started, end=time.monotonic(), outcome=error.kind, **where)
             raise

@@ -40,7 +40,7 @@ class Caller:
         self.latencies: deque[float] = deque(maxlen=256)
 
     async def call(
-        self, region: Region, chain: Chain, window: Slice, token: str | None
+        self, region: Region, chain: Chain, bounds: Slice, token: str | None
     ) -> SourcePage:
         """One page, with the bucket in front and backoff on throttling and transient errors."""
         retry = self.retry
@@ -55,7 +55,7 @@ class Caller:
             started = self.timer.now()
             chain.calling, chain.since = True, started
             try:
-                fetched = await self.timed(region, chain, window, token)
+                fetched = await self.timed(region, chain, bounds, token)
             except SourceError as error:
                 chain.calling = False
                 live.errors[error.category] += 1
@@ -81,26 +81,26 @@ class Caller:
             return fetched
 
     async def timed(
-        self, region: Region, chain: Chain, window: Slice, token: str | None
+        self, region: Region, chain: Chain, bounds: Slice, token: str | None
     ) -> SourcePage:
         """One call (hedged if the region is watched), abandoned without an answer in time."""
         timeout = self.retry.call_timeout_seconds
         with anyio.move_on_after(timeout):
             if region.bucket is not None and self.source.time_sliced:
                 chain.hedge = anyio.Event()  # the region's watcher may hedge this call
-                return await self.fetch(chain, window, token)
+                return await self.fetch(chain, bounds, token)
             # nothing watches the call: no hedge, no task group around it
-            return await self.source.fetch(chain.stream, window, token)
+            return await self.source.fetch(chain.stream, bounds, token)
         raise SourceError("transient", f"no answer within {timeout:g} s", "timeout")
 
-    async def fetch(self, chain: Chain, window: Slice, token: str | None) -> SourcePage:
+    async def fetch(self, chain: Chain, bounds: Slice, token: str | None) -> SourcePage:
         """One call, sent again if the watcher hedges it; the first answer wins."""
         answers: list[SourcePage | SourceError] = []
         answered = anyio.Event()
 
         async def one() -> None:
             try:
-                answers.append(await self.source.fetch(chain.stream, window, token))
+                answers.append(await self.source.fetch(chain.stream, bounds, token))
             except SourceError as error:
                 answers.append(error)
             answered.set()

@@ -1,7 +1,7 @@
-"""One scan: a pump per stream slice, fanned in over a bounded stream to a Sink, page by page.
+"""One scan: a pump per stream slice, fanned in over a bounded channel to a Sink, page by page.
 
     plan (Work: stream + slice) ──► pump ─┐  send.clone() per pump; pumps may split slices
-                                   pump ──┼──► bounded memory stream ──► consumer ──► Sink.apply
+                                   pump ──┼──► bounded channel ──► consumer ──► Sink.apply_many
                                    pump ─┘
     each pump: calls.Caller (TokenBucket, Source.fetch, retry/backoff, hedge) ► extract facts
     each rate-limited region: a watcher cutting slices or hedging calls (schedule.py)
@@ -10,6 +10,44 @@ A failure in one stream is data (`StreamFailure`) and never stops the others. A 
 enough to persist progress with the facts it brings: the slice as it stood before the page, what
 remains of it after the page, and the slices split off it; so a store can resume after a crash
 from the remaining slices (`run_scan(work=...)` takes any slices, not only a whole window).
+
+The scan's words, each in this sense only (the code, its comments and the README):
+
+    window    the time range one scan reads of every stream: the lookback, or since a region's
+              checkpoint minus the overlap (runner.window_start); a scan starts from one slice
+              per stream, the whole window
+    stream    one LookupEvents filter in one account and region (`plan.StreamId`): the write
+              stream `read_only=false`, an event-name stream `event_name=X`, or a trail-log file;
+              the stream strategy (`auto`, `read_only`, `event_names`) says which per region
+    slice     a time range of one stream, both ends inclusive (`plan.Slice`); `Work` is one
+              slice of one stream to read
+    bounds    the StartTime/EndTime one call sends: the slice its NextToken is bound to
+    chain     one NextToken sequence of calls paging one slice, newest first (`schedule.Chain`;
+              its `current` is what it has left to read)
+    pump      the task that runs one chain and sends its pages on (`_Scan.pump`)
+    watched   an event the catalog pairs (`sources.Watches`): only those records are parsed
+    page      one call's answer: as a source reads it (`sources.SourcePage`, records), and as
+              the scan hands it on (`pages.Page`, facts and the slice's progress)
+    batch     the pages the consumer hands the sink in one write (at most MAX_BATCH_PAGES)
+    split     after a page, the rest of a chain's slice divided among new chains (by time, or
+              the `auto` switch from the write stream to event-name streams)
+    cut       while a chain's call is out, the older end of its slice given to a new chain
+              (`schedule.pick_cut`; blind before the region has shown its density)
+    hedge     the same call sent again when it is late and a token would go unused
+              (`schedule.pick_hedge`; counted in `stats.hedged`)
+    pace      what a region has shown so far: call latency, event density, its running chains
+              (`schedule.Pace`), from which how many chains it should run
+    watcher   the task per rate-limited region that turns an unused token into a cut or a hedge
+              (`_Scan.watch`)
+    bucket    the token bucket per account-region (`throttle.TokenBucket`); a token pays for one
+              call; time comes from a `throttle.Timer` (a chain's `token` variables hold its
+              NextToken, which is no bucket token)
+    restart   a chain begun again from its last applied page, after its NextToken was lost or
+              its retries ran out part way
+    deadline  how long one scan may read one account-region; its chains left then fail
+    failure   a stream given up, as data (`pages.StreamFailure`), with the category of its error
+    pending   slices not read yet: a pump waiting for a free chain, or a slice a failed scan left
+              in the store for the next one
 """
 
 from __future__ import annotations
@@ -47,8 +85,8 @@ MAX_RESTARTS = 3
 class ScanOptions:
     """How hard to read: rate per (account, region) (None: no limit), chains, retries.
 
-    `switch_to`, when given, names the `EventName` chains that may replace a write chain after
-    its first page (the `auto` strategy); `buffer` bounds the pages waiting for the sink;
+    `switch_to`, when given, names the event-name streams that may replace a write stream after
+    its first page (the `auto` strategy); `buffer` caps the pages waiting for the sink;
     `deadline` (seconds, None: none) is how long each account-region may be read: its chains
     still running then are given up (a `timeout` failure), the other regions go on.
     """

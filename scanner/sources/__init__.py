@@ -49,9 +49,9 @@ class SourcePage:
 
 class Source(Protocol):
     """Reads pages of a stream's slice. `time_sliced` sources page newest first within a slice,
-    so a slice can be cut at the oldest event read (resume) and split by time."""
+    so what is left of a slice ends at the oldest event read (resume) and can be split by time."""
 
     @property
     def time_sliced(self) -> bool: ...
 
-    async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> SourcePage: ...
+    async def fetch(self, stream: StreamId, bounds: Slice, token: str | None) -> SourcePage: ...

@@ -53,9 +53,9 @@ class FilesSource:
         self._accounts = accounts
         self._regions = regions
 
-    def _wanted(self, record: Record, window: Slice) -> bool:
+    def _wanted(self, record: Record, bounds: Slice) -> bool:
         return (
-            window.start <= record.event_time <= window.end
+            bounds.start <= record.event_time <= bounds.end
             and (self._accounts is None or record.account_id in self._accounts)
             and (self._regions is None or record.region in self._regions)
         )
@@ -69,7 +69,7 @@ class FilesSource:
             for p in self.files
         ]
 
-    def _read(self, path: Path, window: Slice) -> tuple[SourcePage, ReadStats]:
+    def _read(self, path: Path, bounds: Slice) -> tuple[SourcePage, ReadStats]:
         stats = ReadStats()
         try:
             records = list(read_file(path, stats))
@@ -78,7 +78,7 @@ class FilesSource:
         kept = tuple(
             r
             for r in records
-            if self._wanted(r, window) and self._watches(r.event_source, r.event_name)
+            if self._wanted(r, bounds) and self._watches(r.event_source, r.event_name)
         )
         fetched = SourcePage(
             records=kept,
@@ -88,12 +88,12 @@ class FilesSource:
         )
         return fetched, stats
 
-    async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> SourcePage:
+    async def fetch(self, stream: StreamId, bounds: Slice, token: str | None) -> SourcePage:
         del token
         if not stream.name.startswith(_FILE_PREFIX):
             raise SourceError("fatal", f"{stream.name}: not a file stream")
         path = Path(stream.name[len(_FILE_PREFIX) :])
-        fetched, stats = await anyio.to_thread.run_sync(self._read, path, window)
+        fetched, stats = await anyio.to_thread.run_sync(self._read, path, bounds)
         self.read.records += stats.records
         self.read.skipped += stats.skipped
         return fetched

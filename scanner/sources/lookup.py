@@ -219,10 +219,10 @@ class LookupSource:
                 self._clients[key] = await self._stack.enter_async_context(client)
         return self._clients[key]
 
-    async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> SourcePage:
+    async def fetch(self, stream: StreamId, bounds: Slice, token: str | None) -> SourcePage:
         params: dict[str, Any] = {
-            "StartTime": window.start,
-            "EndTime": window.end,
+            "StartTime": bounds.start,
+            "EndTime": bounds.end,
             "MaxResults": PAGE_SIZE,
         }
         attribute = lookup_attribute(stream.name)

@@ -140,10 +140,10 @@ class FakeSource:
         found.sort(key=lambda r: (r.event_time, r.event_id), reverse=True)
         return found
 
-    async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> SourcePage:
+    async def fetch(self, stream: StreamId, bounds: Slice, token: str | None) -> SourcePage:
         self.calls += 1
         number = self.calls
-        self.call_log.append((stream, window, token))
+        self.call_log.append((stream, bounds, token))
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
@@ -161,10 +161,10 @@ class FakeSource:
             offset = 0
             if token is not None:
                 bound, _, text = token.rpartition("|")
-                if bound != f"{stream}{window}":
+                if bound != f"{stream}{bounds}":
                     raise SourceError("invalid_token", "InvalidNextTokenException")
                 offset = int(text)
-            matching = self._matching(stream, window)
+            matching = self._matching(stream, bounds)
             page = matching[offset : offset + PAGE_SIZE]
             self.pages_by_stream[stream.name] = self.pages_by_stream.get(stream.name, 0) + 1
             more = offset + PAGE_SIZE < len(matching)
@@ -172,7 +172,7 @@ class FakeSource:
                 records=tuple(r for r in page if watches(r.event_source, r.event_name)),
                 events_read=len(page),
                 oldest=min((r.event_time for r in page), default=None),
-                next_token=f"{stream}{window}|{offset + PAGE_SIZE}" if more else None,
+                next_token=f"{stream}{bounds}|{offset + PAGE_SIZE}" if more else None,
             )
         finally:
             self.in_flight -= 1

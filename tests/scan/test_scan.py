@@ -190,10 +190,10 @@ async def test_invalid_token_restarts_from_the_last_applied_page() -> None:
     mine = [r for r in records if r.account_id == stream.account_id and r.region == stream.region]
 
     class ForgetfulSource(FakeSource):
-        async def fetch(self, stream: StreamId, window: Slice, token: str | None):  # type: ignore[no-untyped-def]
+        async def fetch(self, stream: StreamId, bounds: Slice, token: str | None):  # type: ignore[no-untyped-def]
             if token is not None and self.calls == 1:
                 token = "stale|0"
-            return await super().fetch(stream, window, token)
+            return await super().fetch(stream, bounds, token)
 
     timer = VirtualTimer()
     source = ForgetfulSource(mine, timer=timer)
@@ -261,12 +261,12 @@ class HangsOnce(FakeSource):
 
     hung: set[tuple[str, str]] = set()  # noqa: RUF012 (one instance per test)
 
-    async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> SourcePage:
+    async def fetch(self, stream: StreamId, bounds: Slice, token: str | None) -> SourcePage:
         where = (stream.account_id, stream.region)
         if where not in self.hung:
             self.hung.add(where)
             await anyio.sleep_forever()
-        return await super().fetch(stream, window, token)
+        return await super().fetch(stream, bounds, token)
 
 
 async def test_a_call_without_an_answer_in_time_is_retried_and_counted() -> None:

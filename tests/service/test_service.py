@@ -247,9 +247,9 @@ class CountingSource:
     async def warm(self, keys: Iterable[tuple[str, str]]) -> None:
         await self.inner.warm(keys)
 
-    async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> Any:
+    async def fetch(self, stream: StreamId, bounds: Slice, token: str | None) -> Any:
         await anyio.sleep(0.01)
-        return await self.inner.fetch(stream, window, token)
+        return await self.inner.fetch(stream, bounds, token)
 
 
 async def test_scans_never_overlap(

@@ -53,9 +53,9 @@ def recording_source(journal: Journal) -> type[LookupSource]:
             await super().warm(wanted)
             journal.entries.append(("warm", tuple(wanted)))
 
-        async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> SourcePage:
+        async def fetch(self, stream: StreamId, bounds: Slice, token: str | None) -> SourcePage:
             journal.entries.append(("fetch", (stream.account_id, stream.region)))
-            return await super().fetch(stream, window, token)
+            return await super().fetch(stream, bounds, token)
 
     return Recording
 
