@@ -12,13 +12,13 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-from snapshots import NOW, build
 
 from scanner.metrics import build_registry
 from scanner.openapi import openapi_document
 from scanner.snapshot import Snapshot
 from scanner.store import Store
 from scanner.web import Context, create_app
+from tests.snapshots import NOW, build
 
 Factory = Callable[..., Any]
 RESOURCE = "/resources/{account_id}/{region}/{resource_type}/{resource_id}"

@@ -14,7 +14,6 @@ from typing import Any
 import anyio
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from conftest import ACCOUNT_A, EMULATOR_NOW, MakeRecord
 
 from emulator import Running
 from emulator.api.clock import ManualClock
@@ -29,6 +28,7 @@ from scanner.snapshot import Snapshot
 from scanner.sources.lookup import LookupSource
 from scanner.store import RegionState, Store
 from scanner.web import Context, create_app
+from tests.conftest import ACCOUNT_A, EMULATOR_NOW, MakeRecord
 
 OLD_VOLUME = "vol-0000000000000000a"
 NEW_VOLUME = "vol-0000000000000000b"

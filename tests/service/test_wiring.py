@@ -10,7 +10,6 @@ from typing import Any
 
 import anyio
 import pytest
-from conftest import ACCOUNT_A, MakeRecord
 
 from emulator import Running
 from emulator.api.clock import ManualClock
@@ -22,6 +21,7 @@ from scanner.service import Service
 from scanner.sources import SourcePage
 from scanner.sources.lookup import LookupSource
 from scanner.store import Store
+from tests.conftest import ACCOUNT_A, MakeRecord
 
 from .test_service import aws_env, clock_of
 from .world import settings_of, volume_history, volume_id

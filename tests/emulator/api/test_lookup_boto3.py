@@ -7,10 +7,10 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import ACCOUNT_A
-from emulator_clients import client, event_time, matches
 
 from emulator import Running
+from tests.conftest import ACCOUNT_A
+from tests.emulator.api.emulator_clients import client, event_time, matches
 
 
 def _pages(running: Running, region: str = "us-east-1", **kwargs: Any) -> list[dict[str, Any]]:
