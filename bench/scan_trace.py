@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from scanner import cli, runner
+from scanner import cli, runner, scan
 from scanner.plan import Slice, StreamId
 from scanner.sources import SourceError, SourcePage
 from scanner.sources.lookup import LookupSource
@@ -50,7 +50,7 @@ class TracedSource(LookupSource):
 
 def main(argv: list[str]) -> int:
     trace = Path(argv[0])
-    original = runner.run_scan
+    original = scan.run_scan
 
     async def traced_run_scan(*args: Any, **kwargs: Any) -> Any:
         _note(kind="scan_start", at=time.monotonic())
@@ -71,8 +71,9 @@ def main(argv: list[str]) -> int:
             _note(kind="regions", regions=regions)
         return result
 
-    runner.LookupSource = TracedSource  # type: ignore[misc]  # bench-only instrumentation
-    runner.run_scan = traced_run_scan
+    # The trace replaces the names runner imported (not exported, hence attr-defined).
+    runner.LookupSource = TracedSource  # type: ignore[attr-defined]
+    runner.run_scan = traced_run_scan  # type: ignore[attr-defined]
     _note(kind="process_start", at=time.monotonic())
     try:
         return cli.main(argv[1:])

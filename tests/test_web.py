@@ -213,7 +213,7 @@ async def test_openapi_document_is_valid_and_describes_every_route(client_for: F
     validate(openapi_document(bearer=False))
     routes = {
         r.resource.canonical.replace("{resource_id:.+}", "{resource_id}")
-        for r in client.app.router.routes()  # type: ignore[union-attr]
+        for r in client.app.router.routes()
         if r.resource is not None
     }
     assert routes == set(document["paths"])

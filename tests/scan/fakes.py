@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import ParamSpec, TypeVar
 
 import anyio
 import anyio.lowlevel
@@ -15,6 +16,9 @@ from scanner.lifecycle import Change, Fact, ResourceKey
 from scanner.plan import PAGE_SIZE, Slice, StreamId, lookup_attribute
 from scanner.records import Record
 from scanner.sources import SourceError, SourcePage
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class VirtualTimer:
@@ -50,9 +54,11 @@ class VirtualTimer:
                 self._now = max(self._now, deadline)
                 event.set()
 
-    async def run(self, coroutine_function, *args, **kwargs):  # type: ignore[no-untyped-def]
+    async def run(
+        self, coroutine_function: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         """Run `await coroutine_function(*args, **kwargs)` with the timer driven."""
-        result = []
+        result: list[T] = []
         async with anyio.create_task_group() as group:
             group.start_soon(self._drive)
             result.append(await coroutine_function(*args, **kwargs))

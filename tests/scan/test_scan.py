@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import anyio
 
-from scanner.lifecycle import Fact
-from scanner.pages import MemorySink, Page, ScanProgress
+from scanner.lifecycle import Fact, ResourceKey
+from scanner.pages import MemorySink, Page, ScanProgress, ScanResult
 from scanner.plan import (
     WRITE_STREAM,
     EventSet,
@@ -20,7 +20,7 @@ from scanner.plan import (
 )
 from scanner.records import Record
 from scanner.scan import ScanOptions, run_scan
-from scanner.settings import RetrySettings
+from scanner.settings import RetrySettings, StreamStrategy
 from scanner.sources import SourcePage
 
 from .fakes import FakeSource, VirtualTimer, extract, keys_alive, record
@@ -57,7 +57,7 @@ def history(per_region: int, noise_every: int = 3) -> list[Record]:
     return records
 
 
-def expected(records: list[Record], skip_regions: frozenset[str] = frozenset()) -> set[object]:
+def expected(records: list[Record], skip_regions: frozenset[str] = frozenset()) -> set[ResourceKey]:
     facts: list[Fact] = []
     for item in records:
         if item.region not in skip_regions:
@@ -77,12 +77,14 @@ class RecordingSink(MemorySink):
         self.facts.extend(page.facts)
 
 
-def plan(strategy: str = "read_only") -> list[Work]:
+def plan(strategy: StreamStrategy = "read_only") -> list[Work]:
     targets = [(a, r) for a in ACCOUNTS for r in REGIONS]
-    return build_plan(targets, WINDOW, EVENTS, strategy)  # type: ignore[arg-type]
+    return build_plan(targets, WINDOW, EVENTS, strategy)
 
 
-async def scan(source: FakeSource, work: list[Work], options: ScanOptions, timer: VirtualTimer):  # type: ignore[no-untyped-def]
+async def scan(
+    source: FakeSource, work: list[Work], options: ScanOptions, timer: VirtualTimer
+) -> tuple[RecordingSink, ScanResult]:
     sink = RecordingSink()
     result = await timer.run(run_scan, source, work, sink, extract, options, timer=timer)
     return sink, result
@@ -190,7 +192,7 @@ async def test_invalid_token_restarts_from_the_last_applied_page() -> None:
     mine = [r for r in records if r.account_id == stream.account_id and r.region == stream.region]
 
     class ForgetfulSource(FakeSource):
-        async def fetch(self, stream: StreamId, bounds: Slice, token: str | None):  # type: ignore[no-untyped-def]
+        async def fetch(self, stream: StreamId, bounds: Slice, token: str | None) -> SourcePage:
             if token is not None and self.calls == 1:
                 token = "stale|0"
             return await super().fetch(stream, bounds, token)

@@ -9,6 +9,7 @@ import socket
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import anyio
@@ -240,9 +241,14 @@ class CountingSource:
         self.in_use.most = max(self.in_use.most, self.in_use.now)
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         self.in_use.now -= 1
-        await self.inner.__aexit__(*exc)
+        await self.inner.__aexit__(kind, error, traceback)
 
     async def warm(self, keys: Iterable[tuple[str, str]]) -> None:
         await self.inner.warm(keys)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp
 import pytest
@@ -18,7 +19,9 @@ from botocore.exceptions import (
 from scanner.sources.lookup import classify, parse_page
 
 
-def event(event_id: str, name: str, when: datetime, source: str = "ec2.amazonaws.com") -> dict:  # type: ignore[type-arg]
+def event(
+    event_id: str, name: str, when: datetime, source: str = "ec2.amazonaws.com"
+) -> dict[str, Any]:
     body = {
         "eventID": event_id,
         "eventName": name,
@@ -62,7 +65,13 @@ def client_error(code: str, status: int, message: str = "nope") -> ClientError:
     return ClientError(
         {
             "Error": {"Code": code, "Message": message},
-            "ResponseMetadata": {"HTTPStatusCode": status},
+            "ResponseMetadata": {
+                "RequestId": "r1",
+                "HostId": "",
+                "HTTPStatusCode": status,
+                "HTTPHeaders": {},
+                "RetryAttempts": 0,
+            },
         },
         "LookupEvents",
     )

@@ -92,7 +92,3 @@ def lifecycle_of(blob: bytes) -> Lifecycle:
         deleted=fact_from_dict(data["deleted"]) if data["deleted"] else None,
         state_change=fact_from_dict(data["state_change"]) if data["state_change"] else None,
     )
-
-
-def fact_to_dict_fields(one: Fact) -> dict[str, object]:
-    return {name: getattr(one, name) for name in one.__dataclass_fields__}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 from scanner.lifecycle import Actor, Change, Fact, Lifecycle, ResourceKey
 from scanner.store import fact_from_dict, fact_to_dict
 from scanner.store.codec import time_text
-from tests.store.builders import KEY, T0, fact, fact_to_dict_fields, lifecycle_blob, lifecycle_of
+from tests.store.builders import KEY, T0, fact, lifecycle_blob, lifecycle_of
 
 
 def test_fact_round_trips_through_json() -> None:
@@ -39,12 +40,7 @@ def test_facts_and_lifecycles_encode_as_their_dicts() -> None:
         renamed_from=ResourceKey(KEY.account_id, KEY.region, "rds.db_instance", "db-1"),
     )
     elsewhere = fact("e8", Change.STATE, 2, state="stopped")
-    elsewhere = Fact(
-        **{
-            **fact_to_dict_fields(elsewhere),
-            "time": elsewhere.time.astimezone(timezone(timedelta(hours=2))),
-        }
-    )
+    elsewhere = replace(elsewhere, time=elsewhere.time.astimezone(timezone(timedelta(hours=2))))
     for one in (fact("e1"), fact("e2", Change.STATE, 3, state="x"), renamed, elsewhere):
         assert fact_json(one) == orjson.dumps(fact_to_dict(one))
         assert fact_from_dict(orjson.loads(fact_json(one))) == one
