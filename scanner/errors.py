@@ -12,9 +12,11 @@ Inside a scan, two more never reach the user as exceptions:
                               category (throttled, access_denied, unavailable, timeout, other)
     RecordFileError           (records) one trail-log file cannot be read
 
-And two never leave their module:
+And three never leave their module:
 
     BadParameter              (web) a query parameter is invalid: a 400 response naming it
+    BadPage                   (ui.listpage) a page's own parameter (sort, page, per_page) is
+                              invalid: a 400 page naming it
     _NotCompiled              (catalog.expressions) a JMESPath node left to jmespath itself
 
 Expected failures during a scan (throttling, a region that is down, access denied) travel as data
