@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -145,21 +146,7 @@ async def _scan(
             return await scan_files(paths, settings, catalog, sink, window, progress=progress)
         return await scan_aws(settings, catalog, sink, window, progress=progress)
 
-    if live:
-        console = Console(stderr=True)
-        with Live(progress_view(progress), console=console, transient=True) as display:
-            async with anyio.create_task_group() as group:
-
-                async def refresh() -> None:
-                    while True:
-                        display.update(progress_view(progress))
-                        await anyio.sleep(0.25)
-
-                group.start_soon(refresh)
-                result = await work()
-                group.cancel_scope.cancel()
-    else:
-        result = await work()
+    result = await (_with_progress(progress, work) if live else work())
     only = ReportFilter.of(created_by=[settings.user_name] if settings.user_name else [])
     report = build_report(
         sink.lifecycles,
@@ -171,6 +158,32 @@ async def _scan(
         only=only,
     )
     return report, result
+
+
+async def _with_progress(
+    progress: ScanProgress, work: Callable[[], Awaitable[ScanResult]]
+) -> ScanResult:
+    """Run `work` under a live progress table on stderr; its errors propagate as they are."""
+    failure: Exception | None = None
+    with Live(progress_view(progress), console=Console(stderr=True), transient=True) as display:
+        async with anyio.create_task_group() as group:
+
+            async def refresh() -> None:
+                while True:
+                    display.update(progress_view(progress))
+                    await anyio.sleep(0.25)
+
+            group.start_soon(refresh)
+            try:
+                result = await work()
+            except Exception as error:
+                # Raised inside the task group it would leave wrapped in an ExceptionGroup,
+                # which the command line cannot tell from a crash.
+                failure = error
+            group.cancel_scope.cancel()
+    if failure is not None:
+        raise failure
+    return result
 
 
 def run(args: argparse.Namespace) -> int:
