@@ -1,4 +1,8 @@
-"""Terminal views: the leftovers table grouped by account, region and type; live progress."""
+"""Terminal views: the leftovers table grouped by account, region and type; live progress.
+
+Every value that comes from AWS or a trail file enters rich through `text()`, as plain text:
+never markup (`[bold]`, `[link=...]`), never a control character.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,14 @@ from rich.text import Text
 
 from scanner.pages import ScanProgress
 from scanner.report import Leftover, Report
+
+#: C0 and C1 control characters (escape sequences start with one), spelled out as `\x1b`.
+_CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+
+
+def text(value: str, style: str = "") -> Text:
+    """A value from outside as rich text: shown as it is, interpreted never (markup, controls)."""
+    return Text(value.translate(_CONTROLS), style=style)
 
 
 def age_text(seconds: int) -> str:
@@ -57,7 +69,7 @@ def render_report(report: Report, console: Console) -> None:
     for (account, region, _), items in groups:
         rows = list(items)
         table = Table(
-            title=f"{rows[0].title} · account {account} · {region} ({len(rows)})",
+            title=text(f"{rows[0].title} · account {account} · {region} ({len(rows)})"),
             title_justify="left",
             title_style="bold",
             expand=False,
@@ -71,19 +83,21 @@ def render_report(report: Report, console: Console) -> None:
         table.add_column("est. $/h", justify="right")
         for item in rows:
             table.add_row(
-                item.key.resource_id,
-                item.name if item.name and item.name != item.key.resource_id else "-",
+                text(item.key.resource_id),
+                text(item.name if item.name and item.name != item.key.resource_id else "-"),
                 age_text(item.age_seconds(now)),
-                _owner(item),
-                item.state,
-                _details(item),
+                text(_owner(item)),
+                text(item.state),
+                text(_details(item)),
                 _cost(item.hourly_cost),
             )
         console.print(table)
         for item in rows:
             # Whole URLs, never folded, so that terminals keep them clickable.
             console.print(
-                f"  {item.key.resource_id}  [cyan]{item.console_url}[/cyan]",
+                Text.assemble(
+                    "  ", text(item.key.resource_id), "  ", text(item.console_url, "cyan")
+                ),
                 soft_wrap=True,
                 highlight=False,
             )
@@ -101,7 +115,12 @@ def render_report(report: Report, console: Console) -> None:
         for column in ("account", "region", "stream", "reason"):
             errors.add_column(column, overflow="fold")
         for failure in report.errors:
-            errors.add_row(failure.account_id, failure.region, failure.stream, failure.reason)
+            errors.add_row(
+                *(
+                    text(v)
+                    for v in (failure.account_id, failure.region, failure.stream, failure.reason)
+                )
+            )
         console.print(errors)
     if report.stats is not None:
         stats = report.stats
@@ -125,8 +144,8 @@ def progress_view(progress: ScanProgress) -> Group:
         state = "failed" if live.failed else ("done" if live.done else "reading")
         style = {"failed": "red", "done": "green", "reading": "yellow"}[state]
         table.add_row(
-            account,
-            region,
+            text(account),
+            text(region),
             str(live.calls),
             str(live.throttled),
             str(live.events),
