@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from scanner import __version__
+from scanner.catalog import load_catalog
+from scanner.query import CURSOR_PATTERN, DURATION_PATTERN, MAX_LIMIT, SORTS
 
 _NULLABLE_STRING: dict[str, Any] = {"type": ["string", "null"]}
 
@@ -249,8 +252,8 @@ def _list_filter(name: str, description: str) -> dict[str, Any]:
         "in": "query",
         "required": False,
         "description": f"{description}; several values separated by commas or repeated",
-        # at least one value: something besides commas and spaces
-        "schema": {"type": "string", "pattern": "[^,\\s]"},
+        # at least one value: something besides commas, spaces and tabs
+        "schema": {"type": "string", "pattern": "[^, \t]"},
     }
 
 
@@ -260,8 +263,13 @@ _ERRORS = {
 }
 
 
-def openapi_document(bearer: bool = True) -> dict[str, Any]:
-    """The OpenAPI document; `bearer` says whether a token is required (it is described always)."""
+def openapi_document(
+    bearer: bool = True, resource_types: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """The OpenAPI document; `bearer` says whether a token is required (it is described always);
+    `resource_types` are the values `resource_type` takes (default: the packaged catalog's)."""
+    if resource_types is None:
+        resource_types = tuple(load_catalog().types)
     secured: list[dict[str, list[str]]] = [{"bearer": []}] if bearer else []
     path_parameters = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
@@ -288,7 +296,18 @@ def openapi_document(bearer: bool = True) -> dict[str, Any]:
                         _list_filter("account_id", "12-digit account id"),
                         _list_filter("region", "AWS region"),
                         _list_filter("service", "service, e.g. ec2"),
-                        _list_filter("resource_type", "catalog resource type, e.g. ec2.volume"),
+                        {
+                            "name": "resource_type",
+                            "in": "query",
+                            "description": "catalog resource types (`leftovers catalog`), "
+                            "repeated or separated by commas",
+                            "explode": True,
+                            "schema": {
+                                "type": "array",
+                                "minItems": 1,
+                                "items": {"type": "string", "enum": sorted(resource_types)},
+                            },
+                        },
                         _list_filter("state", "current state, e.g. running"),
                         _list_filter(
                             "created_by", "the creator's user name, ARN, or last part of its ARN"
@@ -297,19 +316,28 @@ def openapi_document(bearer: bool = True) -> dict[str, Any]:
                             "name": "min_age",
                             "in": "query",
                             "description": "minimum age: seconds, or 90m, 24h, 7d, 2w",
-                            "schema": {"type": "string", "pattern": "^[0-9]+[smhdw]?$"},
+                            "schema": {"type": "string", "pattern": DURATION_PATTERN},
                         },
                         {
                             "name": "limit",
                             "in": "query",
                             "description": "page size (default 500)",
-                            "schema": {"type": "integer", "minimum": 1, "maximum": 5000},
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                        },
+                        {
+                            "name": "sort",
+                            "in": "query",
+                            "description": "largest first: `estimated_hourly_cost` (unknown "
+                            "last), `age` (oldest first), `created_at` (newest first); "
+                            "default: by account, region, type and id",
+                            "schema": {"type": "string", "enum": list(SORTS)},
                         },
                         {
                             "name": "cursor",
                             "in": "query",
-                            "description": "opaque: `next_cursor` of the previous page",
-                            "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"},
+                            "description": "opaque: `next_cursor` of the previous page, "
+                            "with the same filters and sort",
+                            "schema": {"type": "string", "pattern": CURSOR_PATTERN},
                         },
                     ],
                     "responses": {

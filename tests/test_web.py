@@ -137,6 +137,63 @@ async def test_bad_parameters_get_a_400_naming_them(
     assert (await response.json())["error"]["parameter"] == parameter
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?limit=%C2%B2",  # a superscript two: str.isdigit() says yes, int() says no
+        "?limit=%D9%A1%D9%A0",  # Arabic-Indic 10: a digit, but not an ASCII one
+        "?limit=10&limit=abc",
+        "?limit=" + "9" * 5000,
+        "?min_age=%D9%A1d",
+        "?min_age=" + "9" * 5000,
+        "?min_age=1h&min_age=never",
+        "?cursor=not-a-cursor",
+        "?sort=size",
+        "?sort=age&sort=",
+    ],
+)
+async def test_every_value_is_checked_and_numbers_are_ascii(
+    client_for: Factory, query: str
+) -> None:
+    response = await (await client_for(build())).get(f"/results{query}")
+    assert response.status == 400, await response.text()
+    name = query[1:].partition("=")[0]
+    assert (await response.json())["error"]["parameter"] == name
+
+
+async def test_an_unknown_resource_type_names_the_known_ones(client_for: Factory) -> None:
+    response = await (await client_for(build())).get("/results?resource_type=ec2.volumes")
+    assert response.status == 400
+    error = (await response.json())["error"]
+    assert error["parameter"] == "resource_type"
+    assert error["message"].startswith("unknown resource type ec2.volumes: known types are ")
+    assert "ec2.volume," in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("estimated_hourly_cost", ["nat-1", "vol-2", "vol-1", "db/a"]),  # unknown cost last
+        ("age", ["nat-1", "vol-1", "db/a", "vol-2"]),
+        ("created_at", ["vol-2", "db/a", "vol-1", "nat-1"]),
+    ],
+)
+async def test_results_sort_and_page_in_that_order(
+    client_for: Factory, sort: str, expected: list[str]
+) -> None:
+    client = await client_for(build())
+    assert ids(await results(client, f"?sort={sort}")) == expected
+    seen: list[str] = []
+    query = f"?sort={sort}&limit=1"
+    while True:
+        body = await results(client, query)
+        seen += ids(body)
+        if body["next_cursor"] is None:
+            break
+        query = f"?sort={sort}&limit=1&cursor={body['next_cursor']}"
+    assert seen == expected
+
+
 async def test_before_the_first_scan(client_for: Factory) -> None:
     client = await client_for(None)
     assert (await client.get("/results")).status == 503

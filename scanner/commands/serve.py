@@ -101,6 +101,7 @@ async def serve(settings: Settings) -> None:
             store=store,
             registry=build_registry(service.snapshot),
             token=settings.service.bearer_token,
+            resource_types=tuple(catalog.types),
         )
         try:
             runner = await serve_http(create_app(context), host, port)
