@@ -144,7 +144,9 @@ async def scan_files(
     ids = [target.account_id for target in settings.accounts.targets]
     explicit = settings.accounts.organization_role is None and all(ids)
     accounts = frozenset(str(i) for i in ids) if explicit else None
-    source = FilesSource(paths, catalog.watches, accounts=accounts, regions=regions)
+    source = FilesSource(
+        paths, catalog.watches, accounts, regions, max_file_bytes=settings.max_file_mb * 2**20
+    )
     options = scan_options(settings, catalog, limited=False)
     result = await run_scan(
         source, source.work(window), sink, extractor(catalog), options, progress=progress

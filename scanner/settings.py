@@ -91,6 +91,7 @@ class FileModel(_Model):
     burst: Annotated[int, Field(ge=1, le=100)] = 1
     stream_strategy: StreamStrategy = "auto"
     concurrency: Annotated[int, Field(ge=1, le=64)] = 16
+    max_file_mb: Annotated[int, Field(ge=1, le=64 * 1024)] = 512
     retry: RetryModel = RetryModel()
     service: ServiceModel = ServiceModel()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -175,6 +176,8 @@ class Settings:
     burst: int = 1
     stream_strategy: StreamStrategy = "auto"
     concurrency: int = 16
+    #: Trail-log files larger than this once decompressed are refused (MiB).
+    max_file_mb: int = 512
     retry: RetrySettings = RetrySettings()
     service: ServiceSettings = ServiceSettings()
     log_level: str = "info"
@@ -379,6 +382,7 @@ def _freeze(model: FileModel) -> Settings:
         burst=model.burst,
         stream_strategy=model.stream_strategy,
         concurrency=model.concurrency,
+        max_file_mb=model.max_file_mb,
         retry=RetrySettings(**model.retry.model_dump()),
         service=ServiceSettings(**model.service.model_dump()),
         log_level=model.log_level,

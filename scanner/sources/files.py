@@ -10,6 +10,7 @@ import anyio.to_thread
 from scanner.errors import InputError
 from scanner.plan import Slice, StreamId, Work
 from scanner.records import (
+    DEFAULT_MAX_FILE_BYTES,
     RECORD_FILE_SUFFIXES,
     ReadStats,
     Record,
@@ -27,8 +28,10 @@ class FilesSource:
     """One stream per file (`file:<path>`), read in one page; a bad file fails alone.
 
     Keeps the records of watched events inside the window, of the wanted accounts and regions
-    (None: all of them). `read` counts the records of every file read and the JSON objects
-    skipped because they are not records. No record file under `paths` is an InputError.
+    (None: all of them), as they are read: only those stay in memory. A file larger than
+    `max_file_bytes` once decompressed fails. `read` counts the records of every file read
+    and the JSON objects skipped because they are not records. No record file under `paths`
+    is an InputError.
     """
 
     time_sliced = False
@@ -39,6 +42,7 @@ class FilesSource:
         watches: Watches,
         accounts: frozenset[str] | None = None,
         regions: frozenset[str] | None = None,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     ) -> None:
         try:
             self.files = record_files(paths)
@@ -52,6 +56,7 @@ class FilesSource:
         self._watches = watches
         self._accounts = accounts
         self._regions = regions
+        self._max_file_bytes = max_file_bytes
 
     def _wanted(self, record: Record, window: Slice) -> bool:
         return (
@@ -72,17 +77,16 @@ class FilesSource:
     def _read(self, path: Path, window: Slice) -> tuple[Batch, ReadStats]:
         stats = ReadStats()
         try:
-            records = list(read_file(path, stats))
+            kept = tuple(
+                r
+                for r in read_file(path, stats, self._max_file_bytes)
+                if self._wanted(r, window) and self._watches(r.event_source, r.event_name)
+            )
         except RecordFileError as error:
             raise SourceError("fatal", str(error)) from None
-        kept = tuple(
-            r
-            for r in records
-            if self._wanted(r, window) and self._watches(r.event_source, r.event_name)
-        )
         batch = Batch(
             records=kept,
-            events_read=len(records),
+            events_read=stats.records,
             oldest=None,
             next_token=None,
         )
