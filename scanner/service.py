@@ -212,7 +212,6 @@ class Service:
             progress=progress,
             work=len(work),
         )
-        await self.refresh(targets.regions)
         return ScanSummary(scan_id, summary, result, len(work), len(resumed))
 
     async def _record(
@@ -252,9 +251,11 @@ class Service:
             counters=counters,
             succeeded=sorted(scanned - failed),
         )
+        snapshot = await self.refresh(targets.regions)
         log.info(
             "scan_completed",
             scan_id=scan_id,
+            leftovers=len(snapshot.entries) if snapshot else 0,
             outcome=outcome,
             work=work,
             regions=len(scanned),

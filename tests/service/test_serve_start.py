@@ -9,17 +9,28 @@ import os
 import socket
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from conftest import MakeRecord
 
 from scanner.commands.serve import beyond_loopback, service_url
 from scanner.emulator.runtime import Running
 
 TOKEN = "a-token-of-twenty-chars"
+
+
+@pytest.fixture
+def emulator_history(make_record: MakeRecord) -> list[dict[str, Any]]:
+    """Three volumes left over in us-east-1."""
+    return [
+        make_record(name="CreateVolume", responseElements={"volumeId": f"vol-{n:017x}"})
+        for n in range(3)
+    ]
 
 
 def free_port() -> int:
@@ -140,3 +151,14 @@ def test_a_malformed_request_is_one_json_line_at_info(
     assert line["logger"] == "aiohttp.server"
     assert line["reason"]
     assert "exception" not in line
+
+
+def test_scan_completed_says_how_many_leftovers_results_lists(
+    emulator_thread: Running, tmp_path: Path
+) -> None:
+    with serving(emulator_thread, tmp_path / "state.db", {}) as served:
+        line = served.until("scan_completed")
+        url = f"http://127.0.0.1:{served.port}/results"
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            listed = orjson.loads(answer.read())["leftovers"]
+    assert line["leftovers"] == len(listed) == 3
