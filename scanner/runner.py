@@ -157,6 +157,4 @@ async def scan_files(
             f"no CloudTrail records in {len(source.files)} file(s), only {read.skipped} "
             "JSON object(s) of another kind"
         )
-    if read.skipped:
-        log.warning("objects_skipped", objects=read.skipped, reason="not CloudTrail records")
     return ScanResult(replace(result.stats, api_calls=0), result.failures)

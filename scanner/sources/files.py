@@ -8,6 +8,7 @@ from pathlib import Path
 import anyio.to_thread
 
 from scanner.errors import InputError
+from scanner.logs import get_logger
 from scanner.plan import Slice, StreamId, Work
 from scanner.records import (
     DEFAULT_MAX_FILE_BYTES,
@@ -21,6 +22,7 @@ from scanner.records import (
 from scanner.sources import Batch, SourceError, Watches
 
 FILES_STREAM = StreamId("*", "*", "files")
+log = get_logger("files")
 _FILE_PREFIX = "file:"
 
 
@@ -84,6 +86,13 @@ class FilesSource:
             )
         except RecordFileError as error:
             raise SourceError("fatal", str(error)) from None
+        if stats.skipped:
+            log.warning(
+                "objects_skipped",
+                file=str(path),
+                objects=stats.skipped,
+                reason="not CloudTrail records",
+            )
         batch = Batch(
             records=kept,
             events_read=stats.records,
