@@ -67,6 +67,17 @@ def ids(body: dict[str, Any]) -> list[str]:
     return [item["resource_id"] for item in body["leftovers"]]
 
 
+async def every_page(client: TestClient[Any, Any], query: str) -> list[str]:
+    """The ids of every page of a query, following `next_cursor` as `cursor`."""
+    seen: list[str] = []
+    body = await results(client, query)
+    seen += ids(body)
+    while body["next_cursor"] is not None:
+        body = await results(client, f"{query}&cursor={body['next_cursor']}")
+        seen += ids(body)
+    return seen
+
+
 async def test_results_follow_the_contract(client_for: Factory) -> None:
     body = await results(await client_for(build()))
     assert set(body) >= {"generated_at", "window", "leftovers", "errors", "stats"}
@@ -104,15 +115,7 @@ async def test_results_filters(client_for: Factory, query: str, expected: list[s
 
 async def test_results_pages_with_an_opaque_cursor(client_for: Factory) -> None:
     client = await client_for(build())
-    seen: list[str] = []
-    query = "?limit=3"
-    while True:
-        body = await results(client, query)
-        seen += ids(body)
-        if body["next_cursor"] is None:
-            break
-        query = f"?limit=3&cursor={body['next_cursor']}"
-    assert seen == ["vol-1", "vol-2", "nat-1", "db/a"]
+    assert await every_page(client, "?limit=3") == ["vol-1", "vol-2", "nat-1", "db/a"]
     paged = await results(client, "?limit=1&service=ec2")
     assert ids(paged) == ["vol-1"]
     assert paged["next_cursor"]
@@ -183,15 +186,7 @@ async def test_results_sort_and_page_in_that_order(
 ) -> None:
     client = await client_for(build())
     assert ids(await results(client, f"?sort={sort}")) == expected
-    seen: list[str] = []
-    query = f"?sort={sort}&limit=1"
-    while True:
-        body = await results(client, query)
-        seen += ids(body)
-        if body["next_cursor"] is None:
-            break
-        query = f"?sort={sort}&limit=1&cursor={body['next_cursor']}"
-    assert seen == expected
+    assert await every_page(client, f"?sort={sort}&limit=1") == expected
 
 
 async def test_before_the_first_scan(client_for: Factory) -> None:
