@@ -287,8 +287,10 @@ class _Text:
                 value, self.pos = decoder.raw_decode(self.text, self.pos)
                 return value
             except json.JSONDecodeError as error:
-                # Cut off by the end of what was read, or broken: read twice as far and retry.
-                if not self.fill(2 * max(len(self.text) - self.pos, _CHUNK_BYTES)):
+                # Cut off by the end of what was read (then the error is at its end, or is a
+                # string left open): read twice as far and retry. Anything else is broken.
+                cut = error.pos >= len(self.text) - 16 or error.msg.startswith("Unterminated")
+                if not (cut and self.fill(2 * max(len(self.text) - self.pos, _CHUNK_BYTES))):
                     raise RecordFileError(self.path, f"not valid JSON ({error.msg})") from None
 
 

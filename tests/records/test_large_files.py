@@ -119,3 +119,16 @@ def test_a_trail_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
     path.write_bytes(b'{"Records": [{"eventName": "Caf\xe9"}]}')
     with pytest.raises(RecordFileError, match=r"latin1.json: not UTF-8 text"):
         list(read_file(path))
+
+
+def test_a_broken_record_early_in_a_large_file_is_refused_without_reading_on(
+    tmp_path: Path, make_record: MakeRecord
+) -> None:
+    records = records_across_chunks(make_record, 6000)
+    text = json.dumps({"Records": records}).encode()
+    broken = text.replace(b'"eventVersion"', b'"eventVersion" "', 1)  # the first record
+    path = tmp_path / "broken.json"
+    path.write_bytes(broken)
+    # Reading on to the end would pass the cap first; the JSON error comes from the first chunk.
+    with pytest.raises(RecordFileError, match=r"broken.json: not valid JSON \(Expecting ':'"):
+        list(read_file(path, max_bytes=2 * MIB))

@@ -210,6 +210,16 @@ def test_a_set_but_blank_bearer_token_is_refused(token: str) -> None:
     )
 
 
+def test_serve_with_a_blank_token_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEFTOVERS_SERVICE__BEARER_TOKEN", " ")
+    assert main(["serve", "--state", str(tmp_path / "state.db")]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("leftovers: error: LEFTOVERS_SERVICE__BEARER_TOKEN: ")
+    assert not (tmp_path / "state.db").exists()
+
+
 def test_a_blank_bearer_token_in_the_file_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, 'service:\n  bearer_token: "                  "\n')
     with pytest.raises(SettingsError, match=r"leftovers.yaml: service.bearer_token: is set but"):
