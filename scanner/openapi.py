@@ -7,7 +7,7 @@ from typing import Any
 
 from scanner import __version__
 from scanner.catalog import load_catalog
-from scanner.query import CURSOR_PATTERN, DURATION_PATTERN, MAX_LIMIT, SORTS
+from scanner.query import results_parameters
 
 _NULLABLE_STRING: dict[str, Any] = {"type": ["string", "null"]}
 
@@ -246,17 +246,6 @@ def _json_response(description: str, schema: str) -> dict[str, Any]:
     }
 
 
-def _list_filter(name: str, description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": f"{description}; several values separated by commas or repeated",
-        # at least one value: something besides commas, spaces and tabs
-        "schema": {"type": "string", "pattern": "[^, \t]"},
-    }
-
-
 _ERRORS = {
     "401": _json_response("a valid bearer token is required", "Error"),
     "503": _json_response("the first scan has not finished yet", "Error"),
@@ -292,54 +281,7 @@ def openapi_document(
                 "get": {
                     "summary": "The leftovers of the last finished scan, filtered and paged",
                     "operationId": "getResults",
-                    "parameters": [
-                        _list_filter("account_id", "12-digit account id"),
-                        _list_filter("region", "AWS region"),
-                        _list_filter("service", "service, e.g. ec2"),
-                        {
-                            "name": "resource_type",
-                            "in": "query",
-                            "description": "catalog resource types (`leftovers catalog`), "
-                            "repeated or separated by commas",
-                            "explode": True,
-                            "schema": {
-                                "type": "array",
-                                "minItems": 1,
-                                "items": {"type": "string", "enum": sorted(resource_types)},
-                            },
-                        },
-                        _list_filter("state", "current state, e.g. running"),
-                        _list_filter(
-                            "created_by", "the creator's user name, ARN, or last part of its ARN"
-                        ),
-                        {
-                            "name": "min_age",
-                            "in": "query",
-                            "description": "minimum age: seconds, or 90m, 24h, 7d, 2w",
-                            "schema": {"type": "string", "pattern": DURATION_PATTERN},
-                        },
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "description": "page size (default 500)",
-                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
-                        },
-                        {
-                            "name": "sort",
-                            "in": "query",
-                            "description": "largest first: `estimated_hourly_cost` (unknown "
-                            "last), `age` (oldest first), `created_at` (newest first); "
-                            "default: by account, region, type and id",
-                            "schema": {"type": "string", "enum": list(SORTS)},
-                        },
-                        {
-                            "name": "cursor",
-                            "in": "query",
-                            "description": "opaque: `next_cursor` of the previous page, "
-                            "with the same filters and sort",
-                            "schema": {"type": "string", "pattern": CURSOR_PATTERN},
-                        },
-                    ],
+                    "parameters": results_parameters(resource_types),
                     "responses": {
                         "200": _json_response("one page of leftovers", "Results"),
                         "400": _json_response("a query parameter is invalid", "Error"),

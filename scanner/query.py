@@ -1,4 +1,5 @@
-"""The `/results` query: its parameters checked one by one, its sort orders, and its cursor.
+"""The `/results` query: its parameters checked one by one, its sort orders, its cursor, and
+the OpenAPI description of the same parameters.
 
 Every value the OpenAPI document allows is accepted, and nothing else: numbers are ASCII
 digits, a repeated parameter has every value checked, resource types come from the catalog.
@@ -15,7 +16,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from scanner.report import ReportFilter
 from scanner.snapshot import Entry
@@ -194,3 +195,67 @@ def select(entries: Sequence[Entry], query: Query, now: datetime) -> tuple[list[
     more = len(page) > query.limit
     page = page[: query.limit]
     return page, encode_cursor(position(page[-1], query.sort)) if more and page else None
+
+
+# --- the OpenAPI description -------------------------------------------------------------------
+
+
+def _list_filter(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": f"{description}; several values separated by commas or repeated",
+        # at least one value: something besides commas, spaces and tabs
+        "schema": {"type": "string", "pattern": f"[^,{_BLANK}]"},
+    }
+
+
+def results_parameters(resource_types: Sequence[str]) -> list[dict[str, Any]]:
+    """The query parameters of `/results` in OpenAPI terms: what `parse_query` accepts."""
+    return [
+        _list_filter("account_id", "12-digit account id"),
+        _list_filter("region", "AWS region"),
+        _list_filter("service", "service, e.g. ec2"),
+        {
+            "name": "resource_type",
+            "in": "query",
+            "description": "catalog resource types (`leftovers catalog`), "
+            "repeated or separated by commas",
+            "explode": True,
+            "schema": {
+                "type": "array",
+                "minItems": 1,
+                "items": {"type": "string", "enum": sorted(resource_types)},
+            },
+        },
+        _list_filter("state", "current state, e.g. running"),
+        _list_filter("created_by", "the creator's user name, ARN, or last part of its ARN"),
+        {
+            "name": "min_age",
+            "in": "query",
+            "description": "minimum age: seconds, or 90m, 24h, 7d, 2w",
+            "schema": {"type": "string", "pattern": DURATION_PATTERN},
+        },
+        {
+            "name": "limit",
+            "in": "query",
+            "description": "page size (default 500)",
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+        },
+        {
+            "name": "sort",
+            "in": "query",
+            "description": "largest first: `estimated_hourly_cost` (unknown "
+            "last), `age` (oldest first), `created_at` (newest first); "
+            "default: by account, region, type and id",
+            "schema": {"type": "string", "enum": list(SORTS)},
+        },
+        {
+            "name": "cursor",
+            "in": "query",
+            "description": "opaque: `next_cursor` of the previous page, "
+            "with the same filters and sort",
+            "schema": {"type": "string", "pattern": CURSOR_PATTERN},
+        },
+    ]
