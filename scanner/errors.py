@@ -7,7 +7,16 @@
 
 Expected failures during a scan (throttling, a region that is down, access denied) are not
 exceptions: they travel as data (`scan.StreamFailure`) and end up in the report's `errors`.
+Messages may quote AWS or file text: `printable` makes any of it safe to show on a terminal.
 """
+
+#: C0 and C1 control characters (escape sequences start with one), spelled out as `\x1b`.
+_CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+
+
+def printable(text: str) -> str:
+    """`text` with its control characters spelled out: a terminal shows it and obeys none."""
+    return text.translate(_CONTROLS)
 
 
 class LeftoversError(Exception):

@@ -14,16 +14,14 @@ from rich.table import Table
 from rich.text import Text
 
 from scanner.coverage import Coverage
+from scanner.errors import printable
 from scanner.pages import RegionProgress, ScanProgress
 from scanner.report import Leftover, Report
-
-#: C0 and C1 control characters (escape sequences start with one), spelled out as `\x1b`.
-_CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
 
 
 def text(value: str, style: str = "") -> Text:
     """A value from outside as rich text: shown as it is, interpreted never (markup, controls)."""
-    return Text(value.translate(_CONTROLS), style=style)
+    return Text(printable(value), style=style)
 
 
 def age_text(seconds: int) -> str:

@@ -11,6 +11,7 @@ import pytest
 from conftest import MakeRecord
 
 from scanner import logs
+from scanner.cli import main
 
 from .terminal import run_in_terminal
 from .test_terminal import after_progress
@@ -71,3 +72,13 @@ def test_log_lines_on_a_terminal_spell_out_escape_sequences() -> None:
         logs.configure("warning")
     assert "AccessDenied: \\x1b[31mred\\x1b[0m" in screen.getvalue()  # repr of the value
     assert "\x1b[31mred" not in screen.getvalue()
+
+
+def test_an_error_line_spells_out_escape_sequences(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / f"trail{ESCAPE_NAME}.json"
+    assert main(["scan", "--format", "json", "--source", "files", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert "trail\\x1b[31mred\\x1b[0m.json" in err
+    assert "\x1b" not in err
