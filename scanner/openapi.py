@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from scanner import __version__
-from scanner.catalog import load_catalog
-from scanner.query import results_parameters
+from scanner.query import packaged_types, results_parameters
 
 _NULLABLE_STRING: dict[str, Any] = {"type": ["string", "null"]}
 
@@ -258,7 +257,7 @@ def openapi_document(
     """The OpenAPI document; `bearer` says whether a token is required (it is described always);
     `resource_types` are the values `resource_type` takes (default: the packaged catalog's)."""
     if resource_types is None:
-        resource_types = tuple(load_catalog().types)
+        resource_types = packaged_types()
     secured: list[dict[str, list[str]]] = [{"bearer": []}] if bearer else []
     path_parameters = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}

@@ -15,9 +15,11 @@ from bisect import bisect_right
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from itertools import islice
 from typing import Any, Literal, get_args
 
+from scanner.catalog import load_catalog
 from scanner.report import ReportFilter
 from scanner.snapshot import Entry
 
@@ -26,6 +28,8 @@ MAX_LIMIT = 5000
 #: At most this many digits in a number: more is no page size or age, and int() would refuse.
 MAX_DIGITS = 12
 LIST_FILTERS = ("account_id", "region", "service", "resource_type", "state", "created_by")
+#: The parameters that choose leftovers (the others page and sort them).
+FILTERS = (*LIST_FILTERS, "min_age")
 SINGLE = ("min_age", "limit", "cursor", "sort")
 Sort = Literal["estimated_hourly_cost", "age", "created_at"]
 SORTS: tuple[Sort, ...] = get_args(Sort)
@@ -92,10 +96,20 @@ def _single(name: str, values: list[str]) -> str | None:
     return values[0] if values else None
 
 
+@cache
+def packaged_types() -> tuple[str, ...]:
+    """The resource types of the packaged catalog."""
+    return tuple(load_catalog().types)
+
+
 def parse_query(
-    params: Collection[str], multi: Callable[[str], list[str]], resource_types: Collection[str]
+    params: Collection[str],
+    multi: Callable[[str], list[str]],
+    resource_types: Collection[str] | None = None,
 ) -> Query:
-    """Validate `/results` query parameters (every value of each); unknown ones are errors."""
+    """Validate `/results` query parameters (every value of each); unknown ones are errors.
+    `resource_type` takes the given types (default: the packaged catalog's)."""
+    resource_types = packaged_types() if resource_types is None else resource_types
     for name in params:
         if name not in (*LIST_FILTERS, *SINGLE):
             raise BadParameter(name, "unknown parameter")

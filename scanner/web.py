@@ -17,10 +17,9 @@ import orjson
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from scanner.catalog import load_catalog
 from scanner.lifecycle import Fact, Lifecycle, ResourceKey
 from scanner.openapi import openapi_document
-from scanner.query import BadParameter, Sort, ordered, parse_query, select
+from scanner.query import BadParameter, Sort, ordered, packaged_types, parse_query, select
 from scanner.snapshot import Entry, Snapshot
 from scanner.store import Store, fact_to_dict
 
@@ -40,7 +39,7 @@ class Context:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     exposition: tuple[Snapshot | None, bytes] | None = None
     #: The catalog's resource types, which `resource_type` may name.
-    resource_types: tuple[str, ...] = field(default_factory=lambda: tuple(load_catalog().types))
+    resource_types: tuple[str, ...] = field(default_factory=packaged_types)
     #: The last snapshot's entries in each sort order asked for.
     orders: dict[Sort | None, tuple[Snapshot, list[Entry]]] = field(default_factory=dict)
 

@@ -4,31 +4,35 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import schemathesis
+from aiohttp import web
 from hypothesis import HealthCheck, settings
 from snapshots import NOW, build
 
 from scanner.metrics import build_registry
 from scanner.openapi import openapi_document
-from scanner.service import serve_http
 from scanner.store import Store
 from scanner.web import Context, create_app
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
+class Server:
+    """The app over a hand-built snapshot, served on loopback from a thread of its own."""
 
-def _serve(folder: Path, port: int, started: threading.Event, stop: asyncio.Event | None) -> None:
-    async def main() -> None:
-        nonlocal stop
-        stop = asyncio.Event()
-        holder["stop"] = (asyncio.get_running_loop(), stop)
-        store = await Store.open(folder / "state.db")
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.started = threading.Event()
+        self.port = 0
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.stop: asyncio.Event | None = None
+
+    async def main(self) -> None:
+        self.loop, self.stop = asyncio.get_running_loop(), asyncio.Event()
+        store = await Store.open(self.folder / "state.db")
         snapshot = build()
         context = Context(
             current=lambda: snapshot,
@@ -36,32 +40,27 @@ def _serve(folder: Path, port: int, started: threading.Event, stop: asyncio.Even
             registry=build_registry(lambda: snapshot),
             clock=lambda: NOW,
         )
-        runner = await serve_http(create_app(context), "127.0.0.1", port)
-        started.set()
-        await stop.wait()
+        runner = web.AppRunner(create_app(context), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = int(runner.addresses[0][1])
+        self.started.set()
+        await self.stop.wait()
         await runner.cleanup()
         await store.close()
-
-    asyncio.run(main())
-
-
-holder: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Event]] = {}
 
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    started = threading.Event()
-    thread = threading.Thread(
-        target=_serve, args=(tmp_path_factory.mktemp("api"), port, started, None), daemon=True
-    )
+    server = Server(tmp_path_factory.mktemp("api"))
+    thread = threading.Thread(target=asyncio.run, args=(server.main(),), daemon=True)
     thread.start()
-    assert started.wait(10)
-    yield f"http://127.0.0.1:{port}"
-    loop, stop = holder["stop"]
-    loop.call_soon_threadsafe(stop.set)
+    assert server.started.wait(10)
+    yield f"http://127.0.0.1:{server.port}"
+    assert server.loop is not None
+    assert server.stop is not None
+    server.loop.call_soon_threadsafe(server.stop.set)
     thread.join(10)
 
 
