@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Protocol, cast
 
 from scanner import __version__
-from scanner.errors import LeftoversError
+from scanner.errors import LeftoversError, printable
 
 #: name -> (module implementing it, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -62,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _load(args.command).run(args)
     except LeftoversError as error:
-        print(f"leftovers: error: {error}", file=sys.stderr)
+        print(f"leftovers: error: {printable(str(error))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("leftovers: interrupted", file=sys.stderr)

@@ -121,7 +121,11 @@ async def main() -> None:
     print(f"Open http://127.0.0.1:{port}/ (the pages show the leftovers once the first scan ends)")
     print(f"Generating a demo history ({SPEC.text()})...", flush=True)
     emulator = Emulator(records=generate(SPEC), time_scale=TIME_SCALE, seed=SPEC.seed)
-    state = Path(tempfile.mkdtemp(prefix="leftovers-demo-")) / "state.db"
+    with tempfile.TemporaryDirectory(prefix="leftovers-demo-") as folder:
+        await _run(emulator, Path(folder) / "state.db", port)
+
+
+async def _run(emulator: Emulator, state: Path, port: int) -> None:
     async with emulator.running("127.0.0.1", 0) as running:
         os.environ.update(running.env("us-east-1"))
         os.environ.pop("AWS_ENDPOINT_URL", None)

@@ -14,7 +14,7 @@ Inside a scan, two more never reach the user as exceptions:
 
 And three never leave their module:
 
-    BadParameter              (web) a query parameter is invalid: a 400 response naming it
+    BadParameter              (query) a query parameter is invalid: a 400 response naming it
     BadPage                   (ui.listpage) a page's own parameter (sort, page, per_page) is
                               invalid: a 400 page naming it
     _NotCompiled              (catalog.expressions) a JMESPath node left to jmespath itself
@@ -23,7 +23,16 @@ Expected failures during a scan (throttling, a region that is down, access denie
 (`pages.StreamFailure`, with the category of the error that ended the stream) and end up in the
 report's `errors`. Every exception class of the scanner is in this tree (tests/test_errors.py
 checks it); the emulator's are its own.
+Messages may quote AWS or file text: `printable` makes any of it safe to show on a terminal.
 """
+
+#: C0 and C1 control characters (escape sequences start with one), spelled out as `\x1b`.
+_CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+
+
+def printable(text: str) -> str:
+    """`text` with its control characters spelled out: a terminal shows it and obeys none."""
+    return text.translate(_CONTROLS)
 
 
 class LeftoversError(Exception):

@@ -9,6 +9,7 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any, TextIO
 
 import structlog
+from aiohttp.http_exceptions import HttpProcessingError
 
 REDACTED = "[redacted]"
 
@@ -27,6 +28,7 @@ _SECRET_TEXT = (
     ),
 )
 
+_HANDLER_NAME = "leftovers"
 _NOISY_LOGGERS = ("botocore", "aiobotocore", "aioboto3", "boto3", "urllib3", "s3transfer")
 
 
@@ -64,6 +66,30 @@ def redact_credentials(
     return event_dict
 
 
+class _ClientErrors(logging.Filter):
+    """aiohttp logs a malformed request as an ERROR with a traceback; it is the client's error:
+    one `bad_request` line at INFO with the status, the reason and the peer, or nothing below."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not (isinstance(error, HttpProcessingError) and 400 <= error.code < 500):
+            return True
+        if self.level > logging.INFO:
+            return False
+        peer = record.args[0] if isinstance(record.args, tuple) and record.args else None
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        record.msg, record.args = "bad_request", ()
+        record.exc_info, record.exc_text = None, None
+        record.status = error.code
+        record.reason = error.message.strip().splitlines()[0].rstrip(":") if error.message else ""
+        record.peer = peer
+        return True
+
+
 class _CurrentStderr:
     """Whatever `sys.stderr` is at the time of writing (tests swap it)."""
 
@@ -91,11 +117,14 @@ def configure(level: str = "info", stream: TextIO | None = None, json: bool | No
         if json
         else structlog.dev.ConsoleRenderer(colors=target.isatty())
     )
+    chain: list[structlog.typing.Processor] = [
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            *chain,
             structlog.processors.format_exc_info,
             redact_credentials,
             renderer,
@@ -104,8 +133,43 @@ def configure(level: str = "info", stream: TextIO | None = None, json: bool | No
         logger_factory=structlog.PrintLoggerFactory(target),
         cache_logger_on_first_use=True,
     )
-    logging.basicConfig(level=max(numeric, logging.WARNING), stream=target)
+    _route_standard_logging(target, numeric, chain, renderer)
     quiet_aws_loggers()
+
+
+def _route_standard_logging(
+    target: Any,
+    level: int,
+    chain: list[structlog.typing.Processor],
+    renderer: structlog.typing.Processor,
+) -> None:
+    """Lines from the standard `logging` module (aiohttp, botocore) in the same format."""
+    handler = logging.StreamHandler(target)
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[
+                *chain,
+                structlog.stdlib.add_logger_name,
+                structlog.stdlib.ExtraAdder(),
+            ],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                redact_credentials,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(max(level, logging.WARNING))
+    server = logging.getLogger("aiohttp.server")
+    for old_filter in [f for f in server.filters if isinstance(f, _ClientErrors)]:
+        server.removeFilter(old_filter)
+    server.addFilter(_ClientErrors(level))
 
 
 def quiet_aws_loggers() -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from scanner import __version__
+from scanner.query import packaged_types, results_parameters
 
 _NULLABLE_STRING: dict[str, Any] = {"type": ["string", "null"]}
 
@@ -244,25 +246,19 @@ def _json_response(description: str, schema: str) -> dict[str, Any]:
     }
 
 
-def _list_filter(name: str, description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": f"{description}; several values separated by commas or repeated",
-        # at least one value: something besides commas and spaces
-        "schema": {"type": "string", "pattern": "[^,\\s]"},
-    }
-
-
 _ERRORS = {
     "401": _json_response("a valid bearer token is required", "Error"),
     "503": _json_response("the first scan has not finished yet", "Error"),
 }
 
 
-def openapi_document(bearer: bool = True) -> dict[str, Any]:
-    """The OpenAPI document; `bearer` says whether a token is required (it is described always)."""
+def openapi_document(
+    bearer: bool = True, resource_types: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """The OpenAPI document; `bearer` says whether a token is required (it is described always);
+    `resource_types` are the values `resource_type` takes (default: the packaged catalog's)."""
+    if resource_types is None:
+        resource_types = packaged_types()
     secured: list[dict[str, list[str]]] = [{"bearer": []}] if bearer else []
     path_parameters = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
@@ -285,34 +281,7 @@ def openapi_document(bearer: bool = True) -> dict[str, Any]:
                 "get": {
                     "summary": "The leftovers of the last finished scan, filtered and paged",
                     "operationId": "getResults",
-                    "parameters": [
-                        _list_filter("account_id", "12-digit account id"),
-                        _list_filter("region", "AWS region"),
-                        _list_filter("service", "service, e.g. ec2"),
-                        _list_filter("resource_type", "catalog resource type, e.g. ec2.volume"),
-                        _list_filter("state", "current state, e.g. running"),
-                        _list_filter(
-                            "created_by", "the creator's user name, ARN, or last part of its ARN"
-                        ),
-                        {
-                            "name": "min_age",
-                            "in": "query",
-                            "description": "minimum age: seconds, or 90m, 24h, 7d, 2w",
-                            "schema": {"type": "string", "pattern": "^[0-9]+[smhdw]?$"},
-                        },
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "description": "page size (default 500)",
-                            "schema": {"type": "integer", "minimum": 1, "maximum": 5000},
-                        },
-                        {
-                            "name": "cursor",
-                            "in": "query",
-                            "description": "opaque: `next_cursor` of the previous page",
-                            "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"},
-                        },
-                    ],
+                    "parameters": results_parameters(resource_types),
                     "responses": {
                         "200": _json_response("one page of leftovers", "Results"),
                         "400": _json_response("a query parameter is invalid", "Error"),

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import hashlib
+import itertools
+import json
+import re
 import uuid
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
@@ -207,14 +211,122 @@ def _decode(path: Path, raw: bytes) -> Iterator[object]:
             raise RecordFileError(path, f"line {number}: not valid JSON ({line_error})") from None
 
 
-def read_file(path: Path, stats: ReadStats | None = None) -> Iterator[Record]:
-    """Yield the records of one file (.json, .jsonl, optionally .gz)."""
+#: A file of records larger than this once decompressed is refused (`max_file_mb`).
+DEFAULT_MAX_FILE_BYTES = 512 * 2**20
+_CHUNK_BYTES = 1 << 20
+#: How a trail log file (`{"Records": [...]}`) starts; those are read one record at a time.
+_TRAIL = r'[ \t\n\r]*\{[ \t\n\r]*"Records"[ \t\n\r]*:[ \t\n\r]*\['
+_TRAIL_START = re.compile(_TRAIL)
+_TRAIL_START_BYTES = re.compile(_TRAIL.encode())
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _chunks(path: Path, max_bytes: int) -> Iterator[bytes]:
+    """The file's bytes (decompressed when it ends in .gz), a chunk at a time, up to a cap."""
     try:
-        raw = path.read_bytes()
-        if path.name.endswith(".gz"):
-            raw = gzip.decompress(raw)
+        with path.open("rb") as raw:
+            stream = gzip.GzipFile(fileobj=raw) if path.name.endswith(".gz") else raw
+            total = 0
+            while chunk := stream.read(_CHUNK_BYTES):
+                total += len(chunk)
+                if total > max_bytes:
+                    raise RecordFileError(
+                        path,
+                        f"more than {max_bytes / 2**20:g} MiB once decompressed: not read "
+                        "(the max_file_mb setting raises the limit)",
+                    )
+                yield chunk
     except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
         raise RecordFileError(path, f"cannot read ({error})") from None
+
+
+class _Text:
+    """The text of a stream of chunks, decoded as it is needed; `pos` is where reading is."""
+
+    def __init__(self, path: Path, chunks: Iterator[bytes]) -> None:
+        self.path = path
+        self.text = ""
+        self.pos = 0
+        self._chunks = chunks
+        self._utf8 = codecs.getincrementaldecoder("utf-8")()
+        self._ended = False
+
+    def fill(self, at_least: int) -> bool:
+        """Read on until `at_least` characters are ahead of `pos`; False at the end."""
+        if self._ended:
+            return False
+        parts = [self.text[self.pos :]]
+        ahead = len(parts[0])
+        try:
+            while ahead < at_least:
+                chunk = next(self._chunks, None)
+                parts.append(self._utf8.decode(chunk or b"", final=chunk is None))
+                ahead += len(parts[-1])
+                if chunk is None:
+                    self._ended = True
+                    break
+        except UnicodeDecodeError as error:
+            raise RecordFileError(self.path, f"not UTF-8 text ({error.reason})") from None
+        self.text, self.pos = "".join(parts), 0
+        return True
+
+    def next_char(self) -> str | None:
+        """The next character that is not white space (None at the end), without taking it."""
+        while True:
+            match = _SPACE.match(self.text, self.pos)
+            self.pos = match.end() if match else self.pos
+            if self.pos < len(self.text):
+                return self.text[self.pos]
+            if not self.fill(1):
+                return None
+
+    def value(self, decoder: json.JSONDecoder) -> object:
+        """The JSON value at `pos`, reading on as far as it needs."""
+        while True:
+            try:
+                value, self.pos = decoder.raw_decode(self.text, self.pos)
+                return value
+            except json.JSONDecodeError as error:
+                # Cut off by the end of what was read (then the error is at its end, or is a
+                # string left open): read twice as far and retry. Anything else is broken.
+                cut = error.pos >= len(self.text) - 16 or error.msg.startswith("Unterminated")
+                if not (cut and self.fill(2 * max(len(self.text) - self.pos, _CHUNK_BYTES))):
+                    raise RecordFileError(self.path, f"not valid JSON ({error.msg})") from None
+
+
+def _trail_records(path: Path, text: _Text) -> Iterator[object]:
+    """The items of a trail log file's `Records` list, parsed one at a time."""
+    match = _TRAIL_START.match(text.text)
+    text.pos = match.end() if match else 0
+    decoder = json.JSONDecoder()
+    if text.next_char() == "]":
+        return
+    while True:
+        yield text.value(decoder)
+        following = text.next_char()
+        if following == "]":
+            return  # what follows the list is no record
+        if following != ",":
+            raise RecordFileError(path, "not valid JSON (expected ',' or ']' after a record)")
+        text.pos += 1
+        text.next_char()  # raw_decode takes no leading white space
+
+
+def read_file(
+    path: Path, stats: ReadStats | None = None, max_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> Iterator[Record]:
+    """Yield the records of one file (.json, .jsonl, optionally .gz) of at most `max_bytes`
+    decompressed. A trail log file is parsed a record at a time, so memory holds one record
+    and a chunk, not the file; other formats are parsed whole."""
+    chunks = _chunks(path, max_bytes)
+    head = next(chunks, b"")
+    if _TRAIL_START_BYTES.match(head):
+        text = _Text(path, itertools.chain([head], chunks))
+        text.fill(1)
+        for item in _trail_records(path, text):
+            yield from iter_document(item, stats)
+        return
+    raw = head + b"".join(chunks)
     for document in _decode(path, raw):
         yield from iter_document(document, stats)
 

@@ -249,7 +249,9 @@ async def scan_files(
     ids = [target.account_id for target in settings.accounts.targets]
     explicit = settings.accounts.organization_role is None and all(ids)
     accounts = frozenset(str(i) for i in ids) if explicit else None
-    source = FilesSource(paths, catalog.watches, accounts=accounts, regions=regions)
+    source = FilesSource(
+        paths, catalog.watches, accounts, regions, max_file_bytes=settings.max_file_mb * 2**20
+    )
     options = scan_options(settings, catalog, limited=False)
     result = await run_scan(
         source, source.work(window), sink, extractor(catalog), options, progress=progress
@@ -260,6 +262,4 @@ async def scan_files(
             f"no CloudTrail records in {len(source.files)} file(s), only {read.skipped} "
             "JSON object(s) of another kind"
         )
-    if read.skipped:
-        log.warning("objects_skipped", objects=read.skipped, reason="not CloudTrail records")
     return ScanResult(replace(result.stats, api_calls=0), result.failures)

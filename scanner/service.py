@@ -206,7 +206,6 @@ class Service:
             progress=progress,
             work=len(work),
         )
-        await self.refresh(targets.regions)
         return ScanSummary(scan_id, summary, result, len(work), len(resumed))
 
     async def _publish_early(
@@ -265,9 +264,11 @@ class Service:
         self._unsaved = []
         self.health.wrote()
         self.health.last_scan_all_failed = outcome == "failed"
+        snapshot = await self.refresh(targets.regions)
         log.info(
             "scan_completed",
             scan_id=scan_id,
+            leftovers=len(snapshot.entries) if snapshot else 0,
             outcome=outcome,
             work=work,
             regions=len(scanned),

@@ -14,9 +14,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import botocore.loaders
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -36,6 +38,9 @@ _FLAG_NAMES = {
     "resource_types": "--types",
     "user_name": "--user",
     "deadline_seconds": "--deadline",
+    "service.listen": "--listen",
+    "service.state_path": "--state",
+    "service.interval_seconds": "--interval",
 }
 
 
@@ -90,6 +95,7 @@ class FileModel(_Model):
     stream_strategy: StreamStrategy = "auto"
     concurrency: Annotated[int, Field(ge=1, le=64)] = 16
     deadline_seconds: Annotated[float | None, Field(gt=0)] = None
+    max_file_mb: Annotated[int, Field(ge=1, le=64 * 1024)] = 512
     retry: RetryModel = RetryModel()
     service: ServiceModel = ServiceModel()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -100,13 +106,25 @@ class FileModel(_Model):
         if isinstance(value, list):
             for region in value:
                 if not _is_region(region):
-                    raise ValueError(f"{region!r} is not an AWS region name such as us-east-1")
+                    raise ValueError(_region_problem(region))
         return value
 
 
 def _is_region(name: str) -> bool:
-    parts = name.split("-")
-    return len(parts) >= 3 and parts[-1].isdigit() and all(p.isalnum() for p in parts)
+    return name in known_regions()
+
+
+@cache
+def known_regions() -> frozenset[str]:
+    """Every region of every partition in botocore's endpoint data."""
+    data = botocore.loaders.create_loader().load_data("endpoints")
+    return frozenset(region for p in data["partitions"] for region in p["regions"])
+
+
+def _region_problem(name: str) -> str:
+    if name.lower() in known_regions():
+        return f"{name!r} is not an AWS region name: region names are lower case ({name.lower()})"
+    return f"{name!r} is not an AWS region known to botocore (such as us-east-1)"
 
 
 # ---------------------------------------------------------------- the runtime model (frozen)
@@ -165,6 +183,8 @@ class Settings:
     stream_strategy: StreamStrategy = "auto"
     concurrency: int = 16
     deadline_seconds: float | None = None  # per account-region and scan (None: none)
+    #: Trail-log files larger than this once decompressed are refused (MiB).
+    max_file_mb: int = 512
     retry: RetrySettings = RetrySettings()
     service: ServiceSettings = ServiceSettings()
     log_level: str = "info"
@@ -205,6 +225,7 @@ def load_settings(
         key = tuple(dotted.split("."))
         flag = _FLAG_NAMES.get(dotted, "--" + dotted.replace("_", "-"))
         _assign(data, key, value, origins, flag)
+    _refuse_blank_token(data, origins)
     try:
         model = FileModel.model_validate(data)
     except ValidationError as error:
@@ -212,11 +233,28 @@ def load_settings(
     return replace(_freeze(model), given=frozenset(".".join(key) for key in origins))
 
 
+def _refuse_blank_token(data: Mapping[str, Any], origins: Mapping[tuple[str, ...], str]) -> None:
+    """A bearer token set to blank text would turn authentication off without a word: refuse it."""
+    service = data.get("service")
+    token = service.get("bearer_token") if isinstance(service, Mapping) else None
+    if isinstance(token, str) and not token.strip():
+        origin = origins.get(("service", "bearer_token"), "settings")
+        raise SettingsError(
+            f"{origin}: service.bearer_token: is set but blank: give a token of 16 characters "
+            "or more, or unset it to serve without authentication"
+        )
+
+
 def _read_file(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise SettingsError(f"{path}: cannot read ({error.strerror or error})") from None
+    except UnicodeDecodeError as error:
+        raise SettingsError(
+            f"{path}: not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset "
+            f"{error.start}): save it as UTF-8"
+        ) from None
     try:
         loaded = yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -243,6 +281,8 @@ def _leaf_paths(data: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> list[t
 
 def _env_value(key: tuple[str, ...], raw: str) -> object:
     text = raw.strip()
+    if key == ("service", "bearer_token"):
+        return text  # a secret is text, never YAML (and blank is refused, not "unset")
     if key == ("accounts",) and text not in ("", "current") and not text.startswith(("[", "{")):
         return [_account_from_text(item) for item in text.split(",") if item.strip()]
     if key[-1] in _LIST_KEYS and "," in text and not text.startswith("["):
@@ -356,6 +396,7 @@ def _freeze(model: FileModel) -> Settings:
         stream_strategy=model.stream_strategy,
         concurrency=model.concurrency,
         deadline_seconds=model.deadline_seconds,
+        max_file_mb=model.max_file_mb,
         retry=RetrySettings(**model.retry.model_dump()),
         service=ServiceSettings(**model.service.model_dump()),
         log_level=model.log_level,

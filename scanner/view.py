@@ -1,15 +1,27 @@
-"""Terminal views: the leftovers table grouped by account, region and type; live progress."""
+"""Terminal views: the leftovers table grouped by account, region and type; live progress.
+
+Every value that comes from AWS or a trail file enters rich through `text()`, as plain text:
+never markup (`[bold]`, `[link=...]`), never a control character.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from itertools import groupby
 
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from scanner.pages import ScanProgress
+from scanner.coverage import Coverage
+from scanner.errors import printable
+from scanner.pages import RegionProgress, ScanProgress
 from scanner.report import Leftover, Report
+
+
+def text(value: str, style: str = "") -> Text:
+    """A value from outside as rich text: shown as it is, interpreted never (markup, controls)."""
+    return Text(printable(value), style=style)
 
 
 def age_text(seconds: int) -> str:
@@ -45,8 +57,58 @@ def _cost(value: float | None) -> str:
     return "?" if value is None else f"${value:.4f}"
 
 
-def render_report(report: Report, console: Console) -> None:
-    """Print the leftovers, one table per (account, region, type), then errors and stats."""
+#: The leftovers table's columns: (header, may fold). Folding columns (ids may be ARNs) give
+#: way, widest first; the others (age, state, cost) are never cut.
+_COLUMNS = (
+    ("id", True),
+    ("name", True),
+    ("age", False),
+    ("owner", True),
+    ("state", False),
+    ("details", True),
+    ("est. $/h", False),
+)
+#: Borders and padding of a 7-column table: 8 rules, 2 spaces a cell.
+_TABLE_FRAME = len(_COLUMNS) + 1 + 2 * len(_COLUMNS)
+_NARROWEST_FOLD = 6
+
+
+def _fold_widths(natural: list[int], room: int) -> list[int]:
+    """Widths for the folding columns: as they are if they fit, else the widest cut down to a
+    common cap (never below a few characters), so that the narrow ones stay whole."""
+    if sum(natural) <= room:
+        return natural
+    cap = max(natural)
+    while cap > _NARROWEST_FOLD and sum(min(n, cap) for n in natural) > room:
+        cap -= 1
+    return [min(n, cap) for n in natural]
+
+
+def _leftovers_table(title: Text, rows: list[list[str]], width: int) -> Table:
+    natural = [
+        max(len(header), *(len(row[i]) for row in rows)) for i, (header, _) in enumerate(_COLUMNS)
+    ]
+    folding = [i for i, (_, folds) in enumerate(_COLUMNS) if folds]
+    room = width - _TABLE_FRAME - sum(n for i, n in enumerate(natural) if i not in folding)
+    capped = dict(zip(folding, _fold_widths([natural[i] for i in folding], room), strict=True))
+    table = Table(title=title, title_justify="left", title_style="bold", expand=False)
+    for index, (header, folds) in enumerate(_COLUMNS):
+        table.add_column(
+            header,
+            justify="right" if header in ("age", "est. $/h") else "left",
+            overflow="fold" if folds else "ellipsis",
+            no_wrap=not folds,
+            max_width=capped.get(index),
+            min_width=None if folds else natural[index],
+        )
+    for row in rows:
+        table.add_row(*(text(cell) for cell in row))
+    return table
+
+
+def render_report(report: Report, console: Console, files: int | None = None) -> None:
+    """Print the leftovers, one table per (account, region, type), then errors and stats;
+    `files` is how many trail-log files were read (None: the scan read LookupEvents)."""
     now = report.generated_at
     window = f"{report.window.start:%Y-%m-%d %H:%M} .. {report.window.end:%Y-%m-%d %H:%M} UTC"
     console.print(Text(f"CloudTrail window {window}", style="dim"))
@@ -56,21 +118,9 @@ def render_report(report: Report, console: Console) -> None:
     )
     for (account, region, _), items in groups:
         rows = list(items)
-        table = Table(
-            title=f"{rows[0].title} · account {account} · {region} ({len(rows)})",
-            title_justify="left",
-            title_style="bold",
-            expand=False,
-        )
-        table.add_column("id", no_wrap=True)
-        table.add_column("name")
-        table.add_column("age", justify="right")
-        table.add_column("owner")
-        table.add_column("state")
-        table.add_column("details")
-        table.add_column("est. $/h", justify="right")
-        for item in rows:
-            table.add_row(
+        title = text(f"{rows[0].title} · account {account} · {region} ({len(rows)})")
+        cells = [
+            [
                 item.key.resource_id,
                 item.name if item.name and item.name != item.key.resource_id else "-",
                 age_text(item.age_seconds(now)),
@@ -78,12 +128,17 @@ def render_report(report: Report, console: Console) -> None:
                 item.state,
                 _details(item),
                 _cost(item.hourly_cost),
-            )
+            ]
+            for item in rows
+        ]
+        table = _leftovers_table(title, cells, console.width)
         console.print(table)
         for item in rows:
             # Whole URLs, never folded, so that terminals keep them clickable.
             console.print(
-                f"  {item.key.resource_id}  [cyan]{item.console_url}[/cyan]",
+                Text.assemble(
+                    "  ", text(item.key.resource_id), "  ", text(item.console_url, "cyan")
+                ),
                 soft_wrap=True,
                 highlight=False,
             )
@@ -101,37 +156,81 @@ def render_report(report: Report, console: Console) -> None:
         for column in ("account", "region", "stream", "reason"):
             errors.add_column(column, overflow="fold")
         for failure in report.errors:
-            errors.add_row(failure.account_id, failure.region, failure.stream, failure.reason)
+            errors.add_row(
+                *(
+                    text(v)
+                    for v in (failure.account_id, failure.region, failure.stream, failure.reason)
+                )
+            )
         console.print(errors)
     if report.stats is not None:
         stats = report.stats
+        read = (
+            f"{stats.api_calls} calls ({stats.throttled} throttled), "
+            f"{stats.events_read} events read"
+            if files is None
+            else f"{files} file(s), {stats.events_read} records read"
+        )
         console.print(
             Text(
-                f"{stats.api_calls} calls ({stats.throttled} throttled), "
-                f"{stats.events_read} events read, {stats.events_matched} matched, "
-                f"{stats.duration_seconds:.1f}s",
+                f"{read}, {stats.events_matched} matched, {stats.duration_seconds:.1f}s",
                 style="dim",
             )
         )
 
 
-def progress_view(progress: ScanProgress) -> Group:
-    """A table of every (account, region) being read: calls, events, chains, state."""
-    table = Table(title="reading CloudTrail", title_justify="left", expand=False)
-    for column in ("account", "region", "calls", "throttled", "events", "matched", "chains"):
-        table.add_column(column, justify="right" if column not in ("account", "region") else "left")
-    table.add_column("state")
-    for (account, region), live in sorted(progress.regions.items()):
-        state = "failed" if live.failed else ("done" if live.done else "reading")
-        style = {"failed": "red", "done": "green", "reading": "yellow"}[state]
+def _state(live: RegionProgress) -> Text:
+    state = "failed" if live.failed else ("done" if live.done else "reading")
+    return Text(state, style={"failed": "red", "done": "green", "reading": "yellow"}[state])
+
+
+def _eta_text(eta: timedelta | None) -> str:
+    return "-" if eta is None else age_text(int(eta.total_seconds()))
+
+
+def progress_view(
+    progress: ScanProgress, coverage: Coverage | None = None, now: datetime | None = None
+) -> Group:
+    """LookupEvents (with `coverage`): every (account, region) being read, how much of its
+    window is read and an ETA; trail-log files (without): how many files and records are read."""
+    if coverage is None:
+        return _files_view(progress)
+    now = now or coverage.clock()
+    eta = coverage.eta(now)
+    throttled = sum(live.throttled for live in progress.regions.values())
+    title = "reading CloudTrail" + (f" · {throttled} calls throttled" if throttled else "")
+    title += "" if eta is None else f" · about {_eta_text(eta)} left"
+    table = Table(title=title, title_justify="left", expand=False)
+    for column in ("account", "region", "read", "ETA", "calls", "events", "state"):
+        left = column in ("account", "region", "state")
+        table.add_column(column, justify="left" if left else "right", no_wrap=True)
+    for key, live in sorted(progress.regions.items()):
+        region = coverage.regions.get(key)
+        fraction = 1.0 if live.done and not live.failed else (region.fraction if region else 0.0)
         table.add_row(
-            account,
-            region,
+            text(key[0]),
+            text(key[1]),
+            f"{fraction:.0%}",
+            _eta_text(None if live.done else coverage.region_eta(key, now)),
             str(live.calls),
-            str(live.throttled),
+            str(live.events),
+            _state(live),
+        )
+    return Group(table)
+
+
+def _files_view(progress: ScanProgress) -> Group:
+    table = Table(title="reading trail-log files", title_justify="left", expand=False)
+    for column in ("files read", "records", "matched", "failed"):
+        table.add_column(column, justify="right")
+    table.add_column("state")
+    for live in progress.regions.values():
+        files = live.pages + live.failed
+        table.add_row(
+            f"{files} of {files + live.active + live.pending}",
             str(live.events),
             str(live.matched),
-            str(live.active + live.pending),
-            Text(state, style=style),
+            str(live.failed),
+            _state(live),
         )
     return Group(table)

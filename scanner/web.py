@@ -7,15 +7,10 @@ a 400 with `{"error": {"parameter": ..., "message": ...}}`; no credentials or ra
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
-import re
-from bisect import bisect_right
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import islice
 from typing import Any
 
 import orjson
@@ -24,18 +19,21 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from scanner.lifecycle import Fact, Lifecycle, ResourceKey
 from scanner.openapi import openapi_document
-from scanner.report import ReportFilter
+from scanner.query import (
+    FILTERS,
+    BadParameter,
+    Sort,
+    ordered,
+    packaged_types,
+    parse_query,
+    select,
+)
 from scanner.service import WallClock
 from scanner.snapshot import Entry, Snapshot
 from scanner.store import Store, fact_to_dict
 from scanner.ui import add_pages, is_page, is_public_page, page_denial
 
-DEFAULT_LIMIT = 500
-MAX_LIMIT = 5000
-FILTERS = ("account_id", "region", "service", "resource_type", "state", "created_by", "min_age")
 _PUBLIC = frozenset({"/healthz", "/readyz"})
-_DURATION = re.compile(r"^(\d+)([smhdw]?)$")
-_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -51,18 +49,21 @@ class Context:
     clock: WallClock = lambda: datetime.now(UTC)
     interval_seconds: float | None = None
     exposition: tuple[Snapshot | None, bytes] | None = None
+    #: The catalog's resource types, which `resource_type` may name.
+    resource_types: tuple[str, ...] = field(default_factory=packaged_types)
+    #: The last snapshot's entries in each sort order asked for.
+    orders: dict[Sort | None, tuple[Snapshot, list[Entry]]] = field(default_factory=dict)
+
+    def in_order(self, snapshot: Snapshot, sort: Sort | None) -> list[Entry]:
+        """The snapshot's entries in a sort order, sorted once per snapshot and order."""
+        cached = self.orders.get(sort)
+        if cached is None or cached[0] is not snapshot:
+            cached = (snapshot, ordered(snapshot.entries, sort))
+            self.orders[sort] = cached
+        return cached[1]
 
 
 CONTEXT = web.AppKey("context", Context)
-
-
-class BadParameter(Exception):
-    """A query parameter is invalid; becomes a 400 naming it."""
-
-    def __init__(self, parameter: str, message: str) -> None:
-        super().__init__(f"{parameter}: {message}")
-        self.parameter = parameter
-        self.message = message
 
 
 def _json(data: object, status: int = 200) -> web.Response:
@@ -109,91 +110,8 @@ async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
 # --- /results ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Query:
-    """The parsed query of `/results`."""
-
-    only: ReportFilter
-    limit: int
-    after: tuple[str, str, str, str] | None
-
-
-def parse_duration(parameter: str, text: str) -> int:
-    """Seconds from `90`, `90s`, `15m`, `24h`, `7d` or `2w`."""
-    match = _DURATION.match(text.strip())
-    if not match:
-        raise BadParameter(parameter, f"{text!r} is not a duration like 3600, 90m, 24h or 7d")
-    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-
-
-def encode_cursor(sort_key: tuple[str, str, str, str]) -> str:
-    """An opaque cursor pointing after `sort_key`."""
-    return base64.urlsafe_b64encode(orjson.dumps({"after": list(sort_key)})).decode().rstrip("=")
-
-
-def _decode_cursor(text: str) -> tuple[str, str, str, str]:
-    try:
-        data = orjson.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-        after = data["after"]
-        if not (isinstance(after, list) and len(after) == 4):
-            raise TypeError("bad shape")
-        return (str(after[0]), str(after[1]), str(after[2]), str(after[3]))
-    except (binascii.Error, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-        raise BadParameter("cursor", "not a cursor returned by this API") from None
-
-
-def parse_query(params: Mapping[str, str], multi: Callable[[str], list[str]]) -> Query:
-    """Validate `/results` query parameters; unknown ones are an error too."""
-    for name in params:
-        if name not in (*FILTERS, "limit", "cursor"):
-            raise BadParameter(name, "unknown parameter")
-    values: dict[str, list[str]] = {}
-    for name in ("account_id", "region", "service", "resource_type", "state", "created_by"):
-        found = [v.strip() for raw in multi(name) for v in raw.split(",") if v.strip()]
-        if name in params and not found:
-            raise BadParameter(name, "must not be empty")
-        values[name] = found
-    min_age = params.get("min_age")
-    limit_text = params.get("limit")
-    limit = DEFAULT_LIMIT
-    if limit_text is not None:
-        if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
-            raise BadParameter("limit", f"must be an integer from 1 to {MAX_LIMIT}")
-        limit = int(limit_text)
-    cursor = params.get("cursor")
-    only = ReportFilter.of(
-        accounts=values["account_id"],
-        regions=values["region"],
-        services=values["service"],
-        types=values["resource_type"],
-        states=values["state"],
-        created_by=values["created_by"],
-        min_age_seconds=parse_duration("min_age", min_age) if min_age is not None else 0,
-    )
-    return Query(
-        only=only,
-        limit=limit,
-        after=_decode_cursor(cursor) if cursor is not None else None,
-    )
-
-
 def _age(entry: Entry, now: datetime) -> int:
     return max(0, int((now - entry.created_at).total_seconds()))
-
-
-def select(snapshot: Snapshot, query: Query, now: datetime) -> tuple[list[Entry], str | None]:
-    """The page of entries the query asks for, and the cursor of the next page (None: last)."""
-    entries = snapshot.entries  # sorted by sort_key: start after the cursor, stop at a page
-    start = 0 if query.after is None else bisect_right(entries, query.after, key=_sort_key)
-    matching = (e for e in islice(entries, start, None) if query.only.keeps(e.leftover, now))
-    page = list(islice(matching, query.limit + 1))
-    more = len(page) > query.limit
-    page = page[: query.limit]
-    return page, encode_cursor(page[-1].sort_key) if more and page else None
-
-
-def _sort_key(entry: Entry) -> tuple[str, str, str, str]:
-    return entry.sort_key
 
 
 def _stamp(value: datetime) -> str:
@@ -203,12 +121,12 @@ def _stamp(value: datetime) -> str:
 async def results(request: web.Request) -> web.Response:
     """GET /results: the JSON report of the last finished scan, filtered and paged."""
     context = request.app[CONTEXT]
-    query = parse_query(request.query, _getall(request))
+    query = parse_query(request.query, _getall(request), context.resource_types)
     snapshot = context.current()
     if snapshot is None:
         return _error(503, "the first scan has not finished yet")
     now = context.clock()
-    page, next_cursor = select(snapshot, query, now)
+    page, next_cursor = select(context.in_order(snapshot, query.sort), query, now)
     return _json(
         {
             "generated_at": _stamp(snapshot.generated_at),
@@ -325,7 +243,8 @@ async def readyz(request: web.Request) -> web.Response:
 
 async def openapi(request: web.Request) -> web.Response:
     """GET /openapi.json: this API, described."""
-    return _json(openapi_document(bearer=request.app[CONTEXT].token is not None))
+    context = request.app[CONTEXT]
+    return _json(openapi_document(context.token is not None, context.resource_types))
 
 
 def create_app(context: Context) -> web.Application:

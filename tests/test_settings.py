@@ -198,3 +198,79 @@ def test_empty_values_are_named_as_empty(env: dict[str, str], message: str) -> N
     with pytest.raises(SettingsError) as caught:
         load_settings(None, env)
     assert str(caught.value).startswith(message)
+
+
+@pytest.mark.parametrize("token", ["", "   "])
+def test_a_set_but_blank_bearer_token_is_refused(token: str) -> None:
+    """Blank would serve /results to anyone: the variable was set, so something is wrong."""
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None, {"LEFTOVERS_SERVICE__BEARER_TOKEN": token})
+    assert str(caught.value).startswith(
+        "LEFTOVERS_SERVICE__BEARER_TOKEN: service.bearer_token: is set but blank"
+    )
+
+
+def test_serve_with_a_blank_token_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEFTOVERS_SERVICE__BEARER_TOKEN", " ")
+    assert main(["serve", "--state", str(tmp_path / "state.db")]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("leftovers: error: LEFTOVERS_SERVICE__BEARER_TOKEN: ")
+    assert not (tmp_path / "state.db").exists()
+
+
+def test_a_blank_bearer_token_in_the_file_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, 'service:\n  bearer_token: "                  "\n')
+    with pytest.raises(SettingsError, match=r"leftovers.yaml: service.bearer_token: is set but"):
+        load_settings(path, {})
+
+
+@pytest.mark.parametrize("command", ["scan", "serve"])
+def test_a_config_file_that_is_not_utf8_is_one_line(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("user_name: Jos\xe9\n".encode("latin-1"))
+    status = main([command, "--config", str(path)])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.splitlines() == [
+        f"leftovers: error: {path}: not UTF-8 text (byte 0xe9 at offset 14): save it as UTF-8"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("region", "reason"),
+    [
+        ("US-EAST-1", "'US-EAST-1' is not an AWS region name: region names are lower case"),
+        ("us-east-99", "'us-east-99' is not an AWS region known to botocore"),
+    ],
+)
+def test_regions_are_checked_against_botocore(region: str, reason: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None, {}, {"regions": [region]})
+    assert str(caught.value) == f"--region: regions: {reason}" + (
+        " (us-east-1)" if region == "US-EAST-1" else " (such as us-east-1)"
+    )
+
+
+def test_partitions_other_than_aws_are_regions_too() -> None:
+    assert load_settings(None, {}, {"regions": ["cn-north-1", "us-gov-west-1"]}).regions == (
+        "cn-north-1",
+        "us-gov-west-1",
+    )
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        ({"service.listen": "nowhere"}, "--listen: service.listen: "),
+        ({"service.interval_seconds": 0}, "--interval: service.interval_seconds: "),
+        ({"service.state_path": 3}, "--state: service.state_path: "),
+    ],
+)
+def test_serve_flags_are_named_as_they_are_typed(flags: dict[str, object], named: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None, {}, flags)
+    assert str(caught.value).startswith(named)

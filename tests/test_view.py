@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 from rich.console import Console
 
-from scanner.pages import ScanProgress
+from scanner.coverage import Coverage
+from scanner.pages import Page, ScanProgress
+from scanner.plan import Slice, StreamId
 from scanner.view import age_text, progress_view, render_report
 from tests.test_report import NOW, WINDOW, report
 
@@ -58,22 +61,43 @@ def test_ages() -> None:
     assert age_text(12) == "12s"
 
 
-def test_progress_shows_each_region_and_its_state() -> None:
+def test_progress_shows_each_region_its_share_of_the_window_and_an_eta() -> None:
     progress = ScanProgress()
     reading = progress.of_key(("111111111111", "us-east-1"))
-    reading.calls, reading.events, reading.active = 4, 180, 2
+    reading.calls, reading.events, reading.active, reading.throttled = 4, 180, 2, 1
     progress.of_key(("111111111111", "eu-west-1")).failed = 1
     progress.of_key(("222222222222", "eu-west-1")).calls = 1
+    clock = [NOW]
+    coverage = Coverage(clock=lambda: clock[0])  # the scan starts
+    stream = StreamId("111111111111", "us-east-1", "read_only")
+    whole = Slice(NOW - timedelta(days=90), NOW)
+    # The first page, 60 s in, reached 30 days back: a third of the window.
+    clock[0] = NOW + timedelta(seconds=60)
+    coverage.observe(Page(stream, whole, (), 50, Slice(whole.start, NOW - timedelta(days=30))))
     buffer = io.StringIO()
-    Console(file=buffer, width=120).print(progress_view(progress))
+    Console(file=buffer, width=80).print(progress_view(progress, coverage, clock[0]))
     lines = buffer.getvalue().splitlines()
     rows = [line for line in lines if "1111" in line or "2222" in line]
-    assert [row.split("│")[1:3] for row in rows] == [
-        [" 111111111111 ", " eu-west-1 "],
-        [" 111111111111 ", " us-east-1 "],
-        [" 222222222222 ", " eu-west-1 "],
+    # 60 s for a third: two more minutes for the rest.
+    assert [[cell.strip() for cell in row.split("│")[1:5]] for row in rows] == [
+        ["111111111111", "eu-west-1", "0%", "-"],
+        ["111111111111", "us-east-1", "33%", "2m"],
+        ["222222222222", "eu-west-1", "100%", "-"],
     ]
+    assert "reading CloudTrail · 1 calls throttled · about 2m left" in buffer.getvalue()
     assert rows[0].rstrip(" │").endswith("failed")
     assert "180" in rows[1]
     assert rows[1].rstrip(" │").endswith("reading")
     assert rows[2].rstrip(" │").endswith("done")
+
+
+def test_progress_of_files_counts_files_and_records() -> None:
+    progress = ScanProgress()
+    files = progress.of_key(("*", "*"))
+    files.pages, files.events, files.matched, files.pending, files.active = 3, 900, 12, 4, 1
+    buffer = io.StringIO()
+    Console(file=buffer, width=80).print(progress_view(progress))
+    text = buffer.getvalue()
+    assert "3 of 8" in text
+    assert "900" in text
+    assert "calls" not in text

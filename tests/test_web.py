@@ -68,6 +68,17 @@ def ids(body: dict[str, Any]) -> list[str]:
     return [item["resource_id"] for item in body["leftovers"]]
 
 
+async def every_page(client: TestClient[Any, Any], query: str) -> list[str]:
+    """The ids of every page of a query, following `next_cursor` as `cursor`."""
+    seen: list[str] = []
+    body = await results(client, query)
+    seen += ids(body)
+    while body["next_cursor"] is not None:
+        body = await results(client, f"{query}&cursor={body['next_cursor']}")
+        seen += ids(body)
+    return seen
+
+
 async def test_results_follow_the_contract(client_for: Factory) -> None:
     body = await results(await client_for(build()))
     assert set(body) >= {"generated_at", "window", "leftovers", "errors", "stats"}
@@ -105,15 +116,7 @@ async def test_results_filters(client_for: Factory, query: str, expected: list[s
 
 async def test_results_pages_with_an_opaque_cursor(client_for: Factory) -> None:
     client = await client_for(build())
-    seen: list[str] = []
-    query = "?limit=3"
-    while True:
-        body = await results(client, query)
-        seen += ids(body)
-        if body["next_cursor"] is None:
-            break
-        query = f"?limit=3&cursor={body['next_cursor']}"
-    assert seen == ["vol-1", "vol-2", "nat-1", "db/a"]
+    assert await every_page(client, "?limit=3") == ["vol-1", "vol-2", "nat-1", "db/a"]
     paged = await results(client, "?limit=1&service=ec2")
     assert ids(paged) == ["vol-1"]
     assert paged["next_cursor"]
@@ -136,6 +139,55 @@ async def test_bad_parameters_get_a_400_naming_them(
     response = await (await client_for(build())).get(f"/results{query}")
     assert response.status == 400
     assert (await response.json())["error"]["parameter"] == parameter
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?limit=%C2%B2",  # a superscript two: str.isdigit() says yes, int() says no
+        "?limit=%D9%A1%D9%A0",  # Arabic-Indic 10: a digit, but not an ASCII one
+        "?limit=10&limit=abc",
+        "?limit=" + "9" * 5000,
+        "?min_age=%D9%A1d",
+        "?min_age=" + "9" * 5000,
+        "?min_age=1h&min_age=never",
+        "?cursor=not-a-cursor",
+        "?sort=size",
+        "?sort=age&sort=",
+    ],
+)
+async def test_every_value_is_checked_and_numbers_are_ascii(
+    client_for: Factory, query: str
+) -> None:
+    response = await (await client_for(build())).get(f"/results{query}")
+    assert response.status == 400, await response.text()
+    name = query[1:].partition("=")[0]
+    assert (await response.json())["error"]["parameter"] == name
+
+
+async def test_an_unknown_resource_type_names_the_known_ones(client_for: Factory) -> None:
+    response = await (await client_for(build())).get("/results?resource_type=ec2.volumes")
+    assert response.status == 400
+    error = (await response.json())["error"]
+    assert error["parameter"] == "resource_type"
+    assert error["message"].startswith("unknown resource type ec2.volumes: known types are ")
+    assert "ec2.volume," in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("estimated_hourly_cost", ["nat-1", "vol-2", "vol-1", "db/a"]),  # unknown cost last
+        ("age", ["nat-1", "vol-1", "db/a", "vol-2"]),
+        ("created_at", ["vol-2", "db/a", "vol-1", "nat-1"]),
+    ],
+)
+async def test_results_sort_and_page_in_that_order(
+    client_for: Factory, sort: str, expected: list[str]
+) -> None:
+    client = await client_for(build())
+    assert ids(await results(client, f"?sort={sort}")) == expected
+    assert await every_page(client, f"?sort={sort}&limit=1") == expected
 
 
 async def test_before_the_first_scan(client_for: Factory) -> None:

@@ -19,8 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format",
         choices=("table", "json"),
-        default="table",
-        help="output format (default: table)",
+        help="output format (default: table on a terminal, json otherwise, as `scan`)",
     )
     parser.add_argument(
         "--catalog",
@@ -103,10 +102,11 @@ def _table(catalog: Catalog) -> Table:
 def run(args: argparse.Namespace) -> int:
     """Print the catalog."""
     catalog = load_catalog(args.catalog).select(args.types)
-    if args.format == "json":
+    if (args.format or ("table" if sys.stdout.isatty() else "json")) == "json":
         sys.stdout.buffer.write(orjson.dumps(as_json(catalog), option=orjson.OPT_INDENT_2))
         sys.stdout.buffer.write(b"\n")
         sys.stdout.flush()
         return 0
-    Console(width=160 if not sys.stdout.isatty() else None).print(_table(catalog))
+    console = Console()
+    (console if console.is_terminal else Console(width=160)).print(_table(catalog))
     return 0

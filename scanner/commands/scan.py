@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from rich.live import Live
 
 from scanner import logs
 from scanner.catalog import load_catalog
+from scanner.coverage import Coverage, CoverageSink
 from scanner.errors import InputError, SettingsError
 from scanner.pages import MemorySink, ScanProgress, ScanResult
 from scanner.plan import Slice, window_for
@@ -138,7 +140,8 @@ CLOUDTRAIL_LAUNCH = datetime(2013, 11, 13, tzinfo=UTC)
 
 async def _scan(
     settings: Settings, kind: str, paths: list[Path], live: bool, whole_files: bool
-) -> tuple[Report, ScanResult]:
+) -> tuple[Report, ScanResult, int | None]:
+    """Scan; the report, the result, and how many files were read (None: LookupEvents)."""
     catalog = load_catalog().select(settings.resource_types)
     freeze_start_up()
     now = datetime.now(UTC)
@@ -147,27 +150,15 @@ async def _scan(
         window = Slice(CLOUDTRAIL_LAUNCH, window.end)
     sink = MemorySink()
     progress = ScanProgress()
+    coverage = Coverage(clock=lambda: datetime.now(UTC)) if kind == "aws" else None
 
     async def work() -> ScanResult:
         if kind == "files":
             return await scan_files(paths, settings, catalog, sink, window, progress=progress)
-        return await scan_aws(settings, catalog, sink, window, progress=progress)
+        observed = CoverageSink(sink, coverage) if coverage else sink
+        return await scan_aws(settings, catalog, observed, window, progress=progress)
 
-    if live:
-        console = Console(stderr=True)
-        with Live(progress_view(progress), console=console, transient=True) as display:
-            async with anyio.create_task_group() as group:
-
-                async def refresh() -> None:
-                    while True:
-                        display.update(progress_view(progress))
-                        await anyio.sleep(0.25)
-
-                group.start_soon(refresh)
-                result = await work()
-                group.cancel_scope.cancel()
-    else:
-        result = await work()
+    result = await (_with_progress(progress, coverage, work) if live else work())
     only = ReportFilter.of(created_by=[settings.user_name] if settings.user_name else [])
     report = build_report(
         sink.lifecycles,
@@ -178,7 +169,35 @@ async def _scan(
         generated_at=now,
         only=only,
     )
-    return report, result
+    files = sum(p.pages + p.failed for p in progress.regions.values()) if kind == "files" else None
+    return report, result, files
+
+
+async def _with_progress(
+    progress: ScanProgress, coverage: Coverage | None, work: Callable[[], Awaitable[ScanResult]]
+) -> ScanResult:
+    """Run `work` under a live progress table on stderr; its errors propagate as they are."""
+    failure: Exception | None = None
+    view = progress_view(progress, coverage)
+    with Live(view, console=Console(stderr=True), transient=True) as display:
+        async with anyio.create_task_group() as group:
+
+            async def refresh() -> None:
+                while True:
+                    display.update(progress_view(progress, coverage))
+                    await anyio.sleep(0.25)
+
+            group.start_soon(refresh)
+            try:
+                result = await work()
+            except Exception as error:
+                # Raised inside the task group it would leave wrapped in an ExceptionGroup,
+                # which the command line cannot tell from a crash.
+                failure = error
+            group.cancel_scope.cancel()
+    if failure is not None:
+        raise failure
+    return result
 
 
 def run(args: argparse.Namespace) -> int:
@@ -190,14 +209,14 @@ def run(args: argparse.Namespace) -> int:
     output = args.format or ("table" if sys.stdout.isatty() else "json")
     live = sys.stderr.isatty() and not args.verbose
     whole_files = not settings.is_set("lookback_days")
-    report, result = anyio.run(_scan, settings, kind, paths, live, whole_files)
+    report, result, files = anyio.run(_scan, settings, kind, paths, live, whole_files)
     if output == "json":
         document: dict[str, Any] = report.to_json()
         sys.stdout.buffer.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
         sys.stdout.flush()
     else:
         console = Console()
-        render_report(report, console if console.is_terminal else Console(width=160))
+        render_report(report, console if console.is_terminal else Console(width=160), files)
     if result.failures:
         return EXIT_ERROR
     return EXIT_LEFTOVERS if report.leftovers else EXIT_OK

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import signal
 from pathlib import Path
 
@@ -65,6 +66,23 @@ def split_listen(listen: str) -> tuple[str, int]:
     return host or "0.0.0.0", number  # noqa: S104 (an empty host asks for every interface)
 
 
+def beyond_loopback(host: str) -> bool:
+    """True when `host` (as given to `--listen`) is reachable from other machines."""
+    if host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: whatever it resolves to, assume the worst
+        return True
+
+
+def service_url(host: str, port: int) -> str:
+    """The URL to open for an address the service listens on."""
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 (every interface: this machine answers too)
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
 async def serve(settings: Settings) -> None:
     """Open the store, serve HTTP, scan on schedule; stop cleanly on SIGTERM or SIGINT."""
     log = logs.get_logger("serve")
@@ -84,6 +102,7 @@ async def serve(settings: Settings) -> None:
             registry=build_registry(service.snapshot),
             token=settings.service.bearer_token,
             interval_seconds=settings.service.interval_seconds,
+            resource_types=tuple(catalog.types),
         )
         try:
             runner = await serve_http(create_app(context), host, port)
@@ -91,13 +110,23 @@ async def serve(settings: Settings) -> None:
             raise SettingsError(
                 f"service.listen: cannot listen on {settings.service.listen}: {error.strerror}"
             ) from None
+        token = settings.service.bearer_token
         log.info(
             "service_started",
+            url=service_url(host, runner.addresses[0][1]),
+            auth="bearer token" if token else "off",
             listen=[f"{a[0]}:{a[1]}" for a in runner.addresses],
             state=str(state),
             interval_seconds=settings.service.interval_seconds,
             resumed_snapshot=service.snapshot() is not None,
         )
+        if token is None and beyond_loopback(host):
+            log.warning(
+                "service_unauthenticated",
+                listen=settings.service.listen,
+                hint="anyone who reaches this address reads /results and /metrics: set "
+                "service.bearer_token (LEFTOVERS_SERVICE__BEARER_TOKEN), or listen on 127.0.0.1",
+            )
         async with anyio.create_task_group() as group:
             group.start_soon(service.run_scans)
             with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:

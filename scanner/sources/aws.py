@@ -14,6 +14,7 @@ from aiobotocore.session import AioSession
 from botocore.credentials import CredentialProvider
 
 from scanner.settings import AccountTarget, Settings
+from scanner.sources import SourceError
 from scanner.sources.tls import SharedTlsSession
 
 STS_REGION = "us-east-1"
@@ -131,8 +132,14 @@ async def _target_session(
         session = assumed_role_session(base, target.role_arn, endpoint)
         account_id = target.account_id or await _caller_account(session, endpoint)
         return AccountSession(account_id, session)
-    account_id = target.account_id or await _caller_account(base, endpoint)
-    return AccountSession(account_id, base)
+    own = await _caller_account(base, endpoint)
+    if target.account_id not in (None, own):
+        raise SourceError(
+            "fatal",
+            f"account {target.account_id} has no role to assume, and the current credentials "
+            f"are account {own}'s: give {target.account_id}=ROLE_ARN",
+        )
+    return AccountSession(own, base)
 
 
 async def enabled_regions(session: aioboto3.Session, endpoint_url: str | None) -> list[str]:

@@ -8,8 +8,10 @@ from pathlib import Path
 import anyio.to_thread
 
 from scanner.errors import InputError
+from scanner.logs import get_logger
 from scanner.plan import Slice, StreamId, Work
 from scanner.records import (
+    DEFAULT_MAX_FILE_BYTES,
     RECORD_FILE_SUFFIXES,
     ReadStats,
     Record,
@@ -20,6 +22,7 @@ from scanner.records import (
 from scanner.sources import SourceError, SourcePage, Watches
 
 FILES_STREAM = StreamId("*", "*", "files")
+log = get_logger("files")
 _FILE_PREFIX = "file:"
 
 
@@ -27,8 +30,10 @@ class FilesSource:
     """One stream per file (`file:<path>`), read in one page; a bad file fails alone.
 
     Keeps the records of watched events inside the window, of the wanted accounts and regions
-    (None: all of them). `read` counts the records of every file read and the JSON objects
-    skipped because they are not records. No record file under `paths` is an InputError.
+    (None: all of them), as they are read: only those stay in memory. A file larger than
+    `max_file_bytes` once decompressed fails. `read` counts the records of every file read
+    and the JSON objects skipped because they are not records. No record file under `paths`
+    is an InputError.
     """
 
     time_sliced = False
@@ -39,6 +44,7 @@ class FilesSource:
         watches: Watches,
         accounts: frozenset[str] | None = None,
         regions: frozenset[str] | None = None,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     ) -> None:
         try:
             self.files = record_files(paths)
@@ -52,6 +58,7 @@ class FilesSource:
         self._watches = watches
         self._accounts = accounts
         self._regions = regions
+        self._max_file_bytes = max_file_bytes
 
     def _wanted(self, record: Record, bounds: Slice) -> bool:
         return (
@@ -72,17 +79,23 @@ class FilesSource:
     def _read(self, path: Path, bounds: Slice) -> tuple[SourcePage, ReadStats]:
         stats = ReadStats()
         try:
-            records = list(read_file(path, stats))
+            kept = tuple(
+                r
+                for r in read_file(path, stats, self._max_file_bytes)
+                if self._wanted(r, bounds) and self._watches(r.event_source, r.event_name)
+            )
         except RecordFileError as error:
             raise SourceError("fatal", str(error)) from None
-        kept = tuple(
-            r
-            for r in records
-            if self._wanted(r, bounds) and self._watches(r.event_source, r.event_name)
-        )
+        if stats.skipped:
+            log.warning(
+                "objects_skipped",
+                file=str(path),
+                objects=stats.skipped,
+                reason="not CloudTrail records",
+            )
         fetched = SourcePage(
             records=kept,
-            events_read=len(records),
+            events_read=stats.records,
             oldest=None,
             next_token=None,
         )

@@ -11,6 +11,7 @@ import orjson
 import pytest
 
 from scanner.cli import main
+from tests.scan.terminal import run_in_terminal
 
 
 def test_json_lists_every_type_with_events_and_prices(capsys: pytest.CaptureFixture[str]) -> None:
@@ -35,13 +36,26 @@ def test_json_lists_every_type_with_events_and_prices(capsys: pytest.CaptureFixt
 
 
 def test_table_shows_types_events_and_prices(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["catalog", "--type", "ec2.nat_gateway", "--type", "eks.cluster"]) == 0
+    argv = ["catalog", "--format", "table", "--type", "ec2.nat_gateway", "--type", "eks.cluster"]
+    assert main(argv) == 0
     out = capsys.readouterr().out
     assert "ec2.nat_gateway" in out
     assert "CreateNatGateway" in out
     assert "$0.0450/h" in out
     assert "eks.cluster" in out
     assert "ec2.instance" not in out
+
+
+def test_piped_it_prints_json_and_on_a_terminal_a_table_as_scan_does(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["catalog", "--type", "eks.cluster"]) == 0
+    assert orjson.loads(capsys.readouterr().out)["types"][0]["resource_type"] == "eks.cluster"
+    status, shown = run_in_terminal(["catalog", "--type", "eks.cluster"], columns=100)
+    assert status == 0
+    assert "Resource types" in shown
+    assert "CreateCluster" in shown
+    assert not shown.lstrip().startswith("{")
 
 
 def test_unknown_type_and_bad_catalog_exit_2(

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from scanner.demo import summary
@@ -31,3 +36,19 @@ def test_summary_shows_unknown_prices_as_unknown() -> None:
     assert lines["total"].split()[:3] == ["total", "5", "0.145"]
     assert "where a price is known" in lines["total"]
     assert "0.000" not in summary(results, "http://x")
+
+
+def test_the_demo_leaves_no_temporary_folder_behind(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LEFTOVERS_"))}
+    env["TMPDIR"] = str(tmp_path)
+    with subprocess.Popen(
+        [sys.executable, "-m", "scanner.demo"], env=env, stdout=subprocess.PIPE, text=True
+    ) as demo:
+        assert demo.stdout is not None
+        for line in demo.stdout:
+            if line.startswith("Ctrl-C stops"):
+                break
+        assert [p.name[:15] for p in tmp_path.iterdir()] == ["leftovers-demo-"]
+        demo.send_signal(signal.SIGINT)
+        assert demo.wait(timeout=30) == 0
+    assert list(tmp_path.iterdir()) == []
