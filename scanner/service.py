@@ -3,12 +3,14 @@
 The first scan of an (account, region) reads the lookback window; later scans read from its
 checkpoint minus an overlap (CloudTrail delivers late; EventIds de-duplicate what is read twice),
 plus whatever an interrupted scan left pending. Scans run one after the other, never overlapping.
-After each scan a new `Snapshot` is built from the store and swapped in whole.
+After each scan, lifecycles deleted longer ago than the retention expire, and a new `Snapshot` is
+built from what changed in the store and swapped in whole.
 """
 
 from __future__ import annotations
 
 import math
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +20,7 @@ import anyio
 from aiohttp import web
 
 from scanner.catalog import Catalog
+from scanner.lifecycle import ResourceKey
 from scanner.logs import get_logger
 from scanner.pages import ScanProgress, ScanResult, ScanStats, StreamFailure
 from scanner.plan import EventSet, Slice, Work, build_plan
@@ -28,6 +31,7 @@ from scanner.snapshot import Snapshot, build_snapshot, reason_category
 from scanner.sources.aws import AccountSession
 from scanner.sources.lookup import LookupSource
 from scanner.store import CounterValue, RegionState, Store
+from scanner.web import Readiness
 
 log = get_logger("service")
 
@@ -125,6 +129,11 @@ class Service:
         self._events = event_set(catalog)
         self._extract = extractor(catalog)
         self._lock = anyio.Lock()
+        #: The store error that ended the last scan (a write that failed: disk full, read-only
+        #: file); None when its writes went through.
+        self.last_store_write_error: str | None = None
+        #: True when the last scan read no region at all (every one failed, or none was found).
+        self.last_scan_all_regions_failed = False
 
     # --- the snapshot ---------------------------------------------------------------------------
 
@@ -132,10 +141,26 @@ class Service:
         """The last finished scan's snapshot (None before the first)."""
         return self._snapshot
 
-    async def refresh(self, known: Sequence[tuple[str, str]] = ()) -> Snapshot | None:
-        """Build a snapshot from the store and swap it in whole (if a scan ever finished)."""
+    def readiness(self) -> Readiness:
+        """What `/readyz` says of the last scan, from this bookkeeping (no store call)."""
+        return Readiness(
+            store_writable=self.last_store_write_error is None,
+            all_regions_failed=self.last_scan_all_regions_failed,
+        )
+
+    async def refresh(
+        self, known: Sequence[tuple[str, str]] = (), expired: Sequence[ResourceKey] = ()
+    ) -> Snapshot | None:
+        """Build a snapshot from what changed in the store since the current one (`expired`:
+        the lifecycles dropped since) and swap it in whole (if a scan ever finished)."""
         snapshot = await build_snapshot(
-            self.store, self.catalog, self.settings, self.clock(), regions=known
+            self.store,
+            self.catalog,
+            self.settings,
+            self.clock(),
+            regions=known,
+            previous=self._snapshot,
+            expired=expired,
         )
         if snapshot is not None:
             self._snapshot = snapshot
@@ -156,7 +181,22 @@ class Service:
         """One scan (never two at once): plan, read into the store, record it, swap the
         snapshot."""
         async with self._lock:
-            return await self._scan()
+            try:
+                summary = await self._scan()
+            except Exception as error:
+                self.last_store_write_error = store_error(error) or self.last_store_write_error
+                raise
+            self.last_store_write_error = None
+            self.last_scan_all_regions_failed = summary.outcome == "failed"
+            return summary
+
+    async def expire(self) -> list[ResourceKey]:
+        """Drop the lifecycles deleted longer ago than the retention; their keys."""
+        days = self.settings.service.deleted_retention_days
+        expired = await self.store.expire(self.clock() - timedelta(days=days))
+        if expired:
+            log.info("lifecycles_expired", count=len(expired), retention_days=days)
+        return expired
 
     async def _scan(self) -> ScanSummary:
         started = self.clock()
@@ -212,7 +252,7 @@ class Service:
             progress=progress,
             work=len(work),
         )
-        await self.refresh(targets.regions)
+        await self.refresh(targets.regions, await self.expire())
         return ScanSummary(scan_id, summary, result, len(work), len(resumed))
 
     async def _record(
@@ -276,6 +316,16 @@ class Service:
                 log.exception("scan_crashed")
             elapsed = anyio.current_time() - began
             await anyio.sleep(max(1.0, interval - elapsed) if math.isfinite(elapsed) else interval)
+
+
+def store_error(error: BaseException) -> str | None:
+    """The store's error (SQLite's) in what ended a scan, if any, as one line."""
+    if isinstance(error, BaseExceptionGroup):
+        found = (store_error(inner) for inner in error.exceptions)
+        return next((one for one in found if one), None)
+    if isinstance(error, sqlite3.Error):
+        return f"{type(error).__name__}: {error}"
+    return None
 
 
 def _error_item(failure: StreamFailure) -> dict[str, str]:

@@ -1,8 +1,13 @@
 """The immutable view of the last finished scan that the HTTP handlers and metrics read.
 
 The service builds a new `Snapshot` after each scan and swaps it in whole; readers never see a
-half-built one. It holds the leftovers as report entries (JSON contract items), every known
+half-built one. It holds the leftovers as report entries (JSON contract items), the would-be
+leftovers of the regions not read in full (`incomplete`, not counted in the metrics), every known
 lifecycle (for `/resources/...`), and the metric values, already aggregated by label set.
+
+A new snapshot reads from the store only the lifecycles that changed since the previous one
+(facts are numbered in the order they are stored), and is assembled in a worker thread, so that
+neither the store's thread nor the event loop is held for long.
 """
 
 from __future__ import annotations
@@ -11,15 +16,18 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
+
+import anyio.to_thread
 
 from scanner.catalog import Catalog
 from scanner.lifecycle import Lifecycle, ResourceKey
 from scanner.pages import ScanStats
 from scanner.plan import Slice
-from scanner.report import Leftover, ReportFilter, build_report
+from scanner.report import Leftover, ReportFilter, Unread, build_report, incomplete_json, where
 from scanner.settings import Settings
-from scanner.store import CounterValue, Store
+from scanner.store import CounterValue, RegionState, ScanRecord, Store
 
 #: The outcomes of a lookup request, each created at 0 for every known (account, region).
 LOOKUP_OUTCOMES = ("ok", "throttled", "error")
@@ -68,6 +76,7 @@ class MetricValues:
     events: Mapping[tuple[str, str], float] = field(default_factory=dict)
     scan_errors: Mapping[tuple[str, str, str], float] = field(default_factory=dict)
     last_success: Mapping[tuple[str, str], float] = field(default_factory=dict)
+    incomplete_regions: Mapping[tuple[str, str], float] = field(default_factory=dict)
     scan_duration_seconds: float | None = None
 
 
@@ -86,6 +95,9 @@ class Snapshot:
     metrics: MetricValues
     scan_id: int = 0
     outcome: str = "ok"
+    incomplete: tuple[Entry, ...] = ()
+    unread: Unread = field(default_factory=dict)
+    fact_mark: int = 0  # the newest stored fact the lifecycles include
 
 
 def metric_values(
@@ -98,12 +110,13 @@ def metric_values(
     last_success: Mapping[tuple[str, str], datetime | None],
     regions: Iterable[tuple[str, str]],
     scan_duration_seconds: float | None,
+    unread: Iterable[tuple[str, str]] = (),
 ) -> MetricValues:
     """Aggregate the metric values; series that make sense at 0 are created at 0.
 
     `resources` has a 0 series (default state) for each type ever seen in an (account, region),
     so that a count going to zero stays visible; lookups and errors have every outcome and reason
-    at 0 for each known (account, region).
+    at 0 for each known (account, region); `incomplete_regions` is 1 for the `unread` ones.
     """
     resources: Counter[tuple[str, str, str, str, str]] = Counter()
     for lifecycle in lifecycles:
@@ -126,8 +139,10 @@ def metric_values(
     lookups: dict[tuple[str, str, str], float] = {}
     events: dict[tuple[str, str], float] = {}
     errors: dict[tuple[str, str, str], float] = {}
+    unread = set(unread)
     for counter in counters:
         known.add((counter.account_id, counter.region))
+    known |= unread
     for account, region in known:
         events[(account, region)] = 0.0
         for outcome in LOOKUP_OUTCOMES:
@@ -153,6 +168,7 @@ def metric_values(
             where: when.timestamp() if when else 0.0 for where, when in last_success.items()
         }
         | {where: 0.0 for where in known if where not in last_success},
+        incomplete_regions={where: float(where in unread) for where in known},
         scan_duration_seconds=scan_duration_seconds,
     )
 
@@ -191,36 +207,72 @@ def reason_category(reason: str) -> str:
     return "other"
 
 
-async def build_snapshot(
-    store: Store,
+def unread_of(
+    states: Mapping[tuple[str, str], RegionState], lifecycles: Iterable[ResourceKey]
+) -> dict[tuple[str, str], str]:
+    """The regions not read in full, with why: those the store says so of, and those it holds
+    resources of without knowing them as read at all."""
+    unread = {place: state.unread for place, state in states.items() if state.unread}
+    for key in lifecycles:
+        if where(key) not in states:
+            unread.setdefault(where(key), "never read in full")
+    return unread
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """What a snapshot is built from, as read from the store."""
+
+    last: ScanRecord
+    changed: Sequence[Lifecycle]
+    fact_mark: int
+    states: Mapping[tuple[str, str], RegionState]
+    counters: Sequence[CounterValue]
+
+
+def _assemble(
+    read: _Read,
+    *,
+    previous: Snapshot | None,
+    expired: Iterable[ResourceKey],
     catalog: Catalog,
     settings: Settings,
     now: datetime,
-    regions: Iterable[tuple[str, str]] = (),
-) -> Snapshot | None:
-    """The snapshot of the store after its last finished scan (None if no scan ever finished)."""
-    last = await store.last_finished_scan()
-    if last is None:
-        return None
-    lifecycles = {lc.key: lc for lc in await store.lifecycles()}
+    regions: Iterable[tuple[str, str]],
+) -> Snapshot:
+    """The snapshot (CPU only: run in a worker thread): the previous one's lifecycles with the
+    changed ones put in and the expired ones taken out, as report entries and metric values."""
+    lifecycles = dict(previous.lifecycles) if previous is not None else {}
+    for key in expired:
+        lifecycles.pop(key, None)
+    lifecycles.update((lc.key, lc) for lc in read.changed)
+    last = read.last
     finished = last.finished_at or now
     window = Slice(finished - timedelta(days=settings.lookback_days), finished)
     only = ReportFilter.of(created_by=[settings.user_name]) if settings.user_name else None
-    report = build_report(lifecycles, catalog, window, generated_at=now, only=only)
+    unread = unread_of(read.states, lifecycles)
+    report = build_report(lifecycles, catalog, window, generated_at=now, only=only, unread=unread)
     entries = sorted(
         (Entry(item, item.to_json(now)) for item in report.leftovers), key=lambda e: e.sort_key
     )
-    states = await store.regions()
+    incomplete = sorted(
+        (
+            Entry(item, incomplete_json(item, unread[where(item.key)], now))
+            for item in report.incomplete
+        ),
+        key=lambda e: e.sort_key,
+    )
     services = {name: t.service for name, t in catalog.types.items()}
     values = metric_values(
         entries=entries,
         lifecycles=[lc for lc in lifecycles.values() if lc.key.resource_type in catalog.types],
         services=services,
         default_states={name: t.default_state for name, t in catalog.types.items()},
-        counters=await store.counters(),
-        last_success={where: state.last_success for where, state in states.items()},
+        counters=read.counters,
+        last_success={place: state.last_success for place, state in read.states.items()},
         regions=regions,
         scan_duration_seconds=(finished - last.started_at).total_seconds(),
+        unread=unread,
     )
     return Snapshot(
         generated_at=finished,
@@ -234,4 +286,40 @@ async def build_snapshot(
         metrics=values,
         scan_id=last.scan_id,
         outcome=last.outcome or "unknown",
+        incomplete=tuple(incomplete),
+        unread=unread,
+        fact_mark=read.fact_mark,
+    )
+
+
+async def build_snapshot(
+    store: Store,
+    catalog: Catalog,
+    settings: Settings,
+    now: datetime,
+    regions: Iterable[tuple[str, str]] = (),
+    *,
+    previous: Snapshot | None = None,
+    expired: Iterable[ResourceKey] = (),
+) -> Snapshot | None:
+    """The snapshot of the store after its last finished scan (None if no scan ever finished).
+
+    With `previous`, only the lifecycles with facts stored since it are read; `expired` are the
+    lifecycles the store dropped since (retention)."""
+    last = await store.last_finished_scan()
+    if last is None:
+        return None
+    fact_mark, changed = await store.lifecycles_since(previous.fact_mark if previous else 0)
+    read = _Read(last, changed, fact_mark, await store.regions(), await store.counters())
+    return await anyio.to_thread.run_sync(
+        partial(
+            _assemble,
+            read,
+            previous=previous,
+            expired=tuple(expired),
+            catalog=catalog,
+            settings=settings,
+            now=now,
+            regions=tuple(regions),
+        )
     )

@@ -24,7 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from scanner.lifecycle import Fact, Lifecycle, ResourceKey
 from scanner.openapi import openapi_document
-from scanner.report import ReportFilter
+from scanner.report import ReportFilter, unread_json
 from scanner.snapshot import Entry, Snapshot
 from scanner.store import Store, fact_to_dict
 
@@ -38,9 +38,19 @@ _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    """What the service knows of its last scan beyond the snapshot: whether the store took its
+    writes, and whether it read any region at all."""
+
+    store_writable: bool = True
+    all_regions_failed: bool = False
+
+
 @dataclass(slots=True)
 class Context:
-    """What the handlers need: the current snapshot, the store, the registry, the token."""
+    """What the handlers need: the current snapshot, the store, the registry, the token, and
+    the service's readiness."""
 
     current: Callable[[], Snapshot | None]
     store: Store
@@ -48,6 +58,7 @@ class Context:
     token: str | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     exposition: tuple[Snapshot | None, bytes] | None = None
+    readiness: Callable[[], Readiness] = Readiness
 
 
 CONTEXT = web.AppKey("context", Context)
@@ -207,6 +218,12 @@ async def results(request: web.Request) -> web.Response:
             "generated_at": _stamp(snapshot.generated_at),
             "window": {"start": _stamp(snapshot.window_start), "end": _stamp(snapshot.window_end)},
             "leftovers": [dict(e.item, age_seconds=_age(e, now)) for e in page],
+            "incomplete": [
+                dict(e.item, age_seconds=_age(e, now))
+                for e in snapshot.incomplete
+                if query.after is None and query.only.keeps(e.leftover, now)
+            ],
+            "incomplete_regions": unread_json(snapshot.unread),
             "errors": list(snapshot.errors),
             "stats": dict(snapshot.stats),
             "next_cursor": next_cursor,
@@ -297,15 +314,18 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """GET /readyz: the first scan has finished and the store takes writes."""
+    """GET /readyz: the first scan has finished, the last one's store writes went through and it
+    read some region. Only in-memory facts: a probe never waits for the store."""
     context = request.app[CONTEXT]
     snapshot = context.current()
     scanned = snapshot is not None
-    writable = await context.store.writable()
+    readiness = context.readiness()
+    ready = scanned and readiness.store_writable and not readiness.all_regions_failed
     body: dict[str, Any] = {
-        "ready": scanned and writable,
+        "ready": ready,
         "first_scan_finished": scanned,
-        "store_writable": writable,
+        "store_writable": readiness.store_writable,
+        "all_regions_failed": readiness.all_regions_failed,
     }
     if snapshot is not None:
         body["last_scan"] = {
@@ -313,7 +333,7 @@ async def readyz(request: web.Request) -> web.Response:
             "outcome": snapshot.outcome,
             "finished_at": _stamp(snapshot.generated_at),
         }
-    return _json(body, 200 if scanned and writable else 503)
+    return _json(body, 200 if ready else 503)
 
 
 async def openapi(request: web.Request) -> web.Response:

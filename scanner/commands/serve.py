@@ -83,6 +83,7 @@ async def serve(settings: Settings) -> None:
             store=store,
             registry=build_registry(service.snapshot),
             token=settings.service.bearer_token,
+            readiness=service.readiness,
         )
         try:
             runner = await serve_http(create_app(context), host, port)
