@@ -24,10 +24,11 @@ from scanner.lifecycle import ResourceKey
 from scanner.logs import get_logger
 from scanner.pages import ScanProgress, ScanResult, ScanStats, StreamFailure
 from scanner.plan import EventSet, Slice, Work, build_plan
+from scanner.rebuild import build_snapshot
 from scanner.runner import aws_targets, event_set, extractor, scan_options
 from scanner.scan import run_scan
 from scanner.settings import Settings
-from scanner.snapshot import Snapshot, build_snapshot, reason_category
+from scanner.snapshot import Snapshot, reason_category
 from scanner.sources.aws import AccountSession
 from scanner.sources.lookup import LookupSource
 from scanner.store import CounterValue, RegionState, Store

@@ -1,33 +1,23 @@
 """The immutable view of the last finished scan that the HTTP handlers and metrics read.
 
-The service builds a new `Snapshot` after each scan and swaps it in whole; readers never see a
-half-built one. It holds the leftovers as report entries (JSON contract items), the would-be
-leftovers of the regions not read in full (`incomplete`, not counted in the metrics), every known
-lifecycle (for `/resources/...`), and the metric values, already aggregated by label set.
-
-A new snapshot reads from the store only the lifecycles that changed since the previous one
-(facts are numbered in the order they are stored), and is assembled in a worker thread, so that
-neither the store's thread nor the event loop is held for long.
+The service builds a new `Snapshot` after each scan (`scanner.rebuild`) and swaps it in whole;
+readers never see a half-built one. It holds the leftovers as report entries (JSON contract
+items), the would-be leftovers of the regions not read in full (`incomplete`, not counted in the
+metrics), every known lifecycle (for `/resources/...`), and the metric values, already aggregated
+by label set.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
-from functools import partial
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-import anyio.to_thread
-
-from scanner.catalog import Catalog
 from scanner.lifecycle import Lifecycle, ResourceKey
-from scanner.pages import ScanStats
-from scanner.plan import Slice
-from scanner.report import Leftover, ReportFilter, Unread, build_report, incomplete_json, where
-from scanner.settings import Settings
-from scanner.store import CounterValue, RegionState, ScanRecord, Store
+from scanner.report import Leftover, Unread
+from scanner.store import CounterValue
 
 #: The outcomes of a lookup request, each created at 0 for every known (account, region).
 LOOKUP_OUTCOMES = ("ok", "throttled", "error")
@@ -98,12 +88,17 @@ class Snapshot:
     incomplete: tuple[Entry, ...] = ()
     unread: Unread = field(default_factory=dict)
     fact_mark: int = 0  # the newest stored fact the lifecycles include
+    #: (account, region, type) of every catalog type with a lifecycle (its 0 series), and the
+    #: lifecycles created by a rename (whose leftover depends on another lifecycle).
+    types_seen: frozenset[tuple[str, str, str]] = frozenset()
+    renamed: frozenset[ResourceKey] = frozenset()
 
 
 def metric_values(
     *,
     entries: Sequence[Entry],
-    lifecycles: Iterable[Lifecycle],
+    lifecycles: Iterable[Lifecycle] = (),
+    types_seen: Iterable[tuple[str, str, str]] = (),
     services: Mapping[str, str],
     default_states: Mapping[str, str],
     counters: Iterable[CounterValue],
@@ -114,16 +109,17 @@ def metric_values(
 ) -> MetricValues:
     """Aggregate the metric values; series that make sense at 0 are created at 0.
 
-    `resources` has a 0 series (default state) for each type ever seen in an (account, region),
-    so that a count going to zero stays visible; lookups and errors have every outcome and reason
-    at 0 for each known (account, region); `incomplete_regions` is 1 for the `unread` ones.
+    `resources` has a 0 series (default state) for each type with a lifecycle (or in
+    `types_seen`) in an (account, region), so that a count going to zero stays visible; lookups
+    and errors have every outcome and reason at 0 for each known (account, region);
+    `incomplete_regions` is 1 for the `unread` ones.
     """
     resources: Counter[tuple[str, str, str, str, str]] = Counter()
-    for lifecycle in lifecycles:
-        key = lifecycle.key
-        service = services.get(key.resource_type, key.resource_type.split(".")[0])
-        state = default_states.get(key.resource_type, "available")
-        resources[(key.account_id, key.region, service, key.resource_type, state)] += 0
+    seen = {(lc.key.account_id, lc.key.region, lc.key.resource_type) for lc in lifecycles}
+    for account, region, resource_type in seen | set(types_seen):
+        service = services.get(resource_type, resource_type.split(".")[0])
+        state = default_states.get(resource_type, "available")
+        resources[(account, region, service, resource_type, state)] += 0
     cost: defaultdict[tuple[str, str, str, str], float] = defaultdict(float)
     oldest: dict[tuple[str, str, str, str], float] = {}
     for entry in entries:
@@ -205,121 +201,3 @@ def reason_category(reason: str) -> str:
         if any(needle in text for needle in needles):
             return category
     return "other"
-
-
-def unread_of(
-    states: Mapping[tuple[str, str], RegionState], lifecycles: Iterable[ResourceKey]
-) -> dict[tuple[str, str], str]:
-    """The regions not read in full, with why: those the store says so of, and those it holds
-    resources of without knowing them as read at all."""
-    unread = {place: state.unread for place, state in states.items() if state.unread}
-    for key in lifecycles:
-        if where(key) not in states:
-            unread.setdefault(where(key), "never read in full")
-    return unread
-
-
-@dataclass(frozen=True, slots=True)
-class _Read:
-    """What a snapshot is built from, as read from the store."""
-
-    last: ScanRecord
-    changed: Sequence[Lifecycle]
-    fact_mark: int
-    states: Mapping[tuple[str, str], RegionState]
-    counters: Sequence[CounterValue]
-
-
-def _assemble(
-    read: _Read,
-    *,
-    previous: Snapshot | None,
-    expired: Iterable[ResourceKey],
-    catalog: Catalog,
-    settings: Settings,
-    now: datetime,
-    regions: Iterable[tuple[str, str]],
-) -> Snapshot:
-    """The snapshot (CPU only: run in a worker thread): the previous one's lifecycles with the
-    changed ones put in and the expired ones taken out, as report entries and metric values."""
-    lifecycles = dict(previous.lifecycles) if previous is not None else {}
-    for key in expired:
-        lifecycles.pop(key, None)
-    lifecycles.update((lc.key, lc) for lc in read.changed)
-    last = read.last
-    finished = last.finished_at or now
-    window = Slice(finished - timedelta(days=settings.lookback_days), finished)
-    only = ReportFilter.of(created_by=[settings.user_name]) if settings.user_name else None
-    unread = unread_of(read.states, lifecycles)
-    report = build_report(lifecycles, catalog, window, generated_at=now, only=only, unread=unread)
-    entries = sorted(
-        (Entry(item, item.to_json(now)) for item in report.leftovers), key=lambda e: e.sort_key
-    )
-    incomplete = sorted(
-        (
-            Entry(item, incomplete_json(item, unread[where(item.key)], now))
-            for item in report.incomplete
-        ),
-        key=lambda e: e.sort_key,
-    )
-    services = {name: t.service for name, t in catalog.types.items()}
-    values = metric_values(
-        entries=entries,
-        lifecycles=[lc for lc in lifecycles.values() if lc.key.resource_type in catalog.types],
-        services=services,
-        default_states={name: t.default_state for name, t in catalog.types.items()},
-        counters=read.counters,
-        last_success={place: state.last_success for place, state in read.states.items()},
-        regions=regions,
-        scan_duration_seconds=(finished - last.started_at).total_seconds(),
-        unread=unread,
-    )
-    return Snapshot(
-        generated_at=finished,
-        window_start=window.start,
-        window_end=window.end,
-        entries=tuple(entries),
-        lifecycles=lifecycles,
-        services=services,
-        errors=tuple(last.errors),
-        stats={**asdict(ScanStats(0, 0, 0, 0, 0.0)), **last.stats},
-        metrics=values,
-        scan_id=last.scan_id,
-        outcome=last.outcome or "unknown",
-        incomplete=tuple(incomplete),
-        unread=unread,
-        fact_mark=read.fact_mark,
-    )
-
-
-async def build_snapshot(
-    store: Store,
-    catalog: Catalog,
-    settings: Settings,
-    now: datetime,
-    regions: Iterable[tuple[str, str]] = (),
-    *,
-    previous: Snapshot | None = None,
-    expired: Iterable[ResourceKey] = (),
-) -> Snapshot | None:
-    """The snapshot of the store after its last finished scan (None if no scan ever finished).
-
-    With `previous`, only the lifecycles with facts stored since it are read; `expired` are the
-    lifecycles the store dropped since (retention)."""
-    last = await store.last_finished_scan()
-    if last is None:
-        return None
-    fact_mark, changed = await store.lifecycles_since(previous.fact_mark if previous else 0)
-    read = _Read(last, changed, fact_mark, await store.regions(), await store.counters())
-    return await anyio.to_thread.run_sync(
-        partial(
-            _assemble,
-            read,
-            previous=previous,
-            expired=tuple(expired),
-            catalog=catalog,
-            settings=settings,
-            now=now,
-            regions=tuple(regions),
-        )
-    )

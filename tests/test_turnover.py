@@ -3,6 +3,7 @@ full one), and the expiry of lifecycles deleted longer ago than the retention.""
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -12,8 +13,9 @@ from test_store import STREAM, T0, WINDOW, fact
 from scanner.catalog import load_catalog
 from scanner.lifecycle import Change, Fact, ResourceKey
 from scanner.pages import Page
+from scanner.plan import Work
+from scanner.rebuild import build_snapshot
 from scanner.settings import Settings
-from scanner.snapshot import build_snapshot
 from scanner.store import Store
 
 DAY = 24 * 60  # minutes
@@ -102,4 +104,45 @@ async def test_an_incremental_snapshot_is_the_full_one(tmp_path: Path) -> None:
     assert again.lifecycles == full.lifecycles
     assert again.metrics == full.metrics
     assert again.fact_mark == full.fact_mark == mark
+    await store.close()
+
+
+async def test_incremental_snapshots_stay_the_full_one_through_renames_and_gaps(
+    tmp_path: Path,
+) -> None:
+    store = await Store.open(tmp_path / "state.db")
+    catalog = load_catalog()
+    settings = Settings()
+    now = T0 + timedelta(days=400)
+    rng = random.Random(5)
+    names = [f"vol-{n}" for n in range(8)]
+    snapshot = None
+    for round_ in range(12):
+        scan = await store.begin_scan(now)
+        await store.finish_scan(scan, finished_at=now, outcome="ok", stats={}, errors=[])
+        facts = []
+        for n in range(5):
+            name = rng.choice(names)
+            change = rng.choice([Change.CREATE, Change.CREATE, Change.DELETE, Change.STATE])
+            one = of(name, f"e{round_}-{n}", change, rng.randint(0, 300))
+            if change is Change.CREATE and rng.random() < 0.3:  # a rename from another name
+                one = replace(one, renamed_from=key(rng.choice(names)))
+            facts.append(replace(one, state="stopped") if change is Change.STATE else one)
+        await apply(store, *facts)  # (its page reads WINDOW: a gap there is closed)
+        gap = [Work(STREAM, WINDOW)] if round_ % 3 == 1 else []  # a gap every third round
+        await store.begin_region(STREAM.account_id, STREAM.region, now, gap)
+        expired = await store.expire(T0 + timedelta(days=rng.choice([0, 100])))
+        snapshot = await build_snapshot(
+            store, catalog, settings, now, previous=snapshot, expired=expired
+        )
+        full = await build_snapshot(store, catalog, settings, now)
+        assert snapshot is not None
+        assert full is not None
+        assert snapshot.entries == full.entries, round_
+        assert snapshot.incomplete == full.incomplete, round_
+        assert snapshot.lifecycles == full.lifecycles, round_
+        assert snapshot.metrics == full.metrics, round_
+        assert bool(snapshot.unread) == bool(gap)
+        shown = [e.key for e in (*snapshot.entries, *snapshot.incomplete)]
+        assert shown, "some resource should be alive"
     await store.close()
