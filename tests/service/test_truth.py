@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from scanner.emulator.clock import ManualClock
 from scanner.emulator.runtime import Running
+from scanner.lifecycle import ResourceKey
 from scanner.metrics import build_registry
 from scanner.web import Context, create_app
 
@@ -24,6 +25,7 @@ __all__ = ["aws_env"]
 
 KEPT = "vol-00000000000000001"
 GONE = "vol-00000000000000002"
+NEWER = "vol-00000000000000003"
 REGION = "eu-west-1"
 
 
@@ -89,3 +91,32 @@ async def test_a_gap_left_by_a_failed_scan_publishes_no_deleted_resource(
         assert (await service.scan_once()).outcome == "ok"
         assert volumes(service.snapshot()) == {KEPT}
         assert service.snapshot().incomplete == ()  # type: ignore[union-attr]
+
+
+async def test_a_scan_forgets_resources_deleted_longer_ago_than_the_retention(
+    emulator: Running,
+    manual_clock: ManualClock,
+    aws_env: None,
+    tmp_path: Path,
+    make_record: MakeRecord,
+) -> None:
+    emulator.emulator.add_records([volume_record(make_record, "DeleteVolume", GONE, 5 * DAY)])
+    gone = ResourceKey(ACCOUNT_A, REGION, "ec2.volume", GONE)
+    async with service_for(emulator, manual_clock, tmp_path / "state.db") as service:
+        await service.scan_once()
+        assert volumes(service.snapshot()) == {KEPT}
+        # 174 days on, the deletion is 179 days old: kept (the retention is 180 days). A new
+        # volume's events are the newest facts (the lifecycle holding the newest never expires).
+        manual_clock.advance(174 * 86400)
+        emulator.emulator.add_records(
+            [volume_record(make_record, "CreateVolume", NEWER, -174 * DAY)]
+        )
+        await service.scan_once()
+        assert await service.store.lifecycle(gone) is not None
+        manual_clock.advance(2 * 86400)
+        await service.scan_once()
+        assert await service.store.lifecycle(gone) is None
+        snapshot = service.snapshot()
+        assert snapshot is not None
+        assert gone not in snapshot.lifecycles
+        assert volumes(snapshot) == {KEPT, NEWER}
