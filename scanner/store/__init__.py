@@ -4,9 +4,9 @@ One connection, WAL journal, driven from async code through one anyio worker thr
 `CapacityLimiter(1)`), so that every statement runs on the same thread, one at a time. A page's
 facts, its slice progress and its counters commit in one transaction: a restart after SIGKILL
 resumes from the last committed page, with nothing lost and nothing counted twice (facts are keyed
-by EventId; a duplicate event changes nothing). Leftovers are never expired: the store remembers
-those that CloudTrail's 90-day history has forgotten; lifecycles deleted long ago
-expire (`expire`, after `service.deleted_retention_days`).
+by EventId; a duplicate event changes nothing). Leftovers never expire: the store remembers those
+that CloudTrail's 90-day history has forgotten. A lifecycle deleted longer ago than
+`service.deleted_retention_days` expires with its facts (`expire`).
 
 The schema is versioned with `PRAGMA user_version` and migrates forward through `MIGRATIONS`.
 A file that is not a SQLite database, another program's database, a damaged one, or one written
