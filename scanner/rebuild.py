@@ -66,6 +66,29 @@ def _leftovers_among(
     return {item.key: item for item in found if item is not None}
 
 
+def _renamed_from(
+    renamed: Iterable[ResourceKey],
+    touched: set[ResourceKey],
+    before: Mapping[ResourceKey, Lifecycle],
+) -> set[ResourceKey]:
+    """The lifecycles created by a rename whose rename chain (as it was `before`) reaches a
+    touched lifecycle: their leftover inherits from it."""
+    found = set()
+    for key in renamed:
+        seen = {key}
+        lifecycle = before.get(key)
+        while lifecycle is not None and lifecycle.created and lifecycle.created.renamed_from:
+            origin = lifecycle.created.renamed_from
+            if origin in touched:
+                found.add(key)
+                break
+            if origin in seen:
+                break
+            seen.add(origin)
+            lifecycle = before.get(origin)
+    return found
+
+
 def _entries(
     items: Iterable[Leftover],
     unread: Unread,
@@ -98,7 +121,7 @@ def _assemble(
     regions: Iterable[tuple[str, str]],
 ) -> Snapshot:
     """The snapshot (CPU only: run in a worker thread). From a previous one, only the changed
-    and expired lifecycles, and those created by a rename, are looked at again."""
+    and expired lifecycles, and those renamed from them, are looked at again."""
     lifecycles = dict(previous.lifecycles) if previous is not None else {}
     touched = set(expired)
     for key in touched:
@@ -113,7 +136,7 @@ def _assemble(
         reuse: dict[ResourceKey, Entry] = {}
     else:
         types_seen = set(previous.types_seen)
-        look_again = touched | renamed | previous.renamed
+        look_again = touched | _renamed_from(renamed, touched, previous.lifecycles)
         items = {e.key: e.leftover for e in (*previous.entries, *previous.incomplete)}
         for key in look_again:
             items.pop(key, None)
