@@ -26,7 +26,9 @@ def benchmarks(
     """Name -> runner, full size or smoke size."""
     scan_config = scan.SMOKE if smoke else scan.FULL
     engine_config = engine.SMOKE if smoke else engine.FULL
-    http_config = http.HttpConfig(engine_config, 200 if smoke else 2000, 4 if smoke else 16)
+    http_config = http.HttpConfig(
+        engine_config, 200 if smoke else 2000, 4 if smoke else 16, readyz_seconds=3 if smoke else 30
+    )
     inc_config = incremental.SMOKE if smoke else incremental.FULL
     return {
         "scan": lambda work: scan.bench_scan(scan_config, work, with_cli=with_cli, trace=trace),

@@ -1,8 +1,10 @@
-"""The HTTP benchmark's load generator (its own process): N requests, C at a time; latencies."""
+"""The HTTP benchmark's load generator (its own process): N requests, C at a time (and for at
+least S seconds, when given); latencies."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sys
 import time
 
@@ -10,13 +12,17 @@ import aiohttp
 import orjson
 
 
-async def load(url: str, requests: int, concurrency: int) -> dict[str, float]:
-    """Send `requests` GETs over `concurrency` connections; p50/p99/max in ms (whole answer, and
-    time to first byte: the status line and headers), throughput."""
+async def load(url: str, requests: int, concurrency: int, seconds: float = 0) -> dict[str, float]:
+    """Send `requests` GETs (or more, for at least `seconds`) over `concurrency` connections;
+    p50/p99/max in ms (whole answer, and time to first byte: the status line and headers),
+    throughput."""
     latencies: list[float] = []
     firsts: list[float] = []
     errors = 0
-    queue = iter(range(requests))
+    until = time.perf_counter() + seconds
+    queue = itertools.takewhile(
+        lambda n: n < requests or time.perf_counter() < until, itertools.count()
+    )
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
 
@@ -54,5 +60,6 @@ async def load(url: str, requests: int, concurrency: int) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    result = asyncio.run(load(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))
+    seconds = float(sys.argv[4]) if len(sys.argv) > 4 else 0.0
+    result = asyncio.run(load(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), seconds))
     sys.stdout.buffer.write(orjson.dumps(result))

@@ -1,7 +1,8 @@
 """Prometheus metrics: a collector over the last finished snapshot, in its own registry.
 
 `collect()` only reads the snapshot's precomputed values (no store or network calls). Labels
-never carry resource ids or error texts: those belong to `/results`. Sample output::
+never carry resource ids or error texts: those belong to `/results`. The leftovers of a region
+not read in full are not counted (`leftovers_incomplete_regions` says which). Sample output::
 
     # HELP leftovers_resources Resources created and never deleted, by where, type and state.
     # TYPE leftovers_resources gauge
@@ -25,6 +26,9 @@ never carry resource ids or error texts: those belong to `/results`. Sample outp
     # HELP leftovers_last_success_timestamp_seconds When a scan of this account and region last succeeded.
     # TYPE leftovers_last_success_timestamp_seconds gauge
     leftovers_last_success_timestamp_seconds{account_id="111111111111",region="eu-west-1"} 1.7357e+09
+    # HELP leftovers_incomplete_regions 1 when this account and region's window is not read in full.
+    # TYPE leftovers_incomplete_regions gauge
+    leftovers_incomplete_regions{account_id="111111111111",region="eu-west-1"} 0.0
     # HELP leftovers_scan_duration_seconds Duration of the last finished scan.
     # TYPE leftovers_scan_duration_seconds gauge
     leftovers_scan_duration_seconds 3.2
@@ -34,16 +38,109 @@ never carry resource ids or error texts: those belong to `/results`. Sample outp
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from scanner.snapshot import Snapshot
+from scanner.snapshot import MetricValues, Snapshot
 
-_WHERE = ["account_id", "region"]
-_TYPE = [*_WHERE, "service", "resource_type"]
+_WHERE = ("account_id", "region")
+_TYPE = (*_WHERE, "service", "resource_type")
+
+
+def _duration(values: MetricValues) -> Mapping[tuple[str, ...], float]:
+    seconds = values.scan_duration_seconds
+    return {} if seconds is None else {(): seconds}
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """One metric family: its name, help, kind and labels, and where its values come from."""
+
+    name: str
+    help: str
+    labels: Sequence[str]
+    values: Callable[[MetricValues], Mapping[Any, float]]  # label values -> value
+    counter: bool = False
+    digits: int | None = None  # round values to this many decimal places
+
+    def of(self, values: MetricValues | None) -> Metric:
+        """The family, with one sample per label set in `values` (none before the first scan)."""
+        kind = CounterMetricFamily if self.counter else GaugeMetricFamily
+        family = kind(self.name, self.help, labels=list(self.labels))
+        if values is not None:
+            for labels, value in sorted(self.values(values).items()):
+                family.add_metric(
+                    list(labels), value if self.digits is None else round(value, self.digits)
+                )
+        return family
+
+
+FAMILIES = (
+    Family(
+        "leftovers_resources",
+        "Resources created and never deleted, by where, type and state.",
+        (*_TYPE, "state"),
+        lambda v: v.resources,
+    ),
+    Family(
+        "leftovers_estimated_hourly_cost_usd",
+        "Estimated hourly cost in USD of leftovers with a known price.",
+        _TYPE,
+        lambda v: v.hourly_cost,
+        digits=6,
+    ),
+    Family(
+        "leftovers_oldest_leftover_created_timestamp_seconds",
+        "Creation time (Unix seconds) of the oldest leftover of this type.",
+        _TYPE,
+        lambda v: v.oldest_created,
+    ),
+    Family(
+        "leftovers_lookup_requests",
+        "CloudTrail LookupEvents requests, by outcome (ok, throttled, error).",
+        (*_WHERE, "outcome"),
+        lambda v: v.lookup_requests,
+        counter=True,
+    ),
+    Family(
+        "leftovers_events",
+        "CloudTrail events read from event history.",
+        _WHERE,
+        lambda v: v.events,
+        counter=True,
+    ),
+    Family(
+        "leftovers_scan_errors",
+        "Streams that failed in a scan, by reason category.",
+        (*_WHERE, "reason"),
+        lambda v: v.scan_errors,
+        counter=True,
+    ),
+    Family(
+        "leftovers_last_success_timestamp_seconds",
+        "When a scan of this account and region last succeeded (Unix seconds; 0 never).",
+        _WHERE,
+        lambda v: v.last_success,
+    ),
+    Family(
+        "leftovers_incomplete_regions",
+        "1 when this account and region's window is not read in full (a first read or a gap "
+        "that failed): its resources are not counted as leftovers.",
+        _WHERE,
+        lambda v: v.incomplete_regions,
+    ),
+    Family(
+        "leftovers_scan_duration_seconds",
+        "Duration of the last finished scan in seconds.",
+        (),
+        _duration,
+    ),
+)
 
 
 class SnapshotCollector(Collector):
@@ -56,61 +153,8 @@ class SnapshotCollector(Collector):
         """Yield every family; before the first scan only the families, without samples."""
         snapshot = self._current()
         values = snapshot.metrics if snapshot else None
-
-        resources = GaugeMetricFamily(
-            "leftovers_resources",
-            "Resources created and never deleted, by where, type and state.",
-            labels=[*_TYPE, "state"],
-        )
-        cost = GaugeMetricFamily(
-            "leftovers_estimated_hourly_cost_usd",
-            "Estimated hourly cost in USD of leftovers with a known price.",
-            labels=_TYPE,
-        )
-        oldest = GaugeMetricFamily(
-            "leftovers_oldest_leftover_created_timestamp_seconds",
-            "Creation time (Unix seconds) of the oldest leftover of this type.",
-            labels=_TYPE,
-        )
-        lookups = CounterMetricFamily(
-            "leftovers_lookup_requests",
-            "CloudTrail LookupEvents requests, by outcome (ok, throttled, error).",
-            labels=[*_WHERE, "outcome"],
-        )
-        events = CounterMetricFamily(
-            "leftovers_events", "CloudTrail events read from event history.", labels=_WHERE
-        )
-        errors = CounterMetricFamily(
-            "leftovers_scan_errors",
-            "Streams that failed in a scan, by reason category.",
-            labels=[*_WHERE, "reason"],
-        )
-        success = GaugeMetricFamily(
-            "leftovers_last_success_timestamp_seconds",
-            "When a scan of this account and region last succeeded (Unix seconds; 0 never).",
-            labels=_WHERE,
-        )
-        duration = GaugeMetricFamily(
-            "leftovers_scan_duration_seconds", "Duration of the last finished scan in seconds."
-        )
-        if values is not None:
-            for labels, count in sorted(values.resources.items()):
-                resources.add_metric(list(labels), count)
-            for group, dollars in sorted(values.hourly_cost.items()):
-                cost.add_metric(list(group), round(dollars, 6))
-            for group, when in sorted(values.oldest_created.items()):
-                oldest.add_metric(list(group), when)
-            for outcome, value in sorted(values.lookup_requests.items()):
-                lookups.add_metric(list(outcome), value)
-            for where, value in sorted(values.events.items()):
-                events.add_metric(list(where), value)
-            for reason, value in sorted(values.scan_errors.items()):
-                errors.add_metric(list(reason), value)
-            for where, when in sorted(values.last_success.items()):
-                success.add_metric(list(where), when)
-            if values.scan_duration_seconds is not None:
-                duration.add_metric([], values.scan_duration_seconds)
-        yield from (resources, cost, oldest, lookups, events, errors, success, duration)
+        for family in FAMILIES:
+            yield family.of(values)
 
 
 def build_registry(current: Callable[[], Snapshot | None]) -> CollectorRegistry:

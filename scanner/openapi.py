@@ -21,7 +21,7 @@ _ACTOR = {
     },
 }
 
-_LEFTOVER = {
+_LEFTOVER: dict[str, Any] = {
     "type": "object",
     "required": [
         "account_id",
@@ -97,6 +97,16 @@ _FACT = {
     },
 }
 
+#: A leftover's item, plus why its region is incomplete.
+_INCOMPLETE = {
+    **_LEFTOVER,
+    "required": [*_LEFTOVER["required"], "reason"],
+    "properties": {
+        **_LEFTOVER["properties"],
+        "reason": {"type": "string", "description": "why its region is not read in full"},
+    },
+}
+
 _MAYBE_FACT = {"oneOf": [{"$ref": "#/components/schemas/Event"}, {"type": "null"}]}
 
 _KEY = {
@@ -112,6 +122,7 @@ _SCHEMAS: dict[str, Any] = {
     "Actor": _ACTOR,
     "Key": _KEY,
     "Leftover": _LEFTOVER,
+    "Incomplete": _INCOMPLETE,
     "Event": _FACT,
     "Error": {
         "type": "object",
@@ -129,7 +140,15 @@ _SCHEMAS: dict[str, Any] = {
     },
     "Results": {
         "type": "object",
-        "required": ["generated_at", "window", "leftovers", "errors", "stats"],
+        "required": [
+            "generated_at",
+            "window",
+            "leftovers",
+            "incomplete",
+            "incomplete_regions",
+            "errors",
+            "stats",
+        ],
         "properties": {
             "generated_at": {"type": "string", "format": "date-time"},
             "window": {
@@ -141,6 +160,27 @@ _SCHEMAS: dict[str, Any] = {
                 },
             },
             "leftovers": {"type": "array", "items": {"$ref": "#/components/schemas/Leftover"}},
+            "incomplete": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/Incomplete"},
+                "description": "resources of regions not read in full that are not known to "
+                "be deleted (a delete may be among what was not read): not leftovers, not "
+                "counted in the metrics; filtered as `leftovers`, on the first page only",
+            },
+            "incomplete_regions": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["account_id", "region", "reason"],
+                    "properties": {
+                        "account_id": {"type": "string"},
+                        "region": {"type": "string"},
+                        "reason": {"type": "string"},
+                    },
+                },
+                "description": "the account-regions whose window is not read in full (a first "
+                "read or a gap that failed): no source of leftovers until read",
+            },
             "errors": {
                 "type": "array",
                 "items": {
@@ -219,11 +259,18 @@ _SCHEMAS: dict[str, Any] = {
     },
     "Readiness": {
         "type": "object",
-        "required": ["ready", "first_scan_finished", "store_writable"],
+        "required": ["ready", "first_scan_finished", "store_writable", "all_regions_failed"],
         "properties": {
             "ready": {"type": "boolean"},
             "first_scan_finished": {"type": "boolean"},
-            "store_writable": {"type": "boolean"},
+            "store_writable": {
+                "type": "boolean",
+                "description": "false when the last scan ended on a store write that failed",
+            },
+            "all_regions_failed": {
+                "type": "boolean",
+                "description": "true when the last scan read no region (every one failed)",
+            },
             "last_scan": {
                 "type": "object",
                 "description": "the last finished scan (absent before the first)",
@@ -324,13 +371,16 @@ def openapi_document(
             },
             "/readyz": {
                 "get": {
-                    "summary": "Readiness: first scan finished and the store writable",
+                    "summary": "Readiness: first scan finished, its store writes went through, "
+                    "it read some region",
                     "operationId": "getReady",
                     "security": [],
                     "responses": {
                         "200": _json_response("ready", "Readiness"),
                         "503": _json_response(
-                            "not ready yet, or the store is not writable", "Readiness"
+                            "not ready: no scan finished yet, the last one's store writes failed "
+                            "or it read no region",
+                            "Readiness",
                         ),
                     },
                 }

@@ -1,9 +1,14 @@
-"""The leftovers view: lifecycles + catalog + window + failures + stats, filtered, as JSON."""
+"""The leftovers view: lifecycles + catalog + window + failures + stats, filtered, as JSON.
+
+An account-region whose window was not read in full (a first read or a gap that failed) is no
+source of leftovers: a delete may be among what was not read. Its would-be leftovers are kept
+apart, as `incomplete`, each with the reason its region is incomplete.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -121,9 +126,38 @@ def _created_by(actor: Actor, wanted: frozenset[str]) -> bool:
     return tail in wanted
 
 
+#: Why an (account, region) is not read in full, by (account_id, region).
+Unread = Mapping[tuple[str, str], str]
+
+
+def unread_regions(failures: Iterable[StreamFailure]) -> dict[tuple[str, str], str]:
+    """The (account, region) pairs that a scan's failures left partly unread, each with the
+    first failure's reason (failures of a whole account, `*`, read nothing there)."""
+    unread: dict[tuple[str, str], str] = {}
+    for failure in failures:
+        if failure.account_id and failure.region != "*":
+            reason = failure.reason.splitlines()[0] if failure.reason else "unknown error"
+            unread.setdefault((failure.account_id, failure.region), f"not read in full: {reason}")
+    return unread
+
+
+def incomplete_json(item: Leftover, reason: str, now: datetime) -> dict[str, Any]:
+    """The JSON item of a would-be leftover of an incomplete region: a leftover's, plus why."""
+    return {**item.to_json(now), "reason": reason}
+
+
+def unread_json(unread: Unread) -> list[dict[str, str]]:
+    """The incomplete regions as JSON, sorted."""
+    return [
+        {"account_id": account, "region": region, "reason": reason}
+        for (account, region), reason in sorted(unread.items())
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class Report:
-    """Everything `leftovers scan` prints and `/results` serves."""
+    """Everything `leftovers scan` prints and `/results` serves. `incomplete` holds the would-be
+    leftovers of the regions in `unread`, which are not counted as leftovers."""
 
     generated_at: datetime
     window: Slice
@@ -131,10 +165,16 @@ class Report:
     errors: tuple[StreamFailure, ...] = ()
     stats: ScanStats | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    incomplete: tuple[Leftover, ...] = ()
+    unread: Unread = field(default_factory=dict)
 
     def filtered(self, chosen: ReportFilter) -> Report:
-        kept = tuple(item for item in self.leftovers if chosen.keeps(item, self.generated_at))
-        return Report(self.generated_at, self.window, kept, self.errors, self.stats, self.extra)
+        now = self.generated_at
+        return replace(
+            self,
+            leftovers=tuple(item for item in self.leftovers if chosen.keeps(item, now)),
+            incomplete=tuple(item for item in self.incomplete if chosen.keeps(item, now)),
+        )
 
     @property
     def hourly_cost(self) -> float:
@@ -147,6 +187,11 @@ class Report:
             "generated_at": iso(self.generated_at),
             "window": {"start": iso(self.window.start), "end": iso(self.window.end)},
             "leftovers": [item.to_json(self.generated_at) for item in self.leftovers],
+            "incomplete": [
+                incomplete_json(item, self.unread[where(item.key)], self.generated_at)
+                for item in self.incomplete
+            ],
+            "incomplete_regions": unread_json(self.unread),
             "errors": [
                 {
                     "account_id": failure.account_id,
@@ -207,13 +252,29 @@ def build_report(
     stats: ScanStats | None = None,
     generated_at: datetime | None = None,
     only: ReportFilter | None = None,
+    unread: Unread | None = None,
 ) -> Report:
-    """The leftovers of these lifecycles (renames resolved), sorted by account, region, type."""
+    """The leftovers of these lifecycles (renames resolved), sorted by account, region, type;
+    those of `unread` regions (default: the regions `failures` left unread) as `incomplete`."""
     generated_at = generated_at or datetime.now(UTC)
+    unread = unread_regions(failures) if unread is None else unread
     items = [leftover_of(lifecycle, catalog) for lifecycle in leftovers(lifecycles)]
     found = sorted(
         (item for item in items if item is not None),
         key=lambda item: (item.key, item.created_at),
     )
-    report = Report(generated_at, window, tuple(found), tuple(failures), stats)
+    report = Report(
+        generated_at,
+        window,
+        tuple(item for item in found if where(item.key) not in unread),
+        tuple(failures),
+        stats,
+        incomplete=tuple(item for item in found if where(item.key) in unread),
+        unread=unread,
+    )
     return report.filtered(only) if only is not None else report
+
+
+def where(key: ResourceKey) -> tuple[str, str]:
+    """A resource's (account_id, region)."""
+    return (key.account_id, key.region)

@@ -37,8 +37,9 @@ log = get_logger("runner")
 
 
 #: Container allocations between two young-generation collections (CPython's default is 700).
-#: A scan allocates a record's JSON tree per watched event and a page's worth at a time: at 700,
-#: the collector ran ~2,300 times over 1M events (1.25 s of CPU); at 10,000, ~220 times (0.1 s).
+#: A scan allocates a record's JSON tree per watched event and a page's worth at a time, so the
+#: default threshold runs the collector far more often than it finds anything (README,
+#: "Performance", has the measured figures).
 YOUNG_COLLECTION_THRESHOLD = 10_000
 
 

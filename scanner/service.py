@@ -3,13 +3,15 @@
 The first scan of an (account, region) reads the lookback window; later scans read from its
 checkpoint minus an overlap (CloudTrail delivers late; EventIds de-duplicate what is read twice),
 plus whatever an interrupted scan left pending. Scans run one after the other, never overlapping.
-After each scan a new `Snapshot` is built from the store and swapped in whole; and during one,
-as soon as every region is read but some stalled ones (a hung region: no page for a call
-timeout), so that the others are published without waiting for it.
+After each scan, lifecycles deleted longer ago than the retention expire, and a new `Snapshot` is
+built from what changed in the store and swapped in whole; and during a scan, as soon as every
+region is read but some stalled ones (a hung region: no page for a call timeout), so that the
+others are published without waiting for it.
 
 A scan that crashes (a full disk, a bug) ends that scan, not the service: it is counted in
 `leftovers_scan_errors_total` (reason `store` or `other`, for each region it was reading), and
-`Service.health` says what the last store write did and whether the last scan failed everywhere.
+`Service.health` says what the last store write did and whether the last scan failed everywhere:
+`/readyz` answers from it (`Service.readiness`), never from the store.
 """
 
 from __future__ import annotations
@@ -20,16 +22,18 @@ import sqlite3
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import anyio
 
 from scanner.catalog import Catalog
+from scanner.lifecycle import ResourceKey
 from scanner.logs import get_logger
 from scanner.pages import ScanProgress, ScanResult, ScanStats, StreamFailure
+from scanner.rebuild import build_snapshot
 from scanner.runner import SourceFactory, Targets, discover, event_set, plan_scan, run_lookup
 from scanner.settings import Settings
-from scanner.snapshot import Snapshot, build_snapshot
+from scanner.snapshot import Snapshot
 from scanner.store import CounterValue, ScanTotal, Store, account_totals
 
 log = get_logger("service")
@@ -72,6 +76,15 @@ class Health:
         self.store_error = None if error is None else _one_line(error)
 
 
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    """What the service knows of its last scan beyond the snapshot: whether the store took its
+    writes, and whether it read any region at all."""
+
+    store_writable: bool = True
+    all_regions_failed: bool = False
+
+
 @dataclass(slots=True)
 class _Run:
     """How far a scan got, for the account of its crash."""
@@ -112,10 +125,26 @@ class Service:
         """The last finished scan's snapshot (None before the first)."""
         return self._snapshot
 
-    async def refresh(self, known: Sequence[tuple[str, str]] = ()) -> Snapshot | None:
-        """Build a snapshot from the store and swap it in whole (if a scan ever finished)."""
+    def readiness(self) -> Readiness:
+        """What `/readyz` says of the last scan, from this bookkeeping (no store call)."""
+        return Readiness(
+            store_writable=self.health.store_write_ok is not False,
+            all_regions_failed=self.health.last_scan_all_failed,
+        )
+
+    async def refresh(
+        self, known: Sequence[tuple[str, str]] = (), expired: Sequence[ResourceKey] = ()
+    ) -> Snapshot | None:
+        """Build a snapshot from what changed in the store since the current one (`expired`:
+        the lifecycles dropped since) and swap it in whole (if a scan ever finished)."""
         snapshot = await build_snapshot(
-            self.store, self.catalog, self.settings, self.clock(), regions=known
+            self.store,
+            self.catalog,
+            self.settings,
+            self.clock(),
+            regions=known,
+            previous=self._snapshot,
+            expired=expired,
         )
         if snapshot is not None and self._unsaved:
             errors = dict(snapshot.metrics.scan_errors)
@@ -146,6 +175,14 @@ class Service:
                 return await self._scan(run)
             except Exception as error:  # a full disk or a bug ends this scan, not the service
                 return await self._crashed(run, error)
+
+    async def expire(self) -> list[ResourceKey]:
+        """Drop the lifecycles deleted longer ago than the retention; their keys."""
+        days = self.settings.service.deleted_retention_days
+        expired = await self.store.expire(self.clock() - timedelta(days=days))
+        if expired:
+            log.info("lifecycles_expired", count=len(expired), retention_days=days)
+        return expired
 
     async def _scan(self, run: _Run) -> ScanSummary:
         started = run.started
@@ -264,7 +301,7 @@ class Service:
         self._unsaved = []
         self.health.wrote()
         self.health.last_scan_all_failed = outcome == "failed"
-        snapshot = await self.refresh(targets.regions)
+        snapshot = await self.refresh(targets.regions, await self.expire())
         log.info(
             "scan_completed",
             scan_id=scan_id,

@@ -77,6 +77,8 @@ class ServiceModel(_Model):
     interval_seconds: Annotated[int, Field(ge=1)] = 3600
     overlap_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 15
     bearer_token: Annotated[str | None, Field(min_length=16)] = None
+    # Past CloudTrail's 90 days, so that no event of an expired lifecycle can be read again.
+    deleted_retention_days: Annotated[int, Field(ge=MAX_LOOKBACK_DAYS + 1)] = 180
 
 
 class FileModel(_Model):
@@ -166,6 +168,7 @@ class ServiceSettings:
     interval_seconds: int = 3600
     overlap_minutes: int = 15
     bearer_token: str | None = None
+    deleted_retention_days: int = 180
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,25 +1,23 @@
 """The immutable view of the last finished scan that the HTTP handlers and metrics read.
 
-The service builds a new `Snapshot` after each scan and swaps it in whole; readers never see a
-half-built one. It holds the leftovers as report entries (JSON contract items), every known
-lifecycle (for `/resources/...`), and the metric values, already aggregated by label set.
+The service builds a new `Snapshot` after each scan (`scanner.rebuild`) and swaps it in whole;
+readers never see a half-built one. It holds the leftovers as report entries (JSON contract
+items), the would-be leftovers of the regions not read in full (`incomplete`, not counted in the
+metrics), every known lifecycle (for `/resources/...`), and the metric values, already aggregated
+by label set.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from scanner.catalog import Catalog
 from scanner.lifecycle import Lifecycle, ResourceKey
-from scanner.pages import ScanStats
-from scanner.plan import Slice
-from scanner.report import Leftover, ReportFilter, build_report
-from scanner.settings import Settings
-from scanner.store import CounterValue, Store
+from scanner.report import Leftover, Unread
+from scanner.store import CounterValue
 
 #: The outcomes of a lookup request, each created at 0 for every known (account, region).
 LOOKUP_OUTCOMES = ("ok", "throttled", "error")
@@ -68,6 +66,7 @@ class MetricValues:
     events: Mapping[tuple[str, str], float] = field(default_factory=dict)
     scan_errors: Mapping[tuple[str, str, str], float] = field(default_factory=dict)
     last_success: Mapping[tuple[str, str], float] = field(default_factory=dict)
+    incomplete_regions: Mapping[tuple[str, str], float] = field(default_factory=dict)
     scan_duration_seconds: float | None = None
 
 
@@ -86,31 +85,41 @@ class Snapshot:
     metrics: MetricValues
     scan_id: int = 0
     outcome: str = "ok"
+    incomplete: tuple[Entry, ...] = ()
+    unread: Unread = field(default_factory=dict)
+    fact_mark: int = 0  # the newest stored fact the lifecycles include
+    #: (account, region, type) of every catalog type with a lifecycle (its 0 series), and the
+    #: lifecycles created by a rename (whose leftover depends on another lifecycle).
+    types_seen: frozenset[tuple[str, str, str]] = frozenset()
+    renamed: frozenset[ResourceKey] = frozenset()
 
 
 def metric_values(
     *,
     entries: Sequence[Entry],
-    lifecycles: Iterable[Lifecycle],
+    lifecycles: Iterable[Lifecycle] = (),
+    types_seen: Iterable[tuple[str, str, str]] = (),
     services: Mapping[str, str],
     default_states: Mapping[str, str],
     counters: Iterable[CounterValue],
     last_success: Mapping[tuple[str, str], datetime | None],
     regions: Iterable[tuple[str, str]],
     scan_duration_seconds: float | None,
+    unread: Iterable[tuple[str, str]] = (),
 ) -> MetricValues:
     """Aggregate the metric values; series that make sense at 0 are created at 0.
 
-    `resources` has a 0 series (default state) for each type ever seen in an (account, region),
-    so that a count going to zero stays visible; lookups and errors have every outcome and reason
-    at 0 for each known (account, region).
+    `resources` has a 0 series (default state) for each type with a lifecycle (or in
+    `types_seen`) in an (account, region), so that a count going to zero stays visible; lookups
+    and errors have every outcome and reason at 0 for each known (account, region);
+    `incomplete_regions` is 1 for the `unread` ones.
     """
     resources: Counter[tuple[str, str, str, str, str]] = Counter()
-    for lifecycle in lifecycles:
-        key = lifecycle.key
-        service = services.get(key.resource_type, key.resource_type.split(".")[0])
-        state = default_states.get(key.resource_type, "available")
-        resources[(key.account_id, key.region, service, key.resource_type, state)] += 0
+    seen = {(lc.key.account_id, lc.key.region, lc.key.resource_type) for lc in lifecycles}
+    for account, region, resource_type in seen | set(types_seen):
+        service = services.get(resource_type, resource_type.split(".")[0])
+        state = default_states.get(resource_type, "available")
+        resources[(account, region, service, resource_type, state)] += 0
     cost: defaultdict[tuple[str, str, str, str], float] = defaultdict(float)
     oldest: dict[tuple[str, str, str, str], float] = {}
     for entry in entries:
@@ -126,8 +135,10 @@ def metric_values(
     lookups: dict[tuple[str, str, str], float] = {}
     events: dict[tuple[str, str], float] = {}
     errors: dict[tuple[str, str, str], float] = {}
+    unread = set(unread)
     for counter in counters:
         known.add((counter.account_id, counter.region))
+    known |= unread
     for account, region in known:
         events[(account, region)] = 0.0
         for outcome in LOOKUP_OUTCOMES:
@@ -153,51 +164,6 @@ def metric_values(
             where: when.timestamp() if when else 0.0 for where, when in last_success.items()
         }
         | {where: 0.0 for where in known if where not in last_success},
+        incomplete_regions={where: float(where in unread) for where in known},
         scan_duration_seconds=scan_duration_seconds,
-    )
-
-
-async def build_snapshot(
-    store: Store,
-    catalog: Catalog,
-    settings: Settings,
-    now: datetime,
-    regions: Iterable[tuple[str, str]] = (),
-) -> Snapshot | None:
-    """The snapshot of the store after its last finished scan (None if no scan ever finished)."""
-    last = await store.last_finished_scan()
-    if last is None:
-        return None
-    lifecycles = {lc.key: lc for lc in await store.lifecycles()}
-    finished = last.finished_at or now
-    window = Slice(finished - timedelta(days=settings.lookback_days), finished)
-    only = ReportFilter.of(created_by=[settings.user_name]) if settings.user_name else None
-    report = build_report(lifecycles, catalog, window, generated_at=now, only=only)
-    entries = sorted(
-        (Entry(item, item.to_json(now)) for item in report.leftovers), key=lambda e: e.sort_key
-    )
-    states = await store.regions()
-    services = {name: t.service for name, t in catalog.types.items()}
-    values = metric_values(
-        entries=entries,
-        lifecycles=[lc for lc in lifecycles.values() if lc.key.resource_type in catalog.types],
-        services=services,
-        default_states={name: t.default_state for name, t in catalog.types.items()},
-        counters=await store.counters(),
-        last_success={where: state.last_success for where, state in states.items()},
-        regions=regions,
-        scan_duration_seconds=(finished - last.started_at).total_seconds(),
-    )
-    return Snapshot(
-        generated_at=finished,
-        window_start=window.start,
-        window_end=window.end,
-        entries=tuple(entries),
-        lifecycles=lifecycles,
-        services=services,
-        errors=tuple(last.errors),
-        stats={**asdict(ScanStats(0, 0, 0, 0, 0.0)), **last.stats},
-        metrics=values,
-        scan_id=last.scan_id,
-        outcome=last.outcome or "unknown",
     )

@@ -106,6 +106,16 @@ def _leftovers_table(title: Text, rows: list[list[str]], width: int) -> Table:
     return table
 
 
+def unread_text(report: Report) -> str:
+    """Which regions were not read in full, and how many would-be leftovers they hold."""
+    regions = ", ".join(f"{account}/{region}" for account, region in sorted(report.unread))
+    held = len(report.incomplete)
+    return (
+        f"Not read in full, so not reported: {regions} ({held} resource(s) there not known "
+        "to be deleted; see the errors below, and `incomplete` in --format json)."
+    )
+
+
 def render_report(report: Report, console: Console, files: int | None = None) -> None:
     """Print the leftovers, one table per (account, region, type), then errors and stats;
     `files` is how many trail-log files were read (None: the scan read LookupEvents)."""
@@ -149,8 +159,10 @@ def render_report(report: Report, console: Console, files: int | None = None) ->
             "where a price is known",
             highlight=False,
         )
-    else:
+    elif not report.unread:
         console.print("[green]No leftovers: everything created in the window was deleted.[/green]")
+    if report.unread:
+        console.print(Text(unread_text(report), style="yellow"))
     if report.errors:
         errors = Table(title="not read (see reasons)", title_justify="left", title_style="red")
         for column in ("account", "region", "stream", "reason"):

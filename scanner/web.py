@@ -28,7 +28,8 @@ from scanner.query import (
     parse_query,
     select,
 )
-from scanner.service import WallClock
+from scanner.report import unread_json
+from scanner.service import Readiness, WallClock
 from scanner.snapshot import Entry, Snapshot
 from scanner.store import Store, fact_to_dict
 from scanner.ui import add_pages, is_page, is_public_page, page_denial
@@ -40,7 +41,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @dataclass(slots=True)
 class Context:
-    """What the handlers need: the current snapshot, the store, the registry, the token."""
+    """What the handlers need: the current snapshot, the store, the registry, the token, and
+    the service's readiness."""
 
     current: Callable[[], Snapshot | None]
     store: Store
@@ -49,6 +51,7 @@ class Context:
     clock: WallClock = lambda: datetime.now(UTC)
     interval_seconds: float | None = None
     exposition: tuple[Snapshot | None, bytes] | None = None
+    readiness: Callable[[], Readiness] = Readiness
     #: The catalog's resource types, which `resource_type` may name.
     resource_types: tuple[str, ...] = field(default_factory=packaged_types)
     #: The last snapshot's entries in each sort order asked for.
@@ -132,6 +135,12 @@ async def results(request: web.Request) -> web.Response:
             "generated_at": _stamp(snapshot.generated_at),
             "window": {"start": _stamp(snapshot.window_start), "end": _stamp(snapshot.window_end)},
             "leftovers": [dict(e.item, age_seconds=_age(e, now)) for e in page],
+            "incomplete": [
+                dict(e.item, age_seconds=_age(e, now))
+                for e in snapshot.incomplete
+                if query.after is None and query.only.keeps(e.leftover, now)
+            ],
+            "incomplete_regions": unread_json(snapshot.unread),
             "errors": list(snapshot.errors),
             "stats": dict(snapshot.stats),
             "next_cursor": next_cursor,
@@ -222,15 +231,18 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """GET /readyz: the first scan has finished and the store takes writes."""
+    """GET /readyz: the first scan has finished, the last one's store writes went through and it
+    read some region. Only in-memory facts: a probe never waits for the store."""
     context = request.app[CONTEXT]
     snapshot = context.current()
     scanned = snapshot is not None
-    writable = await context.store.writable()
+    readiness = context.readiness()
+    ready = scanned and readiness.store_writable and not readiness.all_regions_failed
     body: dict[str, Any] = {
-        "ready": scanned and writable,
+        "ready": ready,
         "first_scan_finished": scanned,
-        "store_writable": writable,
+        "store_writable": readiness.store_writable,
+        "all_regions_failed": readiness.all_regions_failed,
     }
     if snapshot is not None:
         body["last_scan"] = {
@@ -238,7 +250,7 @@ async def readyz(request: web.Request) -> web.Response:
             "outcome": snapshot.outcome,
             "finished_at": _stamp(snapshot.generated_at),
         }
-    return _json(body, 200 if scanned and writable else 503)
+    return _json(body, 200 if ready else 503)
 
 
 async def openapi(request: web.Request) -> web.Response:

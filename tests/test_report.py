@@ -69,7 +69,18 @@ def report() -> Report:
 
 def test_json_contract() -> None:
     document = orjson.loads(orjson.dumps(report().to_json()))
-    assert set(document) == {"generated_at", "window", "leftovers", "errors", "stats"}
+    assert set(document) == {
+        "generated_at",
+        "window",
+        "leftovers",
+        "incomplete",
+        "incomplete_regions",
+        "errors",
+        "stats",
+    }
+    assert document["incomplete_regions"] == [
+        {"account_id": "111111111111", "region": "ap-south-1", "reason": "not read in full: down"}
+    ]
     assert document["generated_at"] == "2025-06-01T12:00:00Z"
     assert document["window"] == {"start": "2025-03-03T12:00:00Z", "end": "2025-06-01T12:00:00Z"}
     assert document["errors"] == [

@@ -206,6 +206,7 @@ async def test_ready_after_a_scan(client_for: Factory) -> None:
         "ready": True,
         "first_scan_finished": True,
         "store_writable": True,
+        "all_regions_failed": False,
         "last_scan": {"id": 0, "outcome": "ok", "finished_at": "2025-03-01T12:00:00Z"},
     }
 

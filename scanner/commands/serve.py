@@ -103,6 +103,7 @@ async def serve(settings: Settings) -> None:
             token=settings.service.bearer_token,
             interval_seconds=settings.service.interval_seconds,
             resource_types=tuple(catalog.types),
+            readiness=service.readiness,
         )
         try:
             runner = await serve_http(create_app(context), host, port)

@@ -4,8 +4,9 @@ One connection, WAL journal, driven from async code through one anyio worker thr
 `CapacityLimiter(1)`), so that every statement runs on the same thread, one at a time. A page's
 facts, its slice progress and its counters commit in one transaction: a restart after SIGKILL
 resumes from the last committed page, with nothing lost and nothing counted twice (facts are keyed
-by EventId; a duplicate event changes nothing). Nothing is ever expired: the store remembers
-leftovers that CloudTrail's 90-day history has forgotten.
+by EventId; a duplicate event changes nothing). Leftovers never expire: the store remembers those
+that CloudTrail's 90-day history has forgotten. A lifecycle deleted longer ago than
+`service.deleted_retention_days` expires with its facts (`expire`).
 
 The schema is versioned with `PRAGMA user_version` and migrates forward through `MIGRATIONS`.
 A file that is not a SQLite database, another program's database, a damaged one, or one written
@@ -27,7 +28,7 @@ import anyio.to_thread
 from scanner.lifecycle import Fact, Lifecycle, ResourceKey
 from scanner.pages import Page
 from scanner.plan import Work
-from scanner.store import progress, sql, totals
+from scanner.store import progress, sql, totals, turnover
 from scanner.store.codec import fact_from_dict, fact_to_dict
 from scanner.store.progress import CounterValue, RegionState, ScanRecord
 from scanner.store.schema import MIGRATIONS, SCHEMA_VERSION, StateError, migrate
@@ -75,14 +76,6 @@ class Store:
         return await anyio.to_thread.run_sync(
             partial(function, *args), limiter=self._limiter, abandon_on_cancel=False
         )
-
-    async def writable(self) -> bool:
-        """True when a write transaction can be taken (the disk is not read-only or locked)."""
-        try:
-            await self._run(sql.probe_write, self._connection)
-        except sqlite3.Error:
-            return False
-        return True
 
     async def schema_version(self) -> int:
         """The schema version of the open file."""
@@ -163,7 +156,17 @@ class Store:
 
     async def lifecycles(self) -> list[Lifecycle]:
         """Every stored lifecycle (alive or not)."""
-        return await self._run(sql.lifecycles, self._connection)
+        return (await self.lifecycles_since(0))[1]
+
+    async def lifecycles_since(self, mark: int) -> tuple[int, list[Lifecycle]]:
+        """The newest fact's number (a mark), and the lifecycles changed since `mark` (a mark
+        returned before; 0: every lifecycle)."""
+        return await self._run(turnover.lifecycles_since, self._connection, mark)
+
+    async def expire(self, deleted_before: datetime) -> list[ResourceKey]:
+        """Drop the lifecycles deleted before `deleted_before`, with their facts (never a live
+        one, nor the origin of a rename); return their keys."""
+        return await self._run(turnover.expire, self._connection, deleted_before)
 
     async def facts(self, key: ResourceKey) -> list[Fact]:
         """The facts of one resource, oldest first."""

@@ -29,6 +29,19 @@ class RegionState:
     last_success: datetime | None
     pending: tuple[Work, ...]
 
+    @property
+    def unread(self) -> str | None:
+        """Why this region's window is not read in full (None: it is): its first read has not
+        finished, or a scan that failed left a gap (pending work) after its checkpoint."""
+        if not self.pending:
+            return None if self.checkpoint is not None else "the first read has not finished"
+        start = min(w.slice.start for w in self.pending)
+        end = max(w.slice.end for w in self.pending)
+        span = f"{start:%Y-%m-%dT%H:%M:%SZ} .. {end:%Y-%m-%dT%H:%M:%SZ}"
+        if self.checkpoint is None:
+            return f"the first read has not finished: {span} not read yet"
+        return f"a gap after a failed scan: {span} not read yet"
+
 
 @dataclass(frozen=True, slots=True)
 class ScanRecord:

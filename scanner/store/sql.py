@@ -22,8 +22,8 @@ from scanner.store.progress import (
 from scanner.store.schema import SQLITE_MAGIC, StateError, check_ours, migrate
 
 #: Page size of a new state file (bytes): rows are small since schema v3, and a batch dirties
-#: pages at random places in the lifecycles' b-trees; each costs its size in the WAL. (Measured
-#: with schema v4: 2 KiB and 1 KiB pages write less but cost more CPU; 8 KiB writes more.)
+#: pages at random places in the lifecycles' b-trees; each costs its size in the WAL (README,
+#: "Performance", has how the other sizes compared).
 PAGE_SIZE = 4096
 #: SQLite's page cache (KiB): the lifecycles' b-tree pages a batch revisits stay in memory
 #: instead of being read back through the WAL index.
@@ -87,20 +87,13 @@ def user_version(connection: sqlite3.Connection) -> int:
     return int(connection.execute("PRAGMA user_version").fetchone()[0])
 
 
-def probe_write(connection: sqlite3.Connection) -> None:
-    connection.execute("BEGIN IMMEDIATE")
-    connection.execute("ROLLBACK")
-
-
 #: Keys per lifecycle lookup (4 bound values each, far below SQLite's 32766).
 _KEYS_PER_SELECT = 500
 
 #: A lifecycle row with its facts' bodies: the key columns, then the created, deleted and state
 #: change facts' bodies.
-_LIFECYCLE_COLUMNS = (
-    "l.account_id, l.region, l.resource_type, l.resource_id, c.body, d.body, s.body"
-)
-_LIFECYCLE_JOINS = (
+LIFECYCLE_COLUMNS = "l.account_id, l.region, l.resource_type, l.resource_id, c.body, d.body, s.body"
+LIFECYCLE_JOINS = (
     " LEFT JOIN facts AS c ON c.id = l.created"
     " LEFT JOIN facts AS d ON d.id = l.deleted"
     " LEFT JOIN facts AS s ON s.id = l.state_change"
@@ -111,7 +104,7 @@ def _fact_of(blob: bytes | None) -> Fact | None:
     return fact_from_dict(orjson.loads(blob)) if blob is not None else None
 
 
-def _lifecycle_row(row: Sequence[Any]) -> Lifecycle:
+def lifecycle_row(row: Sequence[Any]) -> Lifecycle:
     account_id, region, resource_type, resource_id = row[:4]
     key = ResourceKey(account_id, region, resource_type, resource_id)
     return Lifecycle(key, _fact_of(row[4]), _fact_of(row[5]), _fact_of(row[6]))
@@ -172,7 +165,7 @@ def _stored_lifecycles(
         " l.state_change, s.event_time, s.event_id"
         " FROM (VALUES {keys}) AS k CROSS JOIN lifecycles AS l"
         " ON l.account_id = k.column1 AND l.region = k.column2"
-        " AND l.resource_type = k.column3 AND l.resource_id = k.column4" + _LIFECYCLE_JOINS,
+        " AND l.resource_type = k.column3 AND l.resource_id = k.column4" + LIFECYCLE_JOINS,
     ):
         found[ResourceKey(*row[:4])] = _Held(
             row[4], [_held_fact(*row[5:8]), _held_fact(*row[8:11]), _held_fact(*row[11:14])]
@@ -348,29 +341,16 @@ def apply_page(connection: sqlite3.Connection, page: Page) -> int:
     return apply_pages(connection, [page])
 
 
-def lifecycles(connection: sqlite3.Connection) -> list[Lifecycle]:
-    return [
-        _lifecycle_row(row)
-        for row in connection.execute(
-            "SELECT "
-            + _LIFECYCLE_COLUMNS
-            + " FROM lifecycles AS l"
-            + _LIFECYCLE_JOINS
-            + " ORDER BY 1, 2, 3, 4"
-        )
-    ]
-
-
 def lifecycle(connection: sqlite3.Connection, key: ResourceKey) -> Lifecycle | None:
     row = connection.execute(
         "SELECT "
-        + _LIFECYCLE_COLUMNS
+        + LIFECYCLE_COLUMNS
         + " FROM lifecycles AS l"
-        + _LIFECYCLE_JOINS
+        + LIFECYCLE_JOINS
         + " WHERE l.account_id = ? AND l.region = ? AND l.resource_type = ? AND l.resource_id = ?",
         key_parts(key),
     ).fetchone()
-    return _lifecycle_row(row) if row else None
+    return lifecycle_row(row) if row else None
 
 
 def facts(connection: sqlite3.Connection, key: ResourceKey) -> list[Fact]:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from scanner.snapshot import Entry, Snapshot
 from scanner.ui.listing import owner_of
@@ -59,25 +58,13 @@ class Health:
         return max(0, int((now - self.last_success).total_seconds()))
 
 
-def _incomplete(snapshot: Snapshot) -> dict[tuple[str, str], str]:
-    """The account-regions not fully read, when the snapshot says (`incomplete`: items with
-    an account, a region and a reason)."""
-    found: dict[tuple[str, str], str] = {}
-    items: Any = getattr(snapshot, "incomplete", None) or ()
-    for item in items if isinstance(items, Sequence) else ():
-        if isinstance(item, Mapping) and item.get("account_id") and item.get("region"):
-            where = (str(item["account_id"]), str(item["region"]))
-            found.setdefault(where, str(item.get("reason") or "not read in full"))
-    return found
-
-
 def health(snapshot: Snapshot) -> list[Health]:
     """Every known account-region, failing ones first."""
     failing: dict[tuple[str, str], str] = {}
     for error in snapshot.errors:
         where = (str(error.get("account_id", "")), str(error.get("region", "")))
         failing.setdefault(where, str(error.get("reason") or "failed"))
-    incomplete = _incomplete(snapshot)
+    incomplete = snapshot.unread  # account-region -> why it is not read in full
     known = set(snapshot.metrics.last_success) | set(incomplete)
     known |= {where for where in failing if all(where)}
     rows = [

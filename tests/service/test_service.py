@@ -187,7 +187,13 @@ async def test_a_failing_region_keeps_its_last_good_values(
         assert summary.outcome == "partial"
         failed = service.snapshot()
         assert failed is not None
-        assert volumes(failed) == volumes(good) == {OLD_VOLUME, NEW_VOLUME}
+        assert volumes(good) == {OLD_VOLUME, NEW_VOLUME}
+        # The gap it left makes it no source of leftovers: its resources are kept apart.
+        assert volumes(failed) == {OLD_VOLUME}
+        assert [e.key.resource_id for e in failed.incomplete] == [NEW_VOLUME]
+        assert list(failed.unread) == [where]
+        assert failed.unread[where].startswith("a gap after a failed scan")
+        assert failed.metrics.incomplete_regions == {where: 1.0, (ACCOUNT_A, "us-east-1"): 0.0}
         assert failed.metrics.last_success[where] == good.metrics.last_success[where]
         other = (ACCOUNT_A, "us-east-1")
         assert failed.metrics.last_success[other] == good.metrics.last_success[other] + 3600
@@ -198,6 +204,8 @@ async def test_a_failing_region_keeps_its_last_good_values(
         manual_clock.advance(3600)
         assert (await service.scan_once()).outcome == "ok"
         assert (await service.store.regions())[where].pending == ()
+        assert volumes(service.snapshot()) == {OLD_VOLUME, NEW_VOLUME}
+        assert service.snapshot().incomplete == ()  # type: ignore[union-attr]
 
 
 async def test_a_scan_that_cannot_find_its_accounts_still_reports_full_stats(

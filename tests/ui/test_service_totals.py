@@ -10,7 +10,7 @@ from pathlib import Path
 from scanner.catalog import load_catalog
 from scanner.lifecycle import Actor, Change, Fact, ResourceKey
 from scanner.pages import Page
-from scanner.plan import Slice, StreamId
+from scanner.plan import Slice, StreamId, Work
 from scanner.service import Service
 from scanner.settings import ServiceSettings, Settings
 from scanner.store import ScanTotal, Store
@@ -37,9 +37,15 @@ async def test_refresh_keeps_totals_once_per_scan_and_freezes_the_snapshot(
 ) -> None:
     store = await Store.open(tmp_path / "state.db")
     try:
-        facts = (volume("111111111111", 1), volume("111111111111", 2), volume("222", 3))
-        stream = StreamId("111111111111", "eu-west-1", "read_only=false")
-        await store.apply(Page(stream, Slice(NOW - timedelta(days=2), NOW), facts, 3, None))
+        window = Slice(NOW - timedelta(days=2), NOW)
+        by_account: dict[str, tuple[Fact, ...]] = {
+            "111111111111": (volume("111111111111", 1), volume("111111111111", 2)),
+            "222": (volume("222", 3),),
+        }
+        for account, facts in by_account.items():  # each region's window read in full
+            stream = StreamId(account, "eu-west-1", "read_only=false")
+            await store.begin_region(account, "eu-west-1", NOW, [Work(stream, window)])
+            await store.apply(Page(stream, window, facts, len(facts), None))
         scan = await store.begin_scan(NOW)
         await store.finish_scan(scan, finished_at=NOW, outcome="ok", stats={}, errors=[])
         settings = Settings(service=ServiceSettings(state_path=str(tmp_path / "state.db")))
