@@ -14,7 +14,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from bench import engine, http, incremental, scan
+from bench import duck, engine, http, incremental, scan
 from bench.harness import Figure, Outcome, machine
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -33,6 +33,7 @@ def benchmarks(
         "engine": lambda work: engine.bench_engine(engine_config, work),
         "incremental": lambda work: incremental.bench_incremental(inc_config, work),
         "http": lambda work: http.bench_http(http_config, work),
+        "duckdb": lambda work: duck.bench_duck(duck.SMOKE if smoke else duck.FULL, work),
     }
 
 

@@ -21,7 +21,7 @@ from scanner.scan import ScanOptions, run_scan
 from scanner.settings import Settings
 from scanner.sources import SourceError
 from scanner.sources.aws import AccountSession, account_sessions, enabled_regions
-from scanner.sources.files import FilesSource
+from scanner.sources.duck import DuckFilesSource
 from scanner.sources.lookup import LookupSource, classify
 from scanner.throttle import Clock
 
@@ -144,7 +144,9 @@ async def scan_files(
     ids = [target.account_id for target in settings.accounts.targets]
     explicit = settings.accounts.organization_role is None and all(ids)
     accounts = frozenset(str(i) for i in ids) if explicit else None
-    source = FilesSource(paths, catalog.watches, accounts=accounts, regions=regions)
+    source = DuckFilesSource(
+        paths, catalog.watches, catalog.events, accounts=accounts, regions=regions
+    )
     options = scan_options(settings, catalog, limited=False)
     result = await run_scan(
         source, source.work(window), sink, extractor(catalog), options, progress=progress

@@ -22,6 +22,7 @@ KEYS = (
     "incremental_1k_seconds",
     "metrics_p99_ms",
     "results_p99_ms",
+    "duckdb_records_per_second",
 )
 
 

@@ -1,0 +1,90 @@
+"""DuckDB over gzipped trail files: records/s of the catalog filter, by wall time and by CPU."""
+
+from __future__ import annotations
+
+import resource
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from bench.harness import Figure, Outcome
+from scanner.catalog import load_catalog
+from scanner.emulator.generator import parse_spec, write_history
+from scanner.records import record_files
+from scanner.sources.duck import CHUNK_BYTES, CHUNK_FILES, chunks, query_files
+
+
+@dataclass(frozen=True, slots=True)
+class DuckConfig:
+    """The history written as trail files, the seconds of records per file, and runs (median)."""
+
+    spec: str
+    file_seconds: int
+    runs: int = 1
+
+
+#: ~1M records (4 accounts x 2 regions x 30 days), ~670 records per file (6 hours each).
+FULL = DuckConfig(
+    "accounts=4,regions=us-east-1,eu-west-1,seed=7,days=30,resources=200,noise=250", 6 * 3600, 3
+)
+SMOKE = DuckConfig("accounts=1,regions=us-east-1,seed=7,days=3,resources=20,noise=20", 3600)
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run(files: list[Path], events: frozenset[tuple[str, str]]) -> dict[str, float]:
+    """One pass of the source's queries (a chunk of files each) over every file."""
+    db = duckdb.connect(":memory:")
+    records = watched = 0
+    wall, cpu = time.perf_counter(), _cpu()
+    for run in chunks(files, CHUNK_FILES, CHUNK_BYTES):
+        for rows in query_files(db, run, events).values():
+            records += rows.records
+            watched += len(rows.watched)
+    wall, cpu = time.perf_counter() - wall, _cpu() - cpu
+    db.close()
+    return {
+        "records": records,
+        "watched": watched,
+        "seconds": round(wall, 3),
+        "cpu_seconds": round(cpu, 3),
+        "records_per_second": round(records / wall),
+        "records_per_cpu_second": round(records / cpu),
+    }
+
+
+def bench_duck(config: DuckConfig, workdir: Path) -> Outcome:
+    """Write the trail files, then read them with the catalog filter `runs` times."""
+    folder = workdir / "duck-trail"
+    started = time.perf_counter()
+    write_history(parse_spec(config.spec), folder, file_seconds=config.file_seconds)
+    built = time.perf_counter() - started
+    files = record_files([folder / "AWSLogs"])
+    catalog = load_catalog()
+    runs = sorted(
+        (_run(files, catalog.events) for _ in range(config.runs)),
+        key=lambda run: run["records_per_second"],
+    )
+    result = runs[len(runs) // 2]
+    outcome = Outcome()
+    outcome.figures.append(
+        Figure("duckdb_records_per_second", result["records_per_second"], 300_000, "high")
+    )
+    outcome.figures.append(
+        Figure("duckdb_records_per_cpu_second", result["records_per_cpu_second"])
+    )
+    outcome.details["duckdb"] = {
+        "spec": config.spec,
+        "files": len(files),
+        "gzipped_mb": round(sum(p.stat().st_size for p in files) / 2**20, 1),
+        "catalog_events": len(catalog.events),
+        "build_seconds": round(built, 1),
+        "records_per_second_runs": [run["records_per_second"] for run in runs],
+        **result,
+    }
+    return outcome
