@@ -13,16 +13,23 @@ from scanner.catalog import Catalog
 from scanner.errors import InputError, LeftoversError
 from scanner.lifecycle import Fact
 from scanner.logs import get_logger
-from scanner.pages import ScanProgress, ScanResult, Sink, StreamFailure
+from scanner.pages import ScanProgress, ScanResult, ScanStats, Sink, StreamFailure
 from scanner.pairing import extract
 from scanner.plan import EventSet, Slice, StreamId, Work, build_plan, event_streams_for
 from scanner.records import Record
 from scanner.scan import ScanOptions, run_scan
 from scanner.settings import Settings
 from scanner.sources import SourceError
-from scanner.sources.aws import AccountSession, account_sessions, enabled_regions
+from scanner.sources.aws import (
+    AccountSession,
+    account_sessions,
+    assumed_role_session,
+    client_config,
+    enabled_regions,
+)
 from scanner.sources.duck import DuckFilesSource
 from scanner.sources.lookup import LookupSource, classify
+from scanner.sources.s3 import S3Location, TrailCache, TrailSync
 from scanner.throttle import Clock
 
 log = get_logger("runner")
@@ -128,6 +135,18 @@ async def scan_aws(
     return ScanResult(result.stats, (*failures, *result.failures))
 
 
+def wanted_regions(settings: Settings) -> frozenset[str] | None:
+    """The regions the settings name (None: all)."""
+    return frozenset(settings.regions) if settings.regions is not None else None
+
+
+def wanted_accounts(settings: Settings) -> frozenset[str] | None:
+    """The account ids the settings list explicitly (None: all, as for an organization)."""
+    ids = [target.account_id for target in settings.accounts.targets]
+    explicit = settings.accounts.organization_role is None and all(ids)
+    return frozenset(str(i) for i in ids) if explicit else None
+
+
 async def scan_files(
     paths: Sequence[Path],
     settings: Settings,
@@ -140,12 +159,12 @@ async def scan_files(
     """Scan trail-log files offline (no network, so no API calls); the settings' regions and
     explicit account ids filter the records. Files holding JSON but no CloudTrail record at all
     are an InputError."""
-    regions = frozenset(settings.regions) if settings.regions is not None else None
-    ids = [target.account_id for target in settings.accounts.targets]
-    explicit = settings.accounts.organization_role is None and all(ids)
-    accounts = frozenset(str(i) for i in ids) if explicit else None
     source = DuckFilesSource(
-        paths, catalog.watches, catalog.events, accounts=accounts, regions=regions
+        paths,
+        catalog.watches,
+        catalog.events,
+        accounts=wanted_accounts(settings),
+        regions=wanted_regions(settings),
     )
     options = scan_options(settings, catalog, limited=False)
     result = await run_scan(
@@ -160,3 +179,49 @@ async def scan_files(
     if read.skipped:
         log.warning("objects_skipped", objects=read.skipped, reason="not CloudTrail records")
     return ScanResult(replace(result.stats, api_calls=0), result.failures)
+
+
+async def scan_s3(
+    url: str,
+    settings: Settings,
+    catalog: Catalog,
+    sink: Sink,
+    window: Slice,
+    *,
+    progress: ScanProgress | None = None,
+    base: aioboto3.Session | None = None,
+) -> ScanResult:
+    """Bring the local cache up to date with the trail's objects in S3 for the window, then scan
+    the cached files as `scan_files` does; a partition that could not be read is a failure."""
+    trail = settings.trail_bucket
+    location = S3Location.parse(url)
+    base = base if base is not None else aioboto3.Session()
+    if trail.role_arn:
+        base = assumed_role_session(base, trail.role_arn, settings.endpoint_url)
+    accounts, regions = wanted_accounts(settings), wanted_regions(settings)
+    async with base.client(
+        "s3", region_name=trail.region, endpoint_url=trail.endpoint_url,
+        config=client_config(trail.concurrency + 2),
+    ) as client:  # fmt: skip
+        sync = TrailSync(
+            client, location, TrailCache(Path(trail.cache_dir), location.bucket),
+            accounts=accounts, regions=regions, concurrency=trail.concurrency,
+        )  # fmt: skip
+        files = await sync.run(window)
+    read = sync.stats
+    log.info(
+        "trail_synced", url=location.url, partitions=read.partitions, listed=read.listed,
+        objects=read.objects, downloaded=read.downloaded, bytes=read.downloaded_bytes,
+        skipped=read.skipped, failed=len(read.failures),
+    )  # fmt: skip
+    if read.skipped:
+        log.warning("objects_skipped", objects=read.skipped, reason="not CloudTrail log files")
+    failures = tuple(
+        StreamFailure("*", "*", f"{location.url}{prefix[len(location.prefix) :]}", reason)
+        for prefix, reason in read.failures
+    )
+    if not files:
+        return ScanResult(ScanStats(read.calls, 0, 0, 0, 0.0), failures)
+    result = await scan_files(files, settings, catalog, sink, window, progress=progress)
+    stats = replace(result.stats, api_calls=read.calls)
+    return ScanResult(stats, (*failures, *result.failures))

@@ -34,6 +34,7 @@ _FLAG_NAMES = {
     "accounts": "--account",
     "resource_types": "--types",
     "user_name": "--user",
+    "trail_bucket.url": "--source s3",
 }
 
 
@@ -71,6 +72,34 @@ class ServiceModel(_Model):
     bearer_token: Annotated[str | None, Field(min_length=16)] = None
 
 
+# ---------------------------------------------------------------- trail sources (S3, Athena)
+
+
+class TrailBucketModel(_Model):
+    url: Annotated[str | None, Field(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/\S*)?$")] = (
+        None
+    )
+    role_arn: Annotated[str | None, Field(pattern=r"^arn:aws[\w-]*:iam::\d{12}:role/.+$")] = None
+    region: Annotated[str, Field(min_length=1)] = "us-east-1"
+    endpoint_url: Annotated[str | None, Field(pattern=r"^https?://[^\s/]+(/\S*)?$")] = None
+    cache_dir: Annotated[str, Field(min_length=1)] = "state/trail-cache"
+    concurrency: Annotated[int, Field(ge=1, le=256)] = 32
+
+
+@dataclass(frozen=True, slots=True)
+class TrailBucketSettings:
+    """Where an organization or account trail delivers its logs, and how to fetch them: the
+    bucket's `s3://BUCKET/PREFIX`, a role to assume for it, its region, an endpoint (else
+    botocore's `AWS_ENDPOINT_URL_S3`/`AWS_ENDPOINT_URL`), the local cache, parallel downloads."""
+
+    url: str | None = None
+    role_arn: str | None = None
+    region: str = "us-east-1"
+    endpoint_url: str | None = None
+    cache_dir: str = "state/trail-cache"
+    concurrency: int = 32
+
+
 class FileModel(_Model):
     """The shape of `config/leftovers.yaml`."""
 
@@ -88,6 +117,7 @@ class FileModel(_Model):
     concurrency: Annotated[int, Field(ge=1, le=64)] = 16
     retry: RetryModel = RetryModel()
     service: ServiceModel = ServiceModel()
+    trail_bucket: TrailBucketModel = TrailBucketModel()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @field_validator("regions")
@@ -160,6 +190,7 @@ class Settings:
     concurrency: int = 16
     retry: RetrySettings = RetrySettings()
     service: ServiceSettings = ServiceSettings()
+    trail_bucket: TrailBucketSettings = TrailBucketSettings()
     log_level: str = "info"
 
 
@@ -307,6 +338,7 @@ _PATTERN_REASONS = {
     "role_arn": "is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)",
     "listen": "is not HOST:PORT",
     "endpoint_url": "is not an http(s) URL",
+    "url": "is not s3://BUCKET[/PREFIX]",
 }
 
 
@@ -344,5 +376,6 @@ def _freeze(model: FileModel) -> Settings:
         concurrency=model.concurrency,
         retry=RetrySettings(**model.retry.model_dump()),
         service=ServiceSettings(**model.service.model_dump()),
+        trail_bucket=TrailBucketSettings(**model.trail_bucket.model_dump()),
         log_level=model.log_level,
     )

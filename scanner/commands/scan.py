@@ -20,7 +20,7 @@ from scanner.errors import InputError, SettingsError
 from scanner.pages import MemorySink, ScanProgress, ScanResult
 from scanner.plan import Slice, window_for
 from scanner.report import Report, ReportFilter, build_report
-from scanner.runner import freeze_start_up, scan_aws, scan_files
+from scanner.runner import freeze_start_up, scan_aws, scan_files, scan_s3
 from scanner.settings import Settings, accounts_from_flags, load_settings
 from scanner.view import progress_view, render_report
 
@@ -70,8 +70,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--source",
         nargs="+",
-        metavar=("aws|files", "PATH"),
-        help="'aws' (default) or 'files PATH...': trail-log files and folders, offline",
+        metavar=("aws|files|s3", "PATH"),
+        help="'aws' (default), 'files PATH...': trail-log files and folders, offline, or "
+        "'s3 [s3://BUCKET/PREFIX]': a trail's bucket (default: trail_bucket.url)",
     )
     parser.add_argument(
         "--format",
@@ -101,6 +102,8 @@ def _flags(args: argparse.Namespace) -> dict[str, object]:
         flags["accounts"] = accounts_from_flags(
             [a for value in args.account for a in value.split(",") if a]
         )
+    if args.source and args.source[0] == "s3" and len(args.source) == 2:
+        flags["trail_bucket.url"] = args.source[1]
     if args.types:
         flags["resource_types"] = [t for value in args.types for t in value.split(",") if t]
     return flags
@@ -121,7 +124,13 @@ def _source(args: argparse.Namespace) -> tuple[str, list[Path]]:
         if missing:
             raise InputError(f"--source files: no such file or folder: {', '.join(missing)}")
         return kind, paths
-    raise SettingsError(f"--source: {kind!r} is not allowed: use 'aws' or 'files PATH...'")
+    if kind == "s3":
+        if len(rest) > 1:
+            raise SettingsError("--source s3: takes one s3://BUCKET/PREFIX")
+        return kind, []
+    raise SettingsError(
+        f"--source: {kind!r} is not allowed: use 'aws', 'files PATH...' or 's3 [URL]'"
+    )
 
 
 #: Trail logs reach back as far as the trail: without --lookback-days, read them all.
@@ -143,6 +152,9 @@ async def _scan(
     async def work() -> ScanResult:
         if kind == "files":
             return await scan_files(paths, settings, catalog, sink, window, progress=progress)
+        if kind == "s3" and settings.trail_bucket.url is not None:
+            url = settings.trail_bucket.url
+            return await scan_s3(url, settings, catalog, sink, window, progress=progress)
         return await scan_aws(settings, catalog, sink, window, progress=progress)
 
     if live:
@@ -178,6 +190,8 @@ def run(args: argparse.Namespace) -> int:
     flags = _flags(args)
     settings = load_settings(args.config, os.environ, flags)
     kind, paths = _source(args)
+    if kind == "s3" and settings.trail_bucket.url is None:
+        raise SettingsError("--source s3: give s3://BUCKET/PREFIX or set trail_bucket.url")
     logs.configure(settings.log_level if args.verbose else "warning")
     output = args.format or ("table" if sys.stdout.isatty() else "json")
     live = sys.stderr.isatty() and not args.verbose
