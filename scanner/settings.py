@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -21,6 +21,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from scanner.errors import SettingsError
+from scanner.trail_settings import (
+    AthenaModel,
+    AthenaSettings,
+    TrailBucketModel,
+    TrailBucketSettings,
+)
 
 ENV_PREFIX = "LEFTOVERS_"
 CONFIG_ENV = "LEFTOVERS_CONFIG"
@@ -34,7 +40,9 @@ _FLAG_NAMES = {
     "accounts": "--account",
     "resource_types": "--types",
     "user_name": "--user",
-    "trail_bucket.url": "--source s3",
+    "athena.organization_id": "--organization-id",
+    "athena.database": "--database",
+    "athena.table": "--table",
 }
 
 
@@ -72,34 +80,6 @@ class ServiceModel(_Model):
     bearer_token: Annotated[str | None, Field(min_length=16)] = None
 
 
-# ---------------------------------------------------------------- trail sources (S3, Athena)
-
-
-class TrailBucketModel(_Model):
-    url: Annotated[str | None, Field(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/\S*)?$")] = (
-        None
-    )
-    role_arn: Annotated[str | None, Field(pattern=r"^arn:aws[\w-]*:iam::\d{12}:role/.+$")] = None
-    region: Annotated[str, Field(min_length=1)] = "us-east-1"
-    endpoint_url: Annotated[str | None, Field(pattern=r"^https?://[^\s/]+(/\S*)?$")] = None
-    cache_dir: Annotated[str, Field(min_length=1)] = "state/trail-cache"
-    concurrency: Annotated[int, Field(ge=1, le=256)] = 32
-
-
-@dataclass(frozen=True, slots=True)
-class TrailBucketSettings:
-    """Where an organization or account trail delivers its logs, and how to fetch them: the
-    bucket's `s3://BUCKET/PREFIX`, a role to assume for it, its region, an endpoint (else
-    botocore's `AWS_ENDPOINT_URL_S3`/`AWS_ENDPOINT_URL`), the local cache, parallel downloads."""
-
-    url: str | None = None
-    role_arn: str | None = None
-    region: str = "us-east-1"
-    endpoint_url: str | None = None
-    cache_dir: str = "state/trail-cache"
-    concurrency: int = 32
-
-
 class FileModel(_Model):
     """The shape of `config/leftovers.yaml`."""
 
@@ -118,6 +98,7 @@ class FileModel(_Model):
     retry: RetryModel = RetryModel()
     service: ServiceModel = ServiceModel()
     trail_bucket: TrailBucketModel = TrailBucketModel()
+    athena: AthenaModel = AthenaModel()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @field_validator("regions")
@@ -190,7 +171,8 @@ class Settings:
     concurrency: int = 16
     retry: RetrySettings = RetrySettings()
     service: ServiceSettings = ServiceSettings()
-    trail_bucket: TrailBucketSettings = TrailBucketSettings()
+    trail_bucket: TrailBucketSettings = field(default_factory=TrailBucketSettings)
+    athena: AthenaSettings = field(default_factory=AthenaSettings)
     log_level: str = "info"
 
 
@@ -339,6 +321,8 @@ _PATTERN_REASONS = {
     "listen": "is not HOST:PORT",
     "endpoint_url": "is not an http(s) URL",
     "url": "is not s3://BUCKET[/PREFIX]",
+    "output_location": "is not s3://BUCKET[/PREFIX]",
+    "organization_id": "is not an organization id (o-...)",
 }
 
 
@@ -377,5 +361,6 @@ def _freeze(model: FileModel) -> Settings:
         retry=RetrySettings(**model.retry.model_dump()),
         service=ServiceSettings(**model.service.model_dump()),
         trail_bucket=TrailBucketSettings(**model.trail_bucket.model_dump()),
+        athena=AthenaSettings(**model.athena.model_dump()),
         log_level=model.log_level,
     )

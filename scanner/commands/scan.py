@@ -22,6 +22,7 @@ from scanner.plan import Slice, window_for
 from scanner.report import Report, ReportFilter, build_report
 from scanner.runner import freeze_start_up, scan_aws, scan_files, scan_s3
 from scanner.settings import Settings, accounts_from_flags, load_settings
+from scanner.sources.s3 import S3Location
 from scanner.view import progress_view, render_report
 
 EXIT_OK = 0
@@ -127,6 +128,11 @@ def _source(args: argparse.Namespace) -> tuple[str, list[Path]]:
     if kind == "s3":
         if len(rest) > 1:
             raise SettingsError("--source s3: takes one s3://BUCKET/PREFIX")
+        if rest:
+            try:
+                S3Location.parse(rest[0])
+            except SettingsError as error:
+                raise SettingsError(f"--source s3: {error}") from None
         return kind, []
     raise SettingsError(
         f"--source: {kind!r} is not allowed: use 'aws', 'files PATH...' or 's3 [URL]'"
@@ -187,9 +193,9 @@ async def _scan(
 
 def run(args: argparse.Namespace) -> int:
     """Scan once; exit 0 when nothing is left over, 1 when something is, 2 on errors."""
+    kind, paths = _source(args)
     flags = _flags(args)
     settings = load_settings(args.config, os.environ, flags)
-    kind, paths = _source(args)
     if kind == "s3" and settings.trail_bucket.url is None:
         raise SettingsError("--source s3: give s3://BUCKET/PREFIX or set trail_bucket.url")
     logs.configure(settings.log_level if args.verbose else "warning")

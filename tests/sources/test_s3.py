@@ -194,5 +194,5 @@ def test_s3_without_a_url_is_one_line(aws_env: None, capsys: pytest.CaptureFixtu
     assert "--source s3: give s3://BUCKET/PREFIX or set trail_bucket.url" in err
     assert main(["scan", "--source", "s3", "s3://Bad_Bucket"]) == 2
     err = capsys.readouterr().err
-    assert "--source s3: trail_bucket.url: 's3://Bad_Bucket' is not s3://BUCKET[/PREFIX]" in err
+    assert "--source s3: 's3://Bad_Bucket' is not s3://BUCKET[/PREFIX]" in err
     assert "Traceback" not in err
