@@ -20,6 +20,8 @@ from scanner.records import Record
 from scanner.scan import ScanOptions, run_scan
 from scanner.settings import Settings
 from scanner.sources import SourceError
+from scanner.sources.athena import PARALLEL_QUERIES, AthenaBackfill, ParquetSource, plan_batches
+from scanner.sources.athena_sql import TrailTable
 from scanner.sources.aws import (
     AccountSession,
     account_sessions,
@@ -224,4 +226,58 @@ async def scan_s3(
         return ScanResult(ScanStats(read.calls, 0, 0, 0, 0.0), failures)
     result = await scan_files(files, settings, catalog, sink, window, progress=progress)
     stats = replace(result.stats, api_calls=read.calls)
+    return ScanResult(stats, (*failures, *result.failures))
+
+
+async def scan_athena(
+    settings: Settings,
+    catalog: Catalog,
+    sink: Sink,
+    window: Slice,
+    table: TrailTable,
+    *,
+    progress: ScanProgress | None = None,
+    base: aioboto3.Session | None = None,
+) -> ScanResult:
+    """Backfill the window from Athena (a query per batch of accounts and days, resumed from
+    the checkpoint), then scan the Parquet it unloaded; a failed batch is a failure."""
+    athena = settings.athena
+    if athena.output_location is None:
+        raise LeftoversError("athena.output_location is not set: where UNLOAD writes (s3://...)")
+    base = base if base is not None else aioboto3.Session()
+    accounts = wanted_accounts(settings)
+    if accounts is None:
+        accounts = frozenset(a.account_id for a in await account_sessions(settings, base))
+    if settings.trail_bucket.role_arn:
+        base = assumed_role_session(base, settings.trail_bucket.role_arn, settings.endpoint_url)
+    batches = plan_batches(accounts, window, athena.batch_accounts, athena.batch_days)
+    config = client_config(PARALLEL_QUERIES * 2)
+    async with (
+        base.client(
+            "athena", region_name=athena.region, endpoint_url=athena.endpoint_url, config=config
+        ) as client,
+        base.client(
+            "s3", region_name=athena.region, endpoint_url=settings.trail_bucket.endpoint_url,
+            config=config,
+        ) as s3,
+    ):  # fmt: skip
+        backfill = AthenaBackfill(
+            client, s3, table, catalog.events, workgroup=athena.workgroup,
+            output_location=athena.output_location, poll_seconds=athena.poll_seconds,
+            cache_dir=Path(settings.trail_bucket.cache_dir) / "athena",
+        )  # fmt: skip
+        files = await backfill.run(batches)
+    done = backfill.stats
+    log.info(
+        "athena_backfilled", batches=len(batches), queries=done.queries, resumed=done.resumed,
+        bytes_scanned=done.bytes_scanned, cost_usd=round(done.cost_usd, 4), files=done.files,
+        failed=len(done.failures),
+    )  # fmt: skip
+    failures = tuple(StreamFailure("*", "*", f"athena:{k}", r) for k, r in done.failures)
+    source = ParquetSource(files, catalog.watches)
+    options = scan_options(settings, catalog, limited=False)
+    result = await run_scan(
+        source, source.work(window), sink, extractor(catalog), options, progress=progress
+    )
+    stats = replace(result.stats, api_calls=done.queries)
     return ScanResult(stats, (*failures, *result.failures))

@@ -7,11 +7,9 @@ import os
 import sys
 from pathlib import Path
 
-import botocore.session
-
 from scanner.errors import SettingsError
-from scanner.settings import Settings, load_settings
-from scanner.sources.athena_sql import TrailTable, table_ddl
+from scanner.settings import load_settings
+from scanner.sources.athena_sql import table_ddl, trail_table
 from scanner.sources.s3 import S3Location
 
 
@@ -36,19 +34,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="R",
         help="the region enum (repeatable; default: the settings' regions, else every region "
         "CloudTrail has)",
-    )
-
-
-def trail_table(settings: Settings) -> TrailTable:
-    """The table the settings describe; the bucket URL is required."""
-    if settings.trail_bucket.url is None:
-        raise SettingsError("the trail bucket is not set: give --location or trail_bucket.url")
-    regions = settings.regions or tuple(
-        botocore.session.get_session().get_available_regions("cloudtrail")
-    )
-    athena = settings.athena
-    return TrailTable(
-        athena.database, athena.table, settings.trail_bucket.url, athena.organization_id, regions
     )
 
 

@@ -20,8 +20,9 @@ from scanner.errors import InputError, SettingsError
 from scanner.pages import MemorySink, ScanProgress, ScanResult
 from scanner.plan import Slice, window_for
 from scanner.report import Report, ReportFilter, build_report
-from scanner.runner import freeze_start_up, scan_aws, scan_files, scan_s3
+from scanner.runner import freeze_start_up, scan_athena, scan_aws, scan_files, scan_s3
 from scanner.settings import Settings, accounts_from_flags, load_settings
+from scanner.sources.athena_sql import trail_table
 from scanner.sources.s3 import S3Location
 from scanner.view import progress_view, render_report
 
@@ -71,9 +72,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--source",
         nargs="+",
-        metavar=("aws|files|s3", "PATH"),
-        help="'aws' (default), 'files PATH...': trail-log files and folders, offline, or "
-        "'s3 [s3://BUCKET/PREFIX]': a trail's bucket (default: trail_bucket.url)",
+        metavar=("aws|files|s3|athena", "PATH"),
+        help="'aws' (default), 'files PATH...': trail-log files and folders, offline, "
+        "'s3 [s3://BUCKET/PREFIX]': a trail's bucket (default: trail_bucket.url), or 'athena': "
+        "a backfill through Athena (the athena settings)",
     )
     parser.add_argument(
         "--format",
@@ -125,6 +127,10 @@ def _source(args: argparse.Namespace) -> tuple[str, list[Path]]:
         if missing:
             raise InputError(f"--source files: no such file or folder: {', '.join(missing)}")
         return kind, paths
+    if kind == "athena":
+        if rest:
+            raise SettingsError("--source athena: takes no paths (see the athena settings)")
+        return kind, []
     if kind == "s3":
         if len(rest) > 1:
             raise SettingsError("--source s3: takes one s3://BUCKET/PREFIX")
@@ -135,7 +141,7 @@ def _source(args: argparse.Namespace) -> tuple[str, list[Path]]:
                 raise SettingsError(f"--source s3: {error}") from None
         return kind, []
     raise SettingsError(
-        f"--source: {kind!r} is not allowed: use 'aws', 'files PATH...' or 's3 [URL]'"
+        f"--source: {kind!r} is not allowed: use 'aws', 'files PATH...', 's3 [URL]' or 'athena'"
     )
 
 
@@ -161,6 +167,9 @@ async def _scan(
         if kind == "s3" and settings.trail_bucket.url is not None:
             url = settings.trail_bucket.url
             return await scan_s3(url, settings, catalog, sink, window, progress=progress)
+        if kind == "athena":
+            table = trail_table(settings)
+            return await scan_athena(settings, catalog, sink, window, table, progress=progress)
         return await scan_aws(settings, catalog, sink, window, progress=progress)
 
     if live:
@@ -198,6 +207,8 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings(args.config, os.environ, flags)
     if kind == "s3" and settings.trail_bucket.url is None:
         raise SettingsError("--source s3: give s3://BUCKET/PREFIX or set trail_bucket.url")
+    if kind == "athena":
+        trail_table(settings)  # the trail bucket must be set: a missing one is a SettingsError
     logs.configure(settings.log_level if args.verbose else "warning")
     output = args.format or ("table" if sys.stdout.isatty() else "json")
     live = sys.stderr.isatty() and not args.verbose

@@ -18,7 +18,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
+import botocore.session
 import orjson
+
+from scanner.errors import SettingsError
+from scanner.settings import Settings
 
 ColumnKind = Literal["text", "json", "boolean"]
 
@@ -157,3 +161,16 @@ def body_of(row: Mapping[str, Any]) -> dict[str, Any]:
                 value = orjson.loads(value)
         body[key] = value
     return body
+
+
+def trail_table(settings: Settings) -> TrailTable:
+    """The table the settings describe; the bucket URL is required."""
+    if settings.trail_bucket.url is None:
+        raise SettingsError("the trail bucket is not set: give --location or trail_bucket.url")
+    regions = settings.regions or tuple(
+        botocore.session.get_session().get_available_regions("cloudtrail")
+    )
+    athena = settings.athena
+    return TrailTable(
+        athena.database, athena.table, settings.trail_bucket.url, athena.organization_id, regions
+    )
