@@ -16,13 +16,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import aioboto3
+import anyio
 import boto3
 import pytest
 
 from scanner.cli import main
 from scanner.emulator.generator import ground_truth, write_history
 from scanner.errors import SettingsError
-from scanner.sources.s3 import READ_LOG, S3Location
+from scanner.plan import Slice
+from scanner.sources.s3 import READ_LOG, S3Location, SyncStats, TrailCache, TrailSync
 from tests.scan.scan_cli import NOW, found, scan_json, spec_for, truth_set
 
 REGIONS4 = ("us-east-1", "eu-west-1", "us-west-2", "ap-south-1")
@@ -60,10 +63,20 @@ def _hold_back_a_day(root: Path, held: Path) -> None:
         shutil.move(folder, target)
 
 
-def _synced(err: str) -> dict[str, Any]:
-    lines = [json.loads(line) for line in err.splitlines() if '"trail_synced"' in line]
-    assert len(lines) == 1, err[-2000:]
-    return lines[0]
+def _logged(cache: Path) -> list[str]:
+    """Every object a sync fetched: one line each in the partitions' read logs."""
+    return [line for log in cache.rglob(READ_LOG) for line in log.read_text().splitlines()]
+
+
+async def _sync(moto_url: str, cache: Path, url: str, **options: Any) -> SyncStats:
+    """One sync through the module's API, to see its counts."""
+    location = S3Location.parse(url)
+    async with aioboto3.Session().client(
+        "s3", region_name="us-east-1", endpoint_url=moto_url
+    ) as client:
+        sync = TrailSync(client, location, TrailCache(cache, location.bucket), **options)
+        await sync.run(Slice(NOW - timedelta(days=30), NOW))
+    return sync.stats
 
 
 @pytest.fixture
@@ -74,13 +87,9 @@ def s3_env(aws_env: None, moto_url: str, tmp_path: Path, monkeypatch: pytest.Mon
     return tmp_path / "cache"
 
 
-def _scan_s3(
-    capsys: pytest.CaptureFixture[str], *argv: str
-) -> tuple[int, dict[str, Any], dict[str, Any]]:
-    """`leftovers scan -v --source s3 ...`: exit status, the JSON report, the sync's log line."""
-    status = main(["scan", "-v", "--format", "json", "--source", "s3", *argv])
-    out, err = capsys.readouterr()
-    return status, json.loads(out), _synced(err)
+def _scan_s3(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
+    status = main(["scan", "--format", "json", "--source", "s3", *argv])
+    return status, json.loads(capsys.readouterr().out)
 
 
 def _accounts(history: Path) -> list[str]:
@@ -110,45 +119,38 @@ def test_s3_gives_the_files_leftovers_and_then_fetches_only_a_new_days_objects(
 
     status, offline = scan_json(capsys, "--source", "files", str(history / "AWSLogs"))
     assert status == 1
-    status, first, synced = _scan_s3(capsys, "s3://trail-one/org")
+    status, first = _scan_s3(capsys, "s3://trail-one/org")
     assert (status, first["errors"]) == (1, [])
     assert found(first) == found(offline) != truth
-    assert (synced["objects"], synced["downloaded"], synced["skipped"]) == (uploaded, uploaded, 2)
+    assert len(_logged(s3_env)) == uploaded
+    assert first["stats"]["api_calls"] > uploaded
 
     # The held-back day arrives: only its objects are fetched; the leftovers are the truth.
     added = _upload(s3, "trail-one", held, "org/")
     assert added > 0
-    status, second, synced = _scan_s3(capsys, "s3://trail-one/org")
+    status, second = _scan_s3(capsys, "s3://trail-one/org")
     assert (status, second["errors"]) == (1, [])
     assert found(second) == truth
-    assert synced["downloaded"] == added
-    assert second["stats"]["api_calls"] > 0
+    assert len(_logged(s3_env)) == uploaded + added
 
-    # Nothing new: nothing fetched; the days that ended long enough ago are not even listed.
-    status, third, synced = _scan_s3(capsys, "s3://trail-one/org")
-    assert found(third) == truth
-    assert synced["downloaded"] == 0
-    assert 0 < synced["listed"] < synced["partitions"]
+    # Nothing new: nothing fetched; the days that ended long enough ago are not even listed;
+    # the digest file and the stray object are skipped and counted.
+    stats = anyio.run(_sync, moto_url, s3_env, "s3://trail-one/org")
+    assert (stats.downloaded, stats.skipped) == (0, 2)
+    assert 0 < stats.objects < uploaded + added
+    assert 0 < stats.listed < stats.partitions
+    assert len(_logged(s3_env)) == uploaded + added
 
     # Accounts and regions asked for: only their partitions are listed and fetched.
-    monkeypatch.setenv("LEFTOVERS_TRAIL_BUCKET__CACHE_DIR", str(tmp_path / "cache-two"))
-    status, only, synced = _scan_s3(
+    other = tmp_path / "cache-two"
+    monkeypatch.setenv("LEFTOVERS_TRAIL_BUCKET__CACHE_DIR", str(other))
+    status, only = _scan_s3(
         capsys, "s3://trail-one/org", "--account", first_account, "--region", "eu-west-1"
     )
     assert found(only) == {i for i in truth if i[:2] == (first_account, "eu-west-1")}
-    assert (
-        synced["partitions"]
-        == synced["listed"]
-        == len(
-            list((history / "AWSLogs" / first_account / "CloudTrail" / "eu-west-1").glob("*/*/*"))
-        )
-        + len(list((held / "AWSLogs" / first_account / "CloudTrail" / "eu-west-1").glob("*/*/*")))
-    )
-    assert synced["downloaded"] == synced["objects"]
-
-
-def _logged(cache: Path) -> list[str]:
-    return [line for log in cache.rglob(READ_LOG) for line in log.read_text().splitlines()]
+    keys = [line.split(" ", 1)[1].split("/") for line in _logged(other)]
+    assert keys
+    assert {(key[3], key[5]) for key in keys} == {(first_account, "eu-west-1")}
 
 
 def test_a_scan_killed_while_downloading_resumes_without_reading_anything_twice(
@@ -172,11 +174,11 @@ def test_a_scan_killed_while_downloading_resumes_without_reading_anything_twice(
     before = _logged(s3_env)
     assert 20 <= len(before) < uploaded
 
-    status, document, synced = _scan_s3(capsys, "s3://trail-two")
+    status, document = _scan_s3(capsys, "s3://trail-two")
     assert (status, document["errors"]) == (1, [])
     assert found(document) == truth
-    assert synced["downloaded"] == uploaded - len(before)
     after = _logged(s3_env)
+    assert set(before) <= set(after)
     assert len(after) == len(set(after)) == uploaded
 
 
