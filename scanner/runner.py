@@ -20,7 +20,13 @@ from scanner.records import Record
 from scanner.scan import ScanOptions, run_scan
 from scanner.settings import Settings
 from scanner.sources import SourceError
-from scanner.sources.athena import PARALLEL_QUERIES, AthenaBackfill, ParquetSource, plan_batches
+from scanner.sources.athena import (
+    PARALLEL_QUERIES,
+    AthenaBackfill,
+    BackfillStats,
+    ParquetSource,
+    plan_batches,
+)
 from scanner.sources.athena_sql import TrailTable
 from scanner.sources.aws import (
     AccountSession,
@@ -238,9 +244,10 @@ async def scan_athena(
     *,
     progress: ScanProgress | None = None,
     base: aioboto3.Session | None = None,
-) -> ScanResult:
+) -> tuple[ScanResult, BackfillStats]:
     """Backfill the window from Athena (a query per batch of accounts and days, resumed from
-    the checkpoint), then scan the Parquet it unloaded; a failed batch is a failure."""
+    the checkpoint), then scan the Parquet it unloaded; a failed batch is a failure. Also
+    returns the backfill's figures (queries, bytes scanned, estimated cost)."""
     athena = settings.athena
     if athena.output_location is None:
         raise LeftoversError("athena.output_location is not set: where UNLOAD writes (s3://...)")
@@ -280,4 +287,4 @@ async def scan_athena(
         source, source.work(window), sink, extractor(catalog), options, progress=progress
     )
     stats = replace(result.stats, api_calls=done.queries)
-    return ScanResult(stats, (*failures, *result.failures))
+    return ScanResult(stats, (*failures, *result.failures)), done

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -160,6 +161,7 @@ async def _scan(
         window = Slice(CLOUDTRAIL_LAUNCH, window.end)
     sink = MemorySink()
     progress = ScanProgress()
+    figures: dict[str, Any] = {}  # a source's own figures, beside the stats
 
     async def work() -> ScanResult:
         if kind == "files":
@@ -169,7 +171,11 @@ async def _scan(
             return await scan_s3(url, settings, catalog, sink, window, progress=progress)
         if kind == "athena":
             table = trail_table(settings)
-            return await scan_athena(settings, catalog, sink, window, table, progress=progress)
+            result, backfill = await scan_athena(
+                settings, catalog, sink, window, table, progress=progress
+            )
+            figures["athena"] = backfill.to_json()
+            return result
         return await scan_aws(settings, catalog, sink, window, progress=progress)
 
     if live:
@@ -197,6 +203,8 @@ async def _scan(
         generated_at=now,
         only=only,
     )
+    if figures:
+        report = replace(report, extra={**report.extra, **figures})
     return report, result
 
 

@@ -97,6 +97,17 @@ class BackfillStats:
     files: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
 
+    def to_json(self) -> dict[str, Any]:
+        """The figures a report shows (`athena` in `leftovers scan --format json`)."""
+        return {
+            "queries": self.queries,
+            "queries_resumed": self.resumed,
+            "bytes_scanned": self.bytes_scanned,
+            "estimated_cost_usd": round(self.cost_usd, 6),
+            "parquet_files": self.files,
+            "failed_batches": len(self.failures),
+        }
+
 
 class Checkpoint:
     """The backfill's steps, one JSON line each, appended (a kill leaves whole lines)."""

@@ -280,3 +280,7 @@ def test_scan_source_athena_gives_the_ground_truth(
     assert (status, document["errors"]) == (1, [])
     spec = replace(spec_for(51), accounts=4, regions=REGIONS, days=4, resources=10)
     assert found(document) == truth_set(ground_truth(spec))
+    figures = document["athena"]
+    assert (figures["queries"], figures["failed_batches"]) == (len(batches), 0)
+    # moto reports 0 bytes scanned: each query is billed Athena's 10 MB minimum.
+    assert figures["estimated_cost_usd"] == round(len(batches) * cost_usd(0), 6)
