@@ -23,6 +23,9 @@ KEYS = (
     "metrics_p99_ms",
     "results_p99_ms",
     "duckdb_records_per_second",
+    "org_idle_scan_seconds",
+    "org_idle_cpu_seconds",
+    "org_peak_rss_mb",
 )
 
 
