@@ -9,14 +9,10 @@ the number of streams; `details.org_idle` keeps the spec.
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import orjson
-
-from bench.harness import PYTHON, ROOT, Figure, Outcome, child_env, emulator_process
+from bench.harness import Figure, Outcome, emulator_process, run_child
 from bench.scan import RATE, pinned
 
 REGIONS_17 = (
@@ -43,17 +39,6 @@ SMOKE = OrgConfig(
 )
 
 
-def _child(url: str, spec_text: str, rate: float, state: Path) -> dict[str, Any]:
-    command = [PYTHON, "-m", "bench.org_idle_child", url, spec_text, f"{rate:g}", str(state)]
-    done = subprocess.run(
-        command, capture_output=True, env=child_env(), cwd=ROOT, check=False, timeout=3600
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"org idle child failed: {done.stderr.decode()[-2000:]}")
-    result: dict[str, Any] = orjson.loads(done.stdout)
-    return result
-
-
 def bench_org_idle(config: OrgConfig, workdir: Path) -> Outcome:
     """The service's first scan, then the idle one that is measured."""
     spec_text = pinned(config.spec)
@@ -63,7 +48,10 @@ def bench_org_idle(config: OrgConfig, workdir: Path) -> Outcome:
     for stale in workdir.glob("org-idle.db*"):
         stale.unlink()
     with emulator_process(args, workdir / "emulator-org.log") as emulator:
-        details = _child(emulator.url, spec_text, RATE * config.time_scale, state)
+        rate = f"{RATE * config.time_scale:g}"
+        details = run_child(
+            "bench.org_idle_child", [emulator.url, spec_text, rate, str(state)], timeout=3600
+        )
     outcome = Outcome()
     outcome.figures.append(Figure("org_idle_scan_seconds", details["idle_seconds"]))
     outcome.figures.append(Figure("org_idle_cpu_seconds", details["idle_cpu_seconds"]))

@@ -21,10 +21,11 @@ from scanner.errors import InputError, SettingsError
 from scanner.pages import MemorySink, ScanProgress, ScanResult
 from scanner.plan import Slice, window_for
 from scanner.report import Report, ReportFilter, build_report
-from scanner.runner import freeze_start_up, scan_athena, scan_aws, scan_files, scan_s3
+from scanner.runner import freeze_start_up, scan_aws, scan_files
 from scanner.settings import Settings, accounts_from_flags, load_settings
 from scanner.sources.athena_sql import trail_table
 from scanner.sources.s3 import S3Location
+from scanner.trails import scan_athena, scan_s3
 from scanner.view import progress_view, render_report
 
 EXIT_OK = 0

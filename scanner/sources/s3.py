@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -158,39 +158,36 @@ class TrailSync:
         self._limit = anyio.CapacityLimiter(concurrency)
         self.stats = SyncStats()
 
-    async def _folders(self, prefix: str) -> list[str]:
-        """The names of the folders right under `prefix`."""
-        names: list[str] = []
+    async def _list(self, prefix: str, **params: str) -> AsyncIterator[dict[str, Any]]:
+        """The ListObjectsV2 pages under `prefix`, each call counted and bounded."""
         token: str | None = None
         while True:
             extra = {"ContinuationToken": token} if token else {}
             self.stats.calls += 1
             async with self._limit:
-                page = await self._s3.list_objects_v2(
-                    Bucket=self.location.bucket, Prefix=prefix, Delimiter="/", **extra
+                page: dict[str, Any] = await self._s3.list_objects_v2(
+                    Bucket=self.location.bucket, Prefix=prefix, **params, **extra
                 )
-            names += [
-                p["Prefix"][len(prefix) :].rstrip("/") for p in page.get("CommonPrefixes", [])
-            ]
+            yield page
             token = page.get("NextContinuationToken")
             if not token:
-                return names
+                return
+
+    async def _folders(self, prefix: str) -> list[str]:
+        """The names of the folders right under `prefix`."""
+        return [
+            p["Prefix"][len(prefix) :].rstrip("/")
+            async for page in self._list(prefix, Delimiter="/")
+            for p in page.get("CommonPrefixes", [])
+        ]
 
     async def _objects(self, prefix: str) -> list[tuple[str, str]]:
         """(key, ETag) of the objects under `prefix`."""
-        found: list[tuple[str, str]] = []
-        token: str | None = None
-        while True:
-            extra = {"ContinuationToken": token} if token else {}
-            self.stats.calls += 1
-            async with self._limit:
-                page = await self._s3.list_objects_v2(
-                    Bucket=self.location.bucket, Prefix=prefix, **extra
-                )
-            found += [(o["Key"], str(o["ETag"]).strip('"')) for o in page.get("Contents", [])]
-            token = page.get("NextContinuationToken")
-            if not token:
-                return found
+        return [
+            (o["Key"], str(o["ETag"]).strip('"'))
+            async for page in self._list(prefix)
+            for o in page.get("Contents", [])
+        ]
 
     async def _accounts_under(self) -> list[str]:
         """`AWSLogs/ACCOUNT/` or `AWSLogs/o-ID/ACCOUNT/` prefixes of the accounts asked for."""
