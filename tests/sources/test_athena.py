@@ -11,6 +11,11 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
@@ -31,9 +36,11 @@ from scanner.emulator.generator import account_ids, ground_truth, write_history
 from scanner.plan import Slice
 from scanner.records import read_paths
 from scanner.sources.athena import (
+    CHECKPOINT,
     MIN_BILLED_BYTES,
     AthenaBackfill,
     BackfillBatch,
+    Checkpoint,
     ParquetSource,
     cost_usd,
     outcome,
@@ -244,19 +251,17 @@ def test_a_failed_querys_reason_and_the_cost_estimate() -> None:
     assert cost_usd(2 * 10**12) == 10.0
 
 
-def test_scan_source_athena_gives_the_ground_truth(
-    moto_aws: str,
-    history: tuple[Path, list[str]],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def _athena_scan_env(
+    moto_url: str, history: tuple[Path, list[str]], cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[BackfillBatch], list[str]]:
+    """Settings for `--source athena` against moto, and each batch's UNLOAD output in place;
+    the batches and the scan's account flags."""
     folder, accounts = history
-    monkeypatch.setenv("AWS_ENDPOINT_URL_ATHENA", moto_aws)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_aws)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_ATHENA", moto_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_url)
     settings = {
         "TRAIL_BUCKET__URL": "s3://trail/",
-        "TRAIL_BUCKET__CACHE_DIR": str(tmp_path / "cache"),
+        "TRAIL_BUCKET__CACHE_DIR": str(cache),
         "ATHENA__OUTPUT_LOCATION": OUTPUT,
         "ATHENA__DATABASE": TABLE.database,
         "ATHENA__TABLE": TABLE.table,
@@ -267,20 +272,67 @@ def test_scan_source_athena_gives_the_ground_truth(
     }
     for name, value in settings.items():
         monkeypatch.setenv(f"LEFTOVERS_{name}", value)
-    window = Slice(NOW - timedelta(days=7), NOW)
-    batches = plan_batches(accounts, window, per_query=3, days=31)
+    batches = plan_batches(accounts, Slice(NOW - timedelta(days=7), NOW), per_query=3, days=31)
     maker = AthenaBackfill(
         None, None, TABLE, load_catalog().events, workgroup="primary",
-        output_location=OUTPUT, cache_dir=tmp_path / "unused",
+        output_location=OUTPUT, cache_dir=cache.parent / "unused",
     )  # fmt: skip
-    _unload_here(moto_aws, folder, maker, batches)
-    argv = [flag for a in accounts for flag in ("--account", a)]
+    _unload_here(moto_url, folder, maker, batches)
+    return batches, [flag for a in accounts for flag in ("--account", a)]
+
+
+TRUTH = replace(spec_for(51), accounts=4, regions=REGIONS, days=4, resources=10)
+
+
+def test_scan_source_athena_gives_the_ground_truth(
+    moto_aws: str,
+    history: tuple[Path, list[str]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    batches, argv = _athena_scan_env(moto_aws, history, tmp_path / "cache", monkeypatch)
     status = main(["scan", "--format", "json", "--source", "athena", *argv])
     document = json.loads(capsys.readouterr().out)
     assert (status, document["errors"]) == (1, [])
-    spec = replace(spec_for(51), accounts=4, regions=REGIONS, days=4, resources=10)
-    assert found(document) == truth_set(ground_truth(spec))
+    assert found(document) == truth_set(ground_truth(TRUTH))
     figures = document["athena"]
     assert (figures["queries"], figures["failed_batches"]) == (len(batches), 0)
     # moto reports 0 bytes scanned: each query is billed Athena's 10 MB minimum.
     assert figures["estimated_cost_usd"] == round(len(batches) * cost_usd(0), 6)
+
+
+def test_a_backfill_killed_while_its_queries_run_resumes_them_without_running_them_again(
+    moto_aws: str,
+    history: tuple[Path, list[str]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cache = tmp_path / "cache"
+    batches, argv = _athena_scan_env(moto_aws, history, cache, monkeypatch)
+    checkpoint = Checkpoint(cache / "athena" / CHECKPOINT)
+    _transition(moto_aws, {"progression": "manual", "times": 1_000_000})  # queries keep running
+    before = len(_queries(moto_aws))
+    command = [sys.executable, "-m", "scanner", "scan", "--source", "athena", *argv]
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while child.poll() is None:
+            steps = [state.get("step") for state in checkpoint.load().values()]
+            if steps.count("started") == len(batches):
+                break
+            time.sleep(0.01)
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait()
+    assert child.returncode == -signal.SIGKILL
+    assert len(_queries(moto_aws)) == before + len(batches)
+
+    _transition(moto_aws, {"progression": "manual", "times": 1})
+    status = main(["scan", "--format", "json", "--source", "athena", *argv])
+    document = json.loads(capsys.readouterr().out)
+    assert (status, document["errors"]) == (1, [])
+    assert found(document) == truth_set(ground_truth(TRUTH))
+    figures = document["athena"]
+    assert (figures["queries"], figures["queries_resumed"]) == (0, len(batches))
+    assert len(_queries(moto_aws)) == before + len(batches)
