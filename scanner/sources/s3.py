@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -287,7 +287,7 @@ class TrailSync:
             for partition in partitions:
                 if not self.cache.is_complete(partition):
                     group.start_soon(self._guarded, partition, now)
-        return cached_files(partitions, self.cache)
+        return sorted(path for p in partitions for path in self.cache.files(p))
 
     async def _guarded(self, partition: Partition, now: datetime) -> None:
         try:
@@ -301,8 +301,3 @@ def _day(year: str, month: str, day: str) -> date | None:
         return date(int(year), int(month), int(day))
     except ValueError:
         return None
-
-
-def cached_files(partitions: Iterable[Partition], cache: TrailCache) -> list[Path]:
-    """Every cached trail file of these partitions."""
-    return sorted(path for p in partitions for path in cache.files(p))
