@@ -15,6 +15,7 @@ from scanner.plan import Slice
 from scanner.runner import extractor, scan_files, scan_options, wanted_accounts, wanted_regions
 from scanner.scan import run_scan
 from scanner.settings import Settings
+from scanner.sources import SourceError
 from scanner.sources.athena import (
     PARALLEL_QUERIES,
     AthenaBackfill,
@@ -24,6 +25,7 @@ from scanner.sources.athena import (
 )
 from scanner.sources.athena_sql import TrailTable
 from scanner.sources.aws import account_sessions, assumed_role_session, client_config
+from scanner.sources.lookup import classify
 from scanner.sources.s3 import S3Location, TrailCache, TrailSync
 
 log = get_logger("trails")
@@ -99,7 +101,11 @@ async def scan_athena(
     base = base if base is not None else aioboto3.Session()
     accounts = wanted_accounts(settings)
     if accounts is None:
-        accounts = frozenset(a.account_id for a in await account_sessions(settings, base))
+        try:
+            accounts = frozenset(a.account_id for a in await account_sessions(settings, base))
+        except Exception as error:  # no credentials, no organization access, no endpoint
+            reason = (error if isinstance(error, SourceError) else classify(error)).reason
+            raise LeftoversError(f"cannot list the accounts to backfill: {reason}") from None
     session = trail_session(settings, base)
     batches = plan_batches(accounts, window, athena.batch_accounts, athena.batch_days)
     config = client_config(PARALLEL_QUERIES * 2)

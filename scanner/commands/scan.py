@@ -218,6 +218,8 @@ def run(args: argparse.Namespace) -> int:
         raise SettingsError("--source s3: give s3://BUCKET/PREFIX or set trail_bucket.url")
     if kind == "athena":
         trail_table(settings)  # the trail bucket must be set: a missing one is a SettingsError
+        if settings.athena.output_location is None:
+            raise SettingsError("--source athena: set athena.output_location (s3://...)")
     logs.configure(settings.log_level if args.verbose else "warning")
     output = args.format or ("table" if sys.stdout.isatty() else "json")
     live = sys.stderr.isatty() and not args.verbose

@@ -282,7 +282,11 @@ class TrailSync:
         reason) and the others go on; its files already cached are still returned.
         """
         now = now or datetime.now(UTC)
-        partitions = await self.partitions(window)
+        try:
+            partitions = await self.partitions(window)
+        except Exception as error:  # the trail's folders cannot be listed: nothing to read
+            self.stats.failures.append((f"{self.location.prefix}AWSLogs/", _reason(error)))
+            return []
         async with anyio.create_task_group() as group:
             for partition in partitions:
                 if not self.cache.is_complete(partition):
@@ -293,7 +297,7 @@ class TrailSync:
         try:
             await self._sync(partition, now)
         except Exception as error:  # one partition's failure is data; the others go on
-            self.stats.failures.append((partition.prefix, classify(error).reason))
+            self.stats.failures.append((partition.prefix, _reason(error)))
 
 
 def _day(year: str, month: str, day: str) -> date | None:
@@ -301,3 +305,10 @@ def _day(year: str, month: str, day: str) -> date | None:
         return date(int(year), int(month), int(day))
     except ValueError:
         return None
+
+
+def _reason(error: BaseException) -> str:
+    """One line for what S3 (or the way to it) answered; a task group's first error."""
+    while isinstance(error, BaseExceptionGroup) and error.exceptions:
+        error = error.exceptions[0]
+    return classify(error).reason

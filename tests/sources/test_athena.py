@@ -47,7 +47,7 @@ from scanner.sources.athena import (
     plan_batches,
 )
 from scanner.sources.athena_sql import TrailTable, unload_query
-from tests.scan.scan_cli import NOW, found, spec_for, truth_set
+from tests.scan.scan_cli import NOW, closed_port, found, spec_for, truth_set
 
 from .athena_local import create_table
 
@@ -336,3 +336,21 @@ def test_a_backfill_killed_while_its_queries_run_resumes_them_without_running_th
     figures = document["athena"]
     assert (figures["queries"], figures["queries_resumed"]) == (0, len(batches))
     assert len(_queries(moto_aws)) == before + len(batches)
+
+
+def test_athena_settings_missing_or_unreachable_are_one_line(
+    aws_env: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("LEFTOVERS_TRAIL_BUCKET__URL", "s3://trail/")
+    assert main(["scan", "--source", "athena"]) == 2
+    assert "--source athena: set athena.output_location" in capsys.readouterr().err
+    monkeypatch.setenv("LEFTOVERS_ATHENA__OUTPUT_LOCATION", OUTPUT)
+    monkeypatch.setenv("LEFTOVERS_TRAIL_BUCKET__CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("LEFTOVERS_ENDPOINT_URL", f"http://127.0.0.1:{closed_port()}")
+    assert main(["scan", "--source", "athena"]) == 2  # the current account: STS unreachable
+    err = capsys.readouterr().err
+    assert "cannot list the accounts to backfill: Could not connect" in err
+    assert "Traceback" not in err

@@ -26,7 +26,7 @@ from scanner.emulator.generator import ground_truth, write_history
 from scanner.errors import SettingsError
 from scanner.plan import Slice
 from scanner.sources.s3 import READ_LOG, S3Location, SyncStats, TrailCache, TrailSync
-from tests.scan.scan_cli import NOW, found, scan_json, spec_for, truth_set
+from tests.scan.scan_cli import NOW, closed_port, found, scan_json, spec_for, truth_set
 
 REGIONS4 = ("us-east-1", "eu-west-1", "us-west-2", "ap-south-1")
 ORG = "o-abcdef1234"
@@ -198,3 +198,31 @@ def test_s3_without_a_url_is_one_line(aws_env: None, capsys: pytest.CaptureFixtu
     err = capsys.readouterr().err
     assert "--source s3: 's3://Bad_Bucket' is not s3://BUCKET[/PREFIX]" in err
     assert "Traceback" not in err
+
+
+def test_the_bucket_is_read_through_the_role_assumed_at_the_sts_endpoint(
+    s3_env: Path,
+    moto_url: str,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spec = replace(spec_for(33), accounts=1, regions=("eu-west-1",), days=2, resources=4)
+    history = tmp_path / "history"
+    write_history(spec, history, file_seconds=HOURS_PER_FILE * 3600)
+    _upload(_bucket(moto_url, "trail-three"), "trail-three", history, "")
+    monkeypatch.setenv("LEFTOVERS_TRAIL_BUCKET__ROLE_ARN", "arn:aws:iam::111122223333:role/Reader")
+    # STS (as for LookupEvents) at an endpoint that answers nothing: the role cannot be assumed.
+    monkeypatch.setenv("LEFTOVERS_ENDPOINT_URL", f"http://127.0.0.1:{closed_port()}")
+    assert main(["scan", "--format", "json", "--source", "s3", "s3://trail-three"]) == 2
+    out, err = capsys.readouterr()
+    (error,) = json.loads(out)["errors"]
+    assert error["stream"] == "s3://trail-three/AWSLogs/"
+    assert "Could not connect to the endpoint URL" in error["reason"]
+    assert "Traceback" not in err
+    assert not _logged(s3_env)
+    # moto's STS answers: the role's credentials read the bucket.
+    monkeypatch.setenv("LEFTOVERS_ENDPOINT_URL", moto_url)
+    status, document = _scan_s3(capsys, "s3://trail-three")
+    assert (status, document["errors"]) == (1, [])
+    assert found(document) == truth_set(ground_truth(spec))
