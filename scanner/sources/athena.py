@@ -127,7 +127,8 @@ class Checkpoint:
                 entry = orjson.loads(line)
             except orjson.JSONDecodeError:
                 continue  # a line cut short by a kill
-            state.setdefault(entry["batch"], {}).update(entry)
+            if isinstance(entry, dict) and isinstance(entry.get("batch"), str):
+                state.setdefault(entry["batch"], {}).update(entry)
         return state
 
     def append(self, **entry: Any) -> None:

@@ -354,3 +354,20 @@ def test_athena_settings_missing_or_unreachable_are_one_line(
     err = capsys.readouterr().err
     assert "cannot list the accounts to backfill: Could not connect" in err
     assert "Traceback" not in err
+
+
+def test_the_checkpoint_keeps_whole_lines_and_ignores_the_rest(tmp_path: Path) -> None:
+    checkpoint = Checkpoint(tmp_path / CHECKPOINT)
+    checkpoint.append(batch="a", step="planned", attempt=0, target="s3://out/a/0/")
+    checkpoint.append(batch="a", step="started", query="q-1")
+    with checkpoint.path.open("ab") as out:
+        out.write(b'7\n{"step": "done"}\n{"batch": "b", "step": "sta')  # stray and cut lines
+    assert checkpoint.load() == {
+        "a": {
+            "batch": "a",
+            "step": "started",
+            "attempt": 0,
+            "target": "s3://out/a/0/",
+            "query": "q-1",
+        }
+    }
