@@ -1,4 +1,5 @@
-"""DuckDB over gzipped trail files: records/s of the catalog filter, by wall time and by CPU."""
+"""DuckDB over gzipped trail files: records/s of the catalog filter, by wall time and by CPU;
+and the Python reader over the same files, for comparison."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import duckdb
 from bench.harness import Figure, Outcome
 from scanner.catalog import load_catalog
 from scanner.emulator.generator import parse_spec, write_history
-from scanner.records import record_files
+from scanner.records import read_file, record_files
+from scanner.sources import Watches
 from scanner.sources.duck import CHUNK_BYTES, CHUNK_FILES, chunks, query_files
 
 
@@ -58,6 +60,25 @@ def _run(files: list[Path], events: frozenset[tuple[str, str]]) -> dict[str, flo
     }
 
 
+def _run_python(files: list[Path], watches: Watches) -> dict[str, float]:
+    """The same files through the Python reader (`records.read_file`, orjson), one thread."""
+    records = watched = 0
+    wall, cpu = time.perf_counter(), _cpu()
+    for path in files:
+        for record in read_file(path):
+            records += 1
+            watched += watches(record.event_source, record.event_name)
+    wall, cpu = time.perf_counter() - wall, _cpu() - cpu
+    return {
+        "records": records,
+        "watched": watched,
+        "seconds": round(wall, 3),
+        "cpu_seconds": round(cpu, 3),
+        "records_per_second": round(records / wall),
+        "records_per_cpu_second": round(records / cpu),
+    }
+
+
 def bench_duck(config: DuckConfig, workdir: Path) -> Outcome:
     """Write the trail files, then read them with the catalog filter `runs` times."""
     folder = workdir / "duck-trail"
@@ -71,6 +92,10 @@ def bench_duck(config: DuckConfig, workdir: Path) -> Outcome:
         key=lambda run: run["records_per_second"],
     )
     result = runs[len(runs) // 2]
+    python = sorted(
+        (_run_python(files, catalog.watches) for _ in range(config.runs)),
+        key=lambda run: run["records_per_second"],
+    )[len(runs) // 2]
     outcome = Outcome()
     outcome.figures.append(
         Figure("duckdb_records_per_second", result["records_per_second"], 300_000, "high")
@@ -78,6 +103,7 @@ def bench_duck(config: DuckConfig, workdir: Path) -> Outcome:
     outcome.figures.append(
         Figure("duckdb_records_per_cpu_second", result["records_per_cpu_second"])
     )
+    outcome.figures.append(Figure("python_reader_records_per_second", python["records_per_second"]))
     outcome.details["duckdb"] = {
         "spec": config.spec,
         "files": len(files),
@@ -86,5 +112,6 @@ def bench_duck(config: DuckConfig, workdir: Path) -> Outcome:
         "build_seconds": round(built, 1),
         "records_per_second_runs": [run["records_per_second"] for run in runs],
         **result,
+        "python_reader": python,
     }
     return outcome
