@@ -39,6 +39,17 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _rates(records: int, watched: int, wall: float, cpu: float) -> dict[str, float]:
+    return {
+        "records": records,
+        "watched": watched,
+        "seconds": round(wall, 3),
+        "cpu_seconds": round(cpu, 3),
+        "records_per_second": round(records / wall),
+        "records_per_cpu_second": round(records / cpu),
+    }
+
+
 def _run(files: list[Path], events: frozenset[tuple[str, str]]) -> dict[str, float]:
     """One pass of the source's queries (a chunk of files each) over every file."""
     db = duckdb.connect(":memory:")
@@ -50,14 +61,7 @@ def _run(files: list[Path], events: frozenset[tuple[str, str]]) -> dict[str, flo
             watched += len(rows.watched)
     wall, cpu = time.perf_counter() - wall, _cpu() - cpu
     db.close()
-    return {
-        "records": records,
-        "watched": watched,
-        "seconds": round(wall, 3),
-        "cpu_seconds": round(cpu, 3),
-        "records_per_second": round(records / wall),
-        "records_per_cpu_second": round(records / cpu),
-    }
+    return _rates(records, watched, wall, cpu)
 
 
 def _run_python(files: list[Path], watches: Watches) -> dict[str, float]:
@@ -69,14 +73,7 @@ def _run_python(files: list[Path], watches: Watches) -> dict[str, float]:
             records += 1
             watched += watches(record.event_source, record.event_name)
     wall, cpu = time.perf_counter() - wall, _cpu() - cpu
-    return {
-        "records": records,
-        "watched": watched,
-        "seconds": round(wall, 3),
-        "cpu_seconds": round(cpu, 3),
-        "records_per_second": round(records / wall),
-        "records_per_cpu_second": round(records / cpu),
-    }
+    return _rates(records, watched, wall, cpu)
 
 
 def bench_duck(config: DuckConfig, workdir: Path) -> Outcome:
