@@ -14,7 +14,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from bench import engine, http, incremental, page, scan
+from bench import duck, engine, http, incremental, org_idle, page, scan
 from bench.harness import Figure, Outcome, machine
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -36,6 +36,10 @@ def benchmarks(
         "incremental": lambda work: incremental.bench_incremental(inc_config, work),
         "http": lambda work: http.bench_http(http_config, work),
         "page": lambda work: page.bench_page(page.SMOKE if smoke else page.FULL, work),
+        "duckdb": lambda work: duck.bench_duck(duck.SMOKE if smoke else duck.FULL, work),
+        "org_idle": lambda work: org_idle.bench_org_idle(
+            org_idle.SMOKE if smoke else org_idle.FULL, work
+        ),
     }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import struct
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from bench.harness import PYTHON, REGIONS_8, ROOT, Figure, Outcome, child_env
+from bench.harness import REGIONS_8, Figure, Outcome, run_child
 from emulator import parse_spec
 from emulator.api.events import serve_event
 from emulator.history.generator import generate_slices
@@ -70,14 +69,7 @@ def _child(pages_file: Path, database: Path) -> dict[str, Any]:
     """Run the engine child over the pages; its figures."""
     for stale in database.parent.glob(database.name + "*"):
         stale.unlink()
-    command = [PYTHON, "-m", "bench.engine_child", str(pages_file), str(database)]
-    done = subprocess.run(
-        command, capture_output=True, env=child_env(), cwd=ROOT, check=False, timeout=1800
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"engine child failed: {done.stderr.decode()[-2000:]}")
-    result: dict[str, Any] = orjson.loads(done.stdout)
-    return result
+    return run_child("bench.engine_child", [str(pages_file), str(database)], timeout=1800)
 
 
 def bench_engine(config: EngineConfig, workdir: Path) -> Outcome:

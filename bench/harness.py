@@ -142,6 +142,18 @@ class EmulatorProcess:
         return self._process.pid
 
 
+def run_child(module: str, args: list[str], timeout: float) -> dict[str, Any]:
+    """Run `python -m module args...` in the repository; the JSON object it prints."""
+    command = [PYTHON, "-m", module, *args]
+    done = subprocess.run(
+        command, capture_output=True, env=child_env(), cwd=ROOT, check=False, timeout=timeout
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{module} failed: {done.stderr.decode()[-2000:]}")
+    result: dict[str, Any] = orjson.loads(done.stdout)
+    return result
+
+
 @contextlib.contextmanager
 def emulator_process(args: list[str], log: Path) -> Iterator[EmulatorProcess]:
     """A running emulator child for the duration of the block."""

@@ -90,6 +90,20 @@ class _ClientErrors(logging.Filter):
         return True
 
 
+def _one_line_error(
+    logger: Any, method_name: str, event_dict: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    """A library's line (botocore refreshing credentials, say) names its error in one line
+    instead of carrying a traceback: a failure the scan reports is not a crash."""
+    del logger, method_name
+    exc_info = event_dict.pop("exc_info", None)
+    error = exc_info[1] if isinstance(exc_info, tuple) else None
+    if isinstance(error, BaseException):
+        text = str(error).strip()
+        event_dict["error"] = f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"
+    return event_dict
+
+
 class _CurrentStderr:
     """Whatever `sys.stderr` is at the time of writing (tests swap it)."""
 
@@ -152,6 +166,7 @@ def _route_standard_logging(
                 *chain,
                 structlog.stdlib.add_logger_name,
                 structlog.stdlib.ExtraAdder(),
+                _one_line_error,
             ],
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,

@@ -28,7 +28,7 @@ from scanner.scan import ScanOptions, run_scan
 from scanner.settings import Settings
 from scanner.sources import Source, SourceError
 from scanner.sources.aws import AccountSession, account_sessions, enabled_regions
-from scanner.sources.files import FilesSource
+from scanner.sources.duck import DuckFilesSource
 from scanner.sources.lookup import LookupSource, classify
 from scanner.store import RegionState
 from scanner.throttle import Timer
@@ -234,6 +234,18 @@ async def scan_aws(
     return await run_lookup(settings, catalog, targets, work, sink, progress=progress, timer=timer)
 
 
+def wanted_regions(settings: Settings) -> frozenset[str] | None:
+    """The regions the settings name (None: all)."""
+    return frozenset(settings.regions) if settings.regions is not None else None
+
+
+def wanted_accounts(settings: Settings) -> frozenset[str] | None:
+    """The account ids the settings list explicitly (None: all, as for an organization)."""
+    ids = [target.account_id for target in settings.accounts.targets]
+    explicit = settings.accounts.organization_role is None and all(ids)
+    return frozenset(str(i) for i in ids) if explicit else None
+
+
 async def scan_files(
     paths: Sequence[Path],
     settings: Settings,
@@ -246,12 +258,13 @@ async def scan_files(
     """Scan trail-log files offline (no network, so no API calls); the settings' regions and
     explicit account ids filter the records. Files holding JSON but no CloudTrail record at all
     are an InputError."""
-    regions = frozenset(settings.regions) if settings.regions is not None else None
-    ids = [target.account_id for target in settings.accounts.targets]
-    explicit = settings.accounts.organization_role is None and all(ids)
-    accounts = frozenset(str(i) for i in ids) if explicit else None
-    source = FilesSource(
-        paths, catalog.watches, accounts, regions, max_file_bytes=settings.max_file_mb * 2**20
+    source = DuckFilesSource(
+        paths,
+        catalog.watches,
+        catalog.events,
+        accounts=wanted_accounts(settings),
+        regions=wanted_regions(settings),
+        max_file_bytes=settings.max_file_mb * 2**20,
     )
     options = scan_options(settings, catalog, limited=False)
     result = await run_scan(

@@ -23,6 +23,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from scanner.errors import SettingsError
+from scanner.trail_settings import (
+    AthenaModel,
+    AthenaSettings,
+    TrailBucketModel,
+    TrailBucketSettings,
+)
 
 ENV_PREFIX = "LEFTOVERS_"
 CONFIG_ENV = "LEFTOVERS_CONFIG"
@@ -41,6 +47,9 @@ _FLAG_NAMES = {
     "service.listen": "--listen",
     "service.state_path": "--state",
     "service.interval_seconds": "--interval",
+    "athena.organization_id": "--organization-id",
+    "athena.database": "--database",
+    "athena.table": "--table",
 }
 
 
@@ -100,6 +109,8 @@ class FileModel(_Model):
     max_file_mb: Annotated[int, Field(ge=1, le=64 * 1024)] = 512
     retry: RetryModel = RetryModel()
     service: ServiceModel = ServiceModel()
+    trail_bucket: TrailBucketModel = TrailBucketModel()
+    athena: AthenaModel = AthenaModel()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @field_validator("regions")
@@ -190,6 +201,8 @@ class Settings:
     max_file_mb: int = 512
     retry: RetrySettings = RetrySettings()
     service: ServiceSettings = ServiceSettings()
+    trail_bucket: TrailBucketSettings = field(default_factory=TrailBucketSettings)
+    athena: AthenaSettings = field(default_factory=AthenaSettings)
     log_level: str = "info"
     #: The dotted keys the file, the environment or the flags set (not part of equality).
     given: frozenset[str] = field(default=frozenset(), compare=False)
@@ -363,6 +376,9 @@ _PATTERN_REASONS = {
     "role_arn": "is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)",
     "listen": "is not HOST:PORT",
     "endpoint_url": "is not an http(s) URL",
+    "url": "is not s3://BUCKET[/PREFIX]",
+    "output_location": "is not s3://BUCKET[/PREFIX]",
+    "organization_id": "is not an organization id (o-...)",
 }
 
 
@@ -402,5 +418,7 @@ def _freeze(model: FileModel) -> Settings:
         max_file_mb=model.max_file_mb,
         retry=RetrySettings(**model.retry.model_dump()),
         service=ServiceSettings(**model.service.model_dump()),
+        trail_bucket=TrailBucketSettings(**model.trail_bucket.model_dump()),
+        athena=AthenaSettings(**model.athena.model_dump()),
         log_level=model.log_level,
     )

@@ -24,6 +24,10 @@ KEYS = (
     "results_p99_ms",
     "page_ttfb_p99_ms",
     "page_full_p99_ms",
+    "duckdb_records_per_second",
+    "org_idle_scan_seconds",
+    "org_idle_cpu_seconds",
+    "org_peak_rss_mb",
 )
 
 

@@ -82,3 +82,34 @@ def test_configure_writes_json_off_a_terminal_with_secrets_redacted() -> None:
     finally:
         structlog.reset_defaults()
         structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+
+
+def test_a_library_warning_with_an_exception_is_one_line_naming_it() -> None:
+    import io
+
+    import orjson
+
+    from scanner.logs import configure
+
+    stream = io.StringIO()
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+    try:
+        configure("info", stream=stream)
+        try:
+            raise ConnectionRefusedError("Connect call failed ('127.0.0.1', 9)\nsecond line")
+        except ConnectionRefusedError:
+            logging.getLogger("aiobotocore.credentials").warning(
+                "Refreshing temporary credentials failed", exc_info=True
+            )
+        lines = stream.getvalue().strip().splitlines()
+        assert len(lines) == 1, lines
+        line = orjson.loads(lines[0])
+        assert line["error"] == "ConnectionRefusedError: Connect call failed ('127.0.0.1', 9)"
+        assert "exception" not in line
+        assert "Traceback" not in lines[0]
+    finally:
+        for handler in [h for h in root.handlers if h not in handlers]:
+            root.removeHandler(handler)
+        structlog.reset_defaults()
+        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))

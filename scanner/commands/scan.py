@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,9 @@ from scanner.plan import Slice, window_for
 from scanner.report import Report, ReportFilter, build_report
 from scanner.runner import freeze_start_up, scan_aws, scan_files
 from scanner.settings import Settings, accounts_from_flags, load_settings
+from scanner.sources.athena_sql import trail_table
+from scanner.sources.s3 import S3Location
+from scanner.trails import scan_athena, scan_s3
 from scanner.view import progress_view, render_report
 
 EXIT_OK = 0
@@ -79,8 +83,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--source",
         nargs="+",
-        metavar=("aws|files", "PATH"),
-        help="'aws' (default) or 'files PATH...': trail-log files and folders, offline",
+        metavar=("aws|files|s3|athena", "PATH"),
+        help="'aws' (default), 'files PATH...': trail-log files and folders, offline, "
+        "'s3 [s3://BUCKET/PREFIX]': a trail's bucket (default: trail_bucket.url), or 'athena': "
+        "a backfill through Athena (the athena settings)",
     )
     parser.add_argument(
         "--format",
@@ -111,6 +117,8 @@ def _flags(args: argparse.Namespace) -> dict[str, object]:
         flags["accounts"] = accounts_from_flags(
             [a for value in args.account for a in value.split(",") if a]
         )
+    if args.source and args.source[0] == "s3" and len(args.source) == 2:
+        flags["trail_bucket.url"] = args.source[1]
     if args.types:
         flags["resource_types"] = [t for value in args.types for t in value.split(",") if t]
     return flags
@@ -131,7 +139,22 @@ def _source(args: argparse.Namespace) -> tuple[str, list[Path]]:
         if missing:
             raise InputError(f"--source files: no such file or folder: {', '.join(missing)}")
         return kind, paths
-    raise SettingsError(f"--source: {kind!r} is not allowed: use 'aws' or 'files PATH...'")
+    if kind == "athena":
+        if rest:
+            raise SettingsError("--source athena: takes no paths (see the athena settings)")
+        return kind, []
+    if kind == "s3":
+        if len(rest) > 1:
+            raise SettingsError("--source s3: takes one s3://BUCKET/PREFIX")
+        if rest:
+            try:
+                S3Location.parse(rest[0])
+            except SettingsError as error:
+                raise SettingsError(f"--source s3: {error}") from None
+        return kind, []
+    raise SettingsError(
+        f"--source: {kind!r} is not allowed: use 'aws', 'files PATH...', 's3 [URL]' or 'athena'"
+    )
 
 
 #: Trail logs reach back as far as the trail: without --lookback-days, read them all.
@@ -151,11 +174,22 @@ async def _scan(
     sink = MemorySink()
     progress = ScanProgress()
     coverage = Coverage(clock=lambda: datetime.now(UTC)) if kind == "aws" else None
+    figures: dict[str, Any] = {}  # a source's own figures, beside the stats
 
     async def work() -> ScanResult:
         if kind == "files":
             return await scan_files(paths, settings, catalog, sink, window, progress=progress)
         observed = CoverageSink(sink, coverage) if coverage else sink
+        if kind == "s3" and settings.trail_bucket.url is not None:
+            url = settings.trail_bucket.url
+            return await scan_s3(url, settings, catalog, sink, window, progress=progress)
+        if kind == "athena":
+            table = trail_table(settings)
+            result, backfill = await scan_athena(
+                settings, catalog, sink, window, table, progress=progress
+            )
+            figures["athena"] = backfill.to_json()
+            return result
         return await scan_aws(settings, catalog, observed, window, progress=progress)
 
     result = await (_with_progress(progress, coverage, work) if live else work())
@@ -169,6 +203,8 @@ async def _scan(
         generated_at=now,
         only=only,
     )
+    if figures:
+        report = replace(report, extra={**report.extra, **figures})
     files = sum(p.pages + p.failed for p in progress.regions.values()) if kind == "files" else None
     return report, result, files
 
@@ -202,9 +238,15 @@ async def _with_progress(
 
 def run(args: argparse.Namespace) -> int:
     """Scan once; exit 0 when nothing is left over, 1 when something is, 2 on errors."""
+    kind, paths = _source(args)
     flags = _flags(args)
     settings = load_settings(args.config, os.environ, flags)
-    kind, paths = _source(args)
+    if kind == "s3" and settings.trail_bucket.url is None:
+        raise SettingsError("--source s3: give s3://BUCKET/PREFIX or set trail_bucket.url")
+    if kind == "athena":
+        trail_table(settings)  # the trail bucket must be set: a missing one is a SettingsError
+        if settings.athena.output_location is None:
+            raise SettingsError("--source athena: set athena.output_location (s3://...)")
     logs.configure(settings.log_level if args.verbose else "warning")
     output = args.format or ("table" if sys.stdout.isatty() else "json")
     live = sys.stderr.isatty() and not args.verbose

@@ -86,13 +86,7 @@ class FilesSource:
             )
         except RecordFileError as error:
             raise SourceError("fatal", str(error)) from None
-        if stats.skipped:
-            log.warning(
-                "objects_skipped",
-                file=str(path),
-                objects=stats.skipped,
-                reason="not CloudTrail records",
-            )
+        skipped_in(path, stats)
         fetched = SourcePage(
             records=kept,
             events_read=stats.records,
@@ -110,3 +104,10 @@ class FilesSource:
         self.read.records += stats.records
         self.read.skipped += stats.skipped
         return fetched
+
+
+def skipped_in(path: Path, stats: ReadStats) -> None:
+    """Say which file held JSON objects that are not CloudTrail records, and how many."""
+    if stats.skipped:
+        reason = "not CloudTrail records"
+        log.warning("objects_skipped", file=str(path), objects=stats.skipped, reason=reason)
