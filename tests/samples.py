@@ -1,4 +1,4 @@
-"""The real CloudTrail records vendored in tests/data/cloudtrail (origins and licences in its NOTICE)."""
+"""The real CloudTrail records vendored in tests/data/cloudtrail (origins and licences: NOTICE)."""
 
 from __future__ import annotations
 
