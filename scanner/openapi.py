@@ -33,6 +33,7 @@ _LEFTOVER = {
         "created_at",
         "created_by",
         "create_event_id",
+        "created_via",
         "age_seconds",
         "attributes",
         "console_url",

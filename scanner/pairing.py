@@ -114,6 +114,8 @@ class _Builder:
 
     def created_via(self, rule: Rule) -> str | None:
         """`<parent type>/<id>` from the first of the rule's parent expressions that yields."""
+        if rule.change is not Change.CREATE:
+            return None
         for parent, expression in rule.created_via:
             value = _scalar(expression(self.body))
             if value is not None:
@@ -137,11 +139,11 @@ class _Builder:
         arn: str | None = None,
         attributes: Mapping[str, str] | None = None,
         renamed_from: ResourceKey | None = None,
+        created_via: str | None = None,
     ) -> Fact:
         if self._actor is None:
             self._actor = actor_of(self.body)
         record = self.record
-        via = self.created_via(rule) if rule.created_via and change is Change.CREATE else None
         return Fact(
             key=key,
             change=change,
@@ -154,7 +156,7 @@ class _Builder:
             arn=arn,
             attributes=tuple(sorted(attributes.items())) if attributes else (),
             renamed_from=renamed_from,
-            created_via=via,
+            created_via=created_via,
         )
 
     def rename(self, rule: Rule) -> list[Fact]:
@@ -181,6 +183,7 @@ class _Builder:
             return []
         record_name = _optional(rule.record_name, self.body)
         record_attributes = _attributes(rule.record_attributes, self.body)
+        via = self.created_via(rule) if rule.created_via else None
         facts: list[Fact] = []
         for item in items:
             if not isinstance(item, dict):
@@ -199,6 +202,7 @@ class _Builder:
                         name=name,
                         arn=_optional(rule.arn, item),
                         attributes=attributes,
+                        created_via=via,
                     )
                 )
         return facts
@@ -210,12 +214,21 @@ class _Builder:
         name = _optional(rule.name, self.body)
         arn = _optional(rule.arn, self.body)
         attributes = _attributes(rule.attributes, self.body)
+        via = self.created_via(rule) if rule.created_via else None
         facts: list[Fact] = []
         for raw_id in dict.fromkeys(ids):
             key = self.key(rule, raw_id)
             if key is not None:
                 facts.append(
-                    self.fact(rule, key, rule.change, name=name, arn=arn, attributes=attributes)
+                    self.fact(
+                        rule,
+                        key,
+                        rule.change,
+                        name=name,
+                        arn=arn,
+                        attributes=attributes,
+                        created_via=via,
+                    )
                 )
         return facts
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TypeVar
 
 import jmespath.exceptions
 import yaml
@@ -79,7 +80,7 @@ def _rule(type_name: str, model: TypeModel, index: int, rule: RuleModel) -> Rule
         is_rename=rule.change == "rename",
         when=_compile_optional(f"{where}.when", rule.when),
         when_text=rule.when,
-        api=rule.api or model.api,
+        api=rule.api or model.api or _default_api(model),
         created_via=tuple(
             (parent, _compile(f"{where}.created_via.{parent}", text))
             for parent, text in rule.created_via.items()
@@ -91,31 +92,41 @@ def _rule(type_name: str, model: TypeModel, index: int, rule: RuleModel) -> Rule
 _HOURLY_UNITS = ("hour", "month")
 
 
-def _rate(where: str, book: PriceBook, name: str, units: tuple[str, ...]) -> RegionalRate:
-    rate = book.rates.get(name)
-    if rate is None:
+_Priced = TypeVar("_Priced", RegionalRate, RegionalTable)
+
+
+def _priced(
+    where: str,
+    book: PriceBook,
+    name: str,
+    *,
+    kind: str,
+    entries: Mapping[str, _Priced],
+    units: tuple[str, ...],
+) -> _Priced:
+    """A rate or table of the price book, by name, in one of the units the price needs."""
+    found = entries.get(name)
+    if found is None:
         raise CatalogError(
-            f"{where}: no rate {name!r} in the price book {book.path} "
-            f"(known: {', '.join(sorted(book.rates)) or 'none'})"
+            f"{where}: no {kind} {name!r} in the price book {book.path} "
+            f"(known: {', '.join(sorted(entries)) or 'none'})"
         )
-    if rate.unit not in units:
-        raise CatalogError(f"{where}: rate {name!r} is per {rate.unit}, not per {units[0]}")
-    return rate
+    if found.unit not in units:
+        raise CatalogError(f"{where}: {kind} {name!r} is per {found.unit}, not per {units[0]}")
+    return found
+
+
+def _rate(where: str, book: PriceBook, name: str, units: tuple[str, ...]) -> RegionalRate:
+    return _priced(where, book, name, kind="rate", entries=book.rates, units=units)
 
 
 def _table(where: str, book: PriceBook, name: str, units: tuple[str, ...]) -> RegionalTable:
-    table = book.tables.get(name)
-    if table is None:
-        raise CatalogError(
-            f"{where}: no price table {name!r} in the price book {book.path} "
-            f"(known: {', '.join(sorted(book.tables)) or 'none'})"
-        )
-    if table.unit not in units:
-        raise CatalogError(f"{where}: table {name!r} is per {table.unit}, not per {units[0]}")
-    return table
+    return _priced(where, book, name, kind="price table", entries=book.tables, units=units)
 
 
-def _price(type_name: str, model: PriceModel, book: PriceBook) -> Price:
+def _price(type_name: str, model: PriceModel | None, book: PriceBook) -> Price | None:
+    if model is None:
+        return None
     where = f"types.{type_name}.price"
     return Price(
         hourly=(
@@ -145,6 +156,10 @@ def _price(type_name: str, model: PriceModel, book: PriceBook) -> Price:
     )
 
 
+def _default_api(model: TypeModel) -> str:
+    return model.event_source.split(".", 1)[0]
+
+
 def _resource_type(name: str, model: TypeModel, book: PriceBook) -> ResourceType:
     try:
         model.console_url.format(**_URL_FIELDS)
@@ -153,6 +168,7 @@ def _resource_type(name: str, model: TypeModel, book: PriceBook) -> ResourceType
             f"types.{name}.console_url: cannot format {model.console_url!r} ({error!r}); "
             f"fields: {', '.join('{' + key + '}' for key in _URL_FIELDS)}"
         ) from None
+    api = model.api or _default_api(model)
     rules = tuple(_rule(name, model, index, rule) for index, rule in enumerate(model.rules))
     seen: set[str] = set()
     for rule in rules:
@@ -163,7 +179,7 @@ def _resource_type(name: str, model: TypeModel, book: PriceBook) -> ResourceType
         name=name,
         service=model.service,
         event_source=model.event_source,
-        api=model.api,
+        api=api,
         is_global=model.is_global,
         default_state=model.default_state,
         title=model.title,

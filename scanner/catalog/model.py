@@ -85,7 +85,8 @@ class TypeModel(_Strict):
     """One resource type, as written in the file."""
 
     service: str = Field(min_length=1)
-    api: str = Field(min_length=1, description="botocore's name of the service's API")
+    #: botocore's name of the service's API (default: the event source's first label).
+    api: str | None = None
     event_source: str = Field(pattern=r"^[a-z0-9.-]+\.amazonaws\.com$")
     title: str = Field(min_length=1)
     default_state: str = Field(min_length=1)
@@ -93,7 +94,7 @@ class TypeModel(_Strict):
     display: list[str] = Field(default_factory=list)
     normalise: list[str] = Field(default_factory=list)
     console_url: str = Field(min_length=1)
-    price: PriceModel
+    price: PriceModel | None = None
     rules: list[RuleModel] = Field(min_length=1)
 
 

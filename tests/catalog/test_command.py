@@ -10,7 +10,9 @@ from pathlib import Path
 import orjson
 import pytest
 
+from scanner.catalog import load_catalog
 from scanner.cli import main
+from scanner.commands.catalog import proof_counts
 
 
 def test_json_lists_every_type_with_events_and_prices(capsys: pytest.CaptureFixture[str]) -> None:
@@ -90,3 +92,13 @@ def test_a_reader_that_goes_away_is_no_traceback() -> None:
         os.close(write)
     assert done.stderr == ""
     assert done.returncode == 141
+
+
+def test_the_readme_gives_the_catalog_counts() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    catalog = load_catalog()
+    proven, model_only = proof_counts(catalog)
+    rules = proven + model_only
+    assert f"**{proven} rules are proven on a real record, {model_only} on" in readme
+    assert f"It knows {len(catalog.types)} resource types" in readme
+    assert f"{len(catalog.types)}\nresource types, {rules} rules" in readme
