@@ -122,11 +122,11 @@ def as_json(catalog: Catalog) -> dict[str, Any]:
 
 def _table(catalog: Catalog) -> Table:
     table = Table(title="Resource types", caption=summary(catalog), caption_justify="left")
-    table.add_column("resource type", style="bold")
-    table.add_column("event source")
-    table.add_column("events")
-    table.add_column("price (idle)")
-    table.add_column("proof")
+    table.add_column("resource type", style="bold", overflow="fold")
+    table.add_column("event source", overflow="fold")
+    table.add_column("events", overflow="fold")
+    table.add_column("price (idle)", overflow="fold")
+    table.add_column("proof", overflow="fold")
     for resource_type in catalog.types.values():
         events = "\n".join(
             f"{label}: {', '.join(names)}" for label, names in _events(resource_type).items()
