@@ -139,3 +139,18 @@ def test_one_event_several_services_told_apart_by_engine(engine: str, expected: 
     body["responseElements"] = {**body["responseElements"], "engine": engine}
     facts = extract(replace(record, body=body), CATALOG)
     assert [(f.key.resource_type, f.key.resource_id) for f in facts] == [(expected, "database-4")]
+
+
+def test_counts_drawn_for_prices() -> None:
+    """Counts a price multiplies by: from a real record, or from the request when the response
+    leaves them out."""
+    (firewall,) = extract(sample_records(f"{SPOT}/nfw/datas/NFW_CreateFirewall.json")[0], CATALOG)
+    assert dict(firewall.attributes)["endpoints"] == "1"
+    record = sample_records(f"{SPOT}/elasticache/datas/ELASTICACHE_CreateCacheCluster.json")[0]
+    group = {"replicationGroupId": "rg", "cacheNodeType": "cache.t3.micro", "numCacheClusters": 3}
+    body = {**record.body, "eventName": "CreateReplicationGroup", "requestParameters": group}
+    for response, nodes in ((None, "3"), ({"memberClusters": ["a", "b"]}, "2")):
+        built = replace(record, event_name="CreateReplicationGroup", body=body)
+        built = replace(built, body={**body, "responseElements": response})
+        (fact,) = extract(built, CATALOG)
+        assert (fact.key.resource_id, dict(fact.attributes)["nodes"]) == ("rg", nodes)
