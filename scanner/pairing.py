@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from scanner.catalog import Catalog, Expression, Rule
+from scanner.catalog import Catalog, Expression, Rule, is_false
 from scanner.lifecycle import Actor, Change, Fact, Lifecycle, ResourceKey
 from scanner.records import Record
 
@@ -75,11 +75,6 @@ def _strings(value: object) -> list[str]:
         return found
     text = _scalar(value)
     return [] if text is None or isinstance(value, bool) else [text]
-
-
-def _is_false(value: object) -> bool:
-    """JMESPath falsehood: null, false, '', [] and {}."""
-    return value is None or value is False or value in ("", [], {})
 
 
 def _is_dry_run(body: Mapping[str, Any]) -> bool:
@@ -241,7 +236,7 @@ def extract(record: Record, catalog: Catalog) -> list[Fact]:
     builder = _Builder(record)
     facts: list[Fact] = []
     for rule in rules:
-        if rule.when is not None and _is_false(rule.when(record.body)):
+        if rule.when is not None and is_false(rule.when(record.body)):
             continue
         if rule.is_rename:
             facts.extend(builder.rename(rule))

@@ -1,6 +1,6 @@
 """The resource catalog: every idle-cost resource type, declared once as data, and its prices."""
 
-from scanner.catalog.expressions import Expression, compile_expression
+from scanner.catalog.expressions import Expression, compile_expression, is_false
 from scanner.catalog.load import DEFAULT_PATH, catalog_files, load_catalog, parse_catalog
 from scanner.catalog.prices import (
     BUNDLED_PRICES,
@@ -32,6 +32,7 @@ __all__ = [
     "Rule",
     "catalog_files",
     "compile_expression",
+    "is_false",
     "load_catalog",
     "load_prices",
     "parse_catalog",

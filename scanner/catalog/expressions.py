@@ -28,7 +28,7 @@ class _NotCompiled(Exception):
     """A node type left to jmespath's interpreter."""
 
 
-def _is_false(value: Any) -> bool:
+def is_false(value: Any) -> bool:
     """JMESPath falsehood, as the interpreter tests it: null, false, '', [] and {}."""
     return value in ("", [], {}) or value is None or value is False
 
@@ -109,7 +109,7 @@ def _filter_projection(left: Expression, right: Expression, condition: Expressio
         return [
             found
             for element in base
-            if not _is_false(condition(element)) and (found := right(element)) is not None
+            if not is_false(condition(element)) and (found := right(element)) is not None
         ]
 
     return run
@@ -142,7 +142,7 @@ def _comparator(operator: str, left: Expression, right: Expression) -> Expressio
 def _or(left: Expression, right: Expression) -> Expression:
     def run(value: Any) -> Any:
         matched = left(value)
-        return right(value) if _is_false(matched) else matched
+        return right(value) if is_false(matched) else matched
 
     return run
 
@@ -150,7 +150,7 @@ def _or(left: Expression, right: Expression) -> Expression:
 def _and(left: Expression, right: Expression) -> Expression:
     def run(value: Any) -> Any:
         matched = left(value)
-        return matched if _is_false(matched) else right(value)
+        return matched if is_false(matched) else right(value)
 
     return run
 
