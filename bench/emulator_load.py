@@ -28,9 +28,7 @@ from emulator import Emulator
 from emulator.api.clock import ManualClock
 from scanner.records import format_time, read_paths
 
-SAMPLES = Path(__file__).resolve().parents[1] / ".." / "shared" / "cloudtrail-samples"
-if not SAMPLES.is_dir():
-    SAMPLES = Path(__file__).resolve().parents[1] / ".." / ".." / "shared" / "cloudtrail-samples"
+SAMPLES = Path(__file__).resolve().parents[1] / "tests" / "data" / "cloudtrail"
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 ACCOUNTS = [f"{n:012d}" for n in (111111111111, 222222222222, 333333333333, 444444444444)]
 REGIONS = ["us-east-1", "eu-west-1", "ap-south-1", "us-west-2", "eu-central-1"]

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import jmespath
+import jmespath.exceptions
 from jmespath.visitor import TreeInterpreter
 
 #: A compiled JMESPath expression: record (or item) in, value out.
@@ -27,7 +28,7 @@ class _NotCompiled(Exception):
     """A node type left to jmespath's interpreter."""
 
 
-def _is_false(value: Any) -> bool:
+def is_false(value: Any) -> bool:
     """JMESPath falsehood, as the interpreter tests it: null, false, '', [] and {}."""
     return value in ("", [], {}) or value is None or value is False
 
@@ -108,7 +109,7 @@ def _filter_projection(left: Expression, right: Expression, condition: Expressio
         return [
             found
             for element in base
-            if not _is_false(condition(element)) and (found := right(element)) is not None
+            if not is_false(condition(element)) and (found := right(element)) is not None
         ]
 
     return run
@@ -141,7 +142,7 @@ def _comparator(operator: str, left: Expression, right: Expression) -> Expressio
 def _or(left: Expression, right: Expression) -> Expression:
     def run(value: Any) -> Any:
         matched = left(value)
-        return right(value) if _is_false(matched) else matched
+        return right(value) if is_false(matched) else matched
 
     return run
 
@@ -149,7 +150,7 @@ def _or(left: Expression, right: Expression) -> Expression:
 def _and(left: Expression, right: Expression) -> Expression:
     def run(value: Any) -> Any:
         matched = left(value)
-        return matched if _is_false(matched) else right(value)
+        return matched if is_false(matched) else right(value)
 
     return run
 
@@ -195,11 +196,20 @@ def compile_expression(text: str) -> Expression:
     """Compile a JMESPath expression to a closure (or, for node types not compiled here, to
     jmespath's interpreter over its parsed tree).
 
-    Raises jmespath's ParseError (or LexerError) when the expression is not valid.
+    Raises jmespath's ParseError (or LexerError) when the expression is not valid. A function
+    given values it does not take (`join` over a null, from a record without that field) yields
+    null, as a missing field does, instead of raising.
     """
     tree = jmespath.compile(text).parsed
     try:
         return _compile(tree)
     except _NotCompiled:
         interpreter = TreeInterpreter()
-        return lambda data: interpreter.visit(tree, data)
+
+        def interpret(data: Any) -> Any:
+            try:
+                return interpreter.visit(tree, data)
+            except jmespath.exceptions.JMESPathError:
+                return None
+
+        return interpret

@@ -1,4 +1,4 @@
-"""Build CloudTrail records shaped like the real ones (see ../shared/cloudtrail-samples)."""
+"""Build CloudTrail records shaped like the real ones (see tests/data/cloudtrail)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from tests.samples import samples_dir
 SPEC = GeneratorSpec(now=datetime(2025, 6, 1, 12, 0, tzinfo=UTC))
 
 # The real record each template is modelled on: (eventSource, eventName) -> sample files,
-# relative to ../shared/cloudtrail-samples. Templates without a sample (StopDBInstance,
+# relative to tests/data/cloudtrail. Templates without a sample (StopDBInstance,
 # StopDBCluster, StartDBCluster, EC2 CreateTags, most reads) are not listed.
 TEMPLATE_SAMPLES: dict[tuple[str, str], tuple[str, ...]] = {
     ("ec2.amazonaws.com", "RunInstances"): (
