@@ -55,7 +55,10 @@ async def test_a_hung_region_ends_at_its_deadline_and_the_others_are_published(
     )
     store = await Store.open(tmp_path / "state.db")
     try:
-        service = Service(settings, store, load_catalog(), clock=clock_of(manual_clock))
+        # The volumes' events only: with every type's events as streams (over 270 a region),
+        # the healthy regions too could miss a 1 s deadline on a busy machine.
+        catalog = load_catalog().select(["ec2.volume"])
+        service = Service(settings, store, catalog, clock=clock_of(manual_clock))
         with anyio.fail_after(GUARD_SECONDS):
             summary = await service.scan_once()
         snapshot = service.snapshot()
