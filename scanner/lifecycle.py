@@ -41,6 +41,8 @@ class Fact:
 
     A rename (RDS `ModifyDBInstance` with `newDBInstanceIdentifier`) yields two facts: a DELETE
     of the old key and a CREATE of the new key whose `renamed_from` names the old key.
+    `created_via` names the parent a service created the resource for, where the record says
+    so: `<parent type>/<id>`, e.g. `autoscaling.group/web` or `cloudformation.stack/<stack ARN>`.
     """
 
     key: ResourceKey
@@ -54,6 +56,7 @@ class Fact:
     arn: str | None = None
     attributes: tuple[tuple[str, str], ...] = ()
     renamed_from: ResourceKey | None = None
+    created_via: str | None = None
 
     @property
     def order(self) -> tuple[datetime, int, str]:

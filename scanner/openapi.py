@@ -33,6 +33,7 @@ _LEFTOVER = {
         "created_at",
         "created_by",
         "create_event_id",
+        "created_via",
         "age_seconds",
         "attributes",
         "console_url",
@@ -50,6 +51,11 @@ _LEFTOVER = {
         "created_at": {"type": "string", "format": "date-time"},
         "created_by": {"$ref": "#/components/schemas/Actor"},
         "create_event_id": {"type": "string"},
+        "created_via": {
+            **_NULLABLE_STRING,
+            "description": "the parent a service created it for: `<type>/<id>`, e.g. "
+            "`autoscaling.group/web`, `cloudformation.stack/<stack ARN>`",
+        },
         "age_seconds": {"type": "integer", "minimum": 0},
         "attributes": {"type": "object", "additionalProperties": {"type": "string"}},
         "console_url": {"type": "string"},
@@ -92,6 +98,7 @@ _FACT = {
             "oneOf": [{"$ref": "#/components/schemas/Key"}, {"type": "null"}],
             "description": "the resource this event renamed (RDS ModifyDBInstance)",
         },
+        "created_via": _NULLABLE_STRING,
     },
 }
 

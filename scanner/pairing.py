@@ -77,6 +77,11 @@ def _strings(value: object) -> list[str]:
     return [] if text is None or isinstance(value, bool) else [text]
 
 
+def _is_false(value: object) -> bool:
+    """JMESPath falsehood: null, false, '', [] and {}."""
+    return value is None or value is False or value in ("", [], {})
+
+
 def _is_dry_run(body: Mapping[str, Any]) -> bool:
     parameters = body.get("requestParameters")
     if not isinstance(parameters, dict):
@@ -107,6 +112,16 @@ class _Builder:
         self.body = record.body
         self._actor: Actor | None = None
 
+    def created_via(self, rule: Rule) -> str | None:
+        """`<parent type>/<id>` from the first of the rule's parent expressions that yields."""
+        if rule.change is not Change.CREATE:
+            return None
+        for parent, expression in rule.created_via:
+            value = _scalar(expression(self.body))
+            if value is not None:
+                return f"{parent}/{value}"
+        return None
+
     def key(self, rule: Rule, raw_id: str) -> ResourceKey | None:
         resource_id = rule.normalise(raw_id)
         if not resource_id:
@@ -124,6 +139,7 @@ class _Builder:
         arn: str | None = None,
         attributes: Mapping[str, str] | None = None,
         renamed_from: ResourceKey | None = None,
+        created_via: str | None = None,
     ) -> Fact:
         if self._actor is None:
             self._actor = actor_of(self.body)
@@ -140,6 +156,7 @@ class _Builder:
             arn=arn,
             attributes=tuple(sorted(attributes.items())) if attributes else (),
             renamed_from=renamed_from,
+            created_via=created_via,
         )
 
     def rename(self, rule: Rule) -> list[Fact]:
@@ -166,6 +183,7 @@ class _Builder:
             return []
         record_name = _optional(rule.record_name, self.body)
         record_attributes = _attributes(rule.record_attributes, self.body)
+        via = self.created_via(rule) if rule.created_via else None
         facts: list[Fact] = []
         for item in items:
             if not isinstance(item, dict):
@@ -184,6 +202,7 @@ class _Builder:
                         name=name,
                         arn=_optional(rule.arn, item),
                         attributes=attributes,
+                        created_via=via,
                     )
                 )
         return facts
@@ -195,12 +214,21 @@ class _Builder:
         name = _optional(rule.name, self.body)
         arn = _optional(rule.arn, self.body)
         attributes = _attributes(rule.attributes, self.body)
+        via = self.created_via(rule) if rule.created_via else None
         facts: list[Fact] = []
         for raw_id in dict.fromkeys(ids):
             key = self.key(rule, raw_id)
             if key is not None:
                 facts.append(
-                    self.fact(rule, key, rule.change, name=name, arn=arn, attributes=attributes)
+                    self.fact(
+                        rule,
+                        key,
+                        rule.change,
+                        name=name,
+                        arn=arn,
+                        attributes=attributes,
+                        created_via=via,
+                    )
                 )
         return facts
 
@@ -213,6 +241,8 @@ def extract(record: Record, catalog: Catalog) -> list[Fact]:
     builder = _Builder(record)
     facts: list[Fact] = []
     for rule in rules:
+        if rule.when is not None and _is_false(rule.when(record.body)):
+            continue
         if rule.is_rename:
             facts.extend(builder.rename(rule))
         elif rule.items is not None:
@@ -236,6 +266,7 @@ def _tiebreak(fact: Fact) -> tuple[Any, ...]:
         fact.attributes,
         (actor.arn or "", actor.user_name or "", actor.source_ip or "", actor.user_agent or ""),
         () if fact.renamed_from is None else _key_tuple(fact.renamed_from),
+        fact.created_via or "",
     )
 
 

@@ -36,6 +36,7 @@ class Leftover:
     display: tuple[str, ...]
     console_url: str
     hourly_cost: float | None
+    created_via: str | None = None
 
     def age_seconds(self, now: datetime) -> int:
         return max(0, int((now - self.created_at).total_seconds()))
@@ -58,6 +59,7 @@ class Leftover:
                 "user_agent": self.created_by.user_agent,
             },
             "create_event_id": self.create_event_id,
+            "created_via": self.created_via,
             "age_seconds": self.age_seconds(now),
             "attributes": dict(self.attributes),
             "console_url": self.console_url,
@@ -194,7 +196,8 @@ def leftover_of(lifecycle: Lifecycle, catalog: Catalog) -> Leftover | None:
         attributes=tuple(sorted(attributes.items())),
         display=resource_type.display,
         console_url=resource_type.console_url(lifecycle.key, arn, name),
-        hourly_cost=resource_type.hourly_cost(attributes),
+        hourly_cost=resource_type.hourly_cost(attributes, lifecycle.key.region),
+        created_via=created.created_via,
     )
 
 

@@ -1,7 +1,7 @@
 """Shared fixtures: real CloudTrail samples, a manual clock, and the emulator (async or thread).
 
 Fixtures for other tests to use:
-    cloudtrail_samples   Path of ../shared/cloudtrail-samples (skips when absent)
+    cloudtrail_samples   Path of the real CloudTrail records vendored in tests/data/cloudtrail
     manual_clock         ManualClock standing at EMULATOR_NOW
     make_record          factory of bare CloudTrail records (account, region, name, time, ...)
     emulator_history     the records the `emulator*` fixtures serve (override it in a module)
@@ -26,13 +26,8 @@ import pytest
 from emulator import Emulator, Running
 from emulator.api.clock import ManualClock
 from scanner.records import format_time
+from tests.samples import SAMPLES
 
-REPO = Path(__file__).resolve().parents[1]
-#: ../shared/cloudtrail-samples beside the repository (one level further up from a worktree)
-SAMPLES_CANDIDATES = [
-    REPO / ".." / "shared" / "cloudtrail-samples",
-    REPO / ".." / ".." / "shared" / "cloudtrail-samples",
-]
 EMULATOR_NOW = datetime(2026, 11, 1, 12, 0, 0, tzinfo=UTC)
 ACCOUNT_A = "111111111111"
 ACCOUNT_B = "222222222222"
@@ -43,11 +38,8 @@ MakeRecord = Callable[..., dict[str, Any]]
 
 @pytest.fixture(scope="session")
 def cloudtrail_samples() -> Path:
-    """The folder of real CloudTrail records; tests that need it skip when it is absent."""
-    for candidate in SAMPLES_CANDIDATES:
-        if candidate.is_dir():
-            return candidate.resolve()
-    pytest.skip(f"no CloudTrail samples at {SAMPLES_CANDIDATES[0].resolve()}")
+    """The folder of real CloudTrail records vendored in tests/data/cloudtrail."""
+    return SAMPLES
 
 
 @pytest.fixture

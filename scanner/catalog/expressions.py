@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import jmespath
+import jmespath.exceptions
 from jmespath.visitor import TreeInterpreter
 
 #: A compiled JMESPath expression: record (or item) in, value out.
@@ -195,11 +196,20 @@ def compile_expression(text: str) -> Expression:
     """Compile a JMESPath expression to a closure (or, for node types not compiled here, to
     jmespath's interpreter over its parsed tree).
 
-    Raises jmespath's ParseError (or LexerError) when the expression is not valid.
+    Raises jmespath's ParseError (or LexerError) when the expression is not valid. A function
+    given values it does not take (`join` over a null, from a record without that field) yields
+    null, as a missing field does, instead of raising.
     """
     tree = jmespath.compile(text).parsed
     try:
         return _compile(tree)
     except _NotCompiled:
         interpreter = TreeInterpreter()
-        return lambda data: interpreter.visit(tree, data)
+
+        def interpret(data: Any) -> Any:
+            try:
+                return interpreter.visit(tree, data)
+            except jmespath.exceptions.JMESPathError:
+                return None
+
+        return interpret

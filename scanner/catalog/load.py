@@ -1,10 +1,10 @@
-"""Load resources.yaml: parse, validate, compile, and report any problem as a CatalogError."""
+"""Load the catalog files: parse, validate, compile, price; any problem is a CatalogError."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from types import MappingProxyType
+from typing import TypeVar
 
 import jmespath.exceptions
 import yaml
@@ -12,12 +12,13 @@ from pydantic import ValidationError
 
 from scanner.catalog.expressions import Expression, compile_expression
 from scanner.catalog.model import CatalogFile, PriceModel, RuleModel, TypeModel
+from scanner.catalog.prices import PriceBook, RegionalRate, RegionalTable, load_prices
 from scanner.catalog.runtime import Catalog, Price, ResourceType, Rule, normaliser
 from scanner.errors import CatalogError
 from scanner.lifecycle import Change
 
-#: The catalog shipped with the package.
-DEFAULT_PATH = Path(__file__).with_name("resources.yaml")
+#: The catalog shipped with the package: one file per service or family of services.
+DEFAULT_PATH = Path(__file__).with_name("types")
 
 _CHANGES = {
     "create": Change.CREATE,
@@ -77,40 +78,89 @@ def _rule(type_name: str, model: TypeModel, index: int, rule: RuleModel) -> Rule
         record_name=_compile_optional(f"{where}.record_name", rule.record_name),
         record_attributes=_compile_map(f"{where}.record_attributes", rule.record_attributes),
         is_rename=rule.change == "rename",
+        when=_compile_optional(f"{where}.when", rule.when),
+        when_text=rule.when,
+        api=rule.api or model.api or _default_api(model),
+        created_via=tuple(
+            (parent, _compile(f"{where}.created_via.{parent}", text))
+            for parent, text in rule.created_via.items()
+        ),
+        proof=rule.proof,
     )
 
 
-def _price(
-    type_name: str, model: PriceModel | None, tables: Mapping[str, Mapping[str, float]]
-) -> Price | None:
+_HOURLY_UNITS = ("hour", "month")
+
+
+_Priced = TypeVar("_Priced", RegionalRate, RegionalTable)
+
+
+def _priced(
+    where: str,
+    book: PriceBook,
+    name: str,
+    *,
+    kind: str,
+    entries: Mapping[str, _Priced],
+    units: tuple[str, ...],
+) -> _Priced:
+    """A rate or table of the price book, by name, in one of the units the price needs."""
+    found = entries.get(name)
+    if found is None:
+        raise CatalogError(
+            f"{where}: no {kind} {name!r} in the price book {book.path} "
+            f"(known: {', '.join(sorted(entries)) or 'none'})"
+        )
+    if found.unit not in units:
+        raise CatalogError(f"{where}: {kind} {name!r} is per {found.unit}, not per {units[0]}")
+    return found
+
+
+def _rate(where: str, book: PriceBook, name: str, units: tuple[str, ...]) -> RegionalRate:
+    return _priced(where, book, name, kind="rate", entries=book.rates, units=units)
+
+
+def _table(where: str, book: PriceBook, name: str, units: tuple[str, ...]) -> RegionalTable:
+    return _priced(where, book, name, kind="price table", entries=book.tables, units=units)
+
+
+def _price(type_name: str, model: PriceModel | None, book: PriceBook) -> Price | None:
     if model is None:
         return None
-    for label, table_name in (
-        ("table", model.table),
-        ("per_gb_month_table", model.per_gb_month_table),
-    ):
-        if table_name is not None and table_name not in tables:
-            raise CatalogError(
-                f"types.{type_name}.price.{label}: no price table {table_name!r} "
-                f"(known: {', '.join(sorted(tables)) or 'none'})"
-            )
+    where = f"types.{type_name}.price"
     return Price(
-        hourly=(model.hourly or 0.0) + (model.monthly or 0.0) / 730.0,
+        hourly=(
+            _rate(f"{where}.hourly", book, model.hourly, _HOURLY_UNITS) if model.hourly else None
+        ),
+        free=model.free,
         by=model.by,
-        table=MappingProxyType(dict(tables[model.table])) if model.table else MappingProxyType({}),
+        table=_table(f"{where}.table", book, model.table, _HOURLY_UNITS) if model.table else None,
+        per_unit=tuple(
+            (attribute, _rate(f"{where}.per_unit.{attribute}", book, name, _HOURLY_UNITS))
+            for attribute, name in sorted(model.per_unit.items())
+        ),
+        count=model.count,
         size=model.size,
-        per_gb_month=model.per_gb_month,
+        per_gb_month=(
+            _rate(f"{where}.per_gb_month", book, model.per_gb_month, ("gb_month",))
+            if model.per_gb_month
+            else None
+        ),
         per_gb_month_by=model.per_gb_month_by,
         per_gb_month_table=(
-            MappingProxyType(dict(tables[model.per_gb_month_table]))
+            _table(f"{where}.per_gb_month_table", book, model.per_gb_month_table, ("gb_month",))
             if model.per_gb_month_table
-            else MappingProxyType({})
+            else None
         ),
         note=model.note,
     )
 
 
-def _resource_type(name: str, model: TypeModel, file: CatalogFile) -> ResourceType:
+def _default_api(model: TypeModel) -> str:
+    return model.event_source.split(".", 1)[0]
+
+
+def _resource_type(name: str, model: TypeModel, book: PriceBook) -> ResourceType:
     try:
         model.console_url.format(**_URL_FIELDS)
     except (KeyError, IndexError, ValueError) as error:
@@ -118,6 +168,7 @@ def _resource_type(name: str, model: TypeModel, file: CatalogFile) -> ResourceTy
             f"types.{name}.console_url: cannot format {model.console_url!r} ({error!r}); "
             f"fields: {', '.join('{' + key + '}' for key in _URL_FIELDS)}"
         ) from None
+    api = model.api or _default_api(model)
     rules = tuple(_rule(name, model, index, rule) for index, rule in enumerate(model.rules))
     seen: set[str] = set()
     for rule in rules:
@@ -128,36 +179,59 @@ def _resource_type(name: str, model: TypeModel, file: CatalogFile) -> ResourceTy
         name=name,
         service=model.service,
         event_source=model.event_source,
+        api=api,
         is_global=model.is_global,
         default_state=model.default_state,
         title=model.title,
         display=tuple(model.display),
         console_url_template=model.console_url,
         rules=rules,
-        price=_price(name, model.price, file.price_tables),
+        price=_price(name, model.price, book),
         normalise=rules[0].normalise,
     )
 
 
-def parse_catalog(data: object, source: str = "catalog") -> Catalog:
-    """Build a catalog from parsed YAML data; any problem raises CatalogError naming the place."""
+def _file_model(data: object, source: str) -> CatalogFile:
     try:
-        file = CatalogFile.model_validate(data)
+        return CatalogFile.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
         more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
         raise CatalogError(
             f"{source}: {_location(tuple(first['loc']))}: {first['msg']}{more}"
         ) from None
-    types = [_resource_type(name, model, file) for name, model in file.types.items()]
-    return Catalog.of(types, file.global_region)
 
 
-def load_catalog(path: Path | None = None) -> Catalog:
-    """Load a catalog file (default: the packaged resources.yaml)."""
-    path = DEFAULT_PATH if path is None else path
+def _build(files: list[tuple[str, CatalogFile]], book: PriceBook) -> Catalog:
+    types: list[ResourceType] = []
+    where_defined: dict[str, str] = {}
+    regions = {file.global_region for _, file in files}
+    if len(regions) > 1:
+        raise CatalogError(f"catalog files disagree on global_region: {', '.join(sorted(regions))}")
+    for source, file in files:
+        for name, model in file.types.items():
+            if name in where_defined:
+                raise CatalogError(f"{source}: types.{name}: also defined in {where_defined[name]}")
+            where_defined[name] = source
+            try:
+                types.append(_resource_type(name, model, book))
+            except CatalogError as error:
+                raise CatalogError(f"{source}: {error}") from None
+    return Catalog.of(types, regions.pop() if regions else "us-east-1", book)
+
+
+def parse_catalog(
+    data: object, source: str = "catalog", prices: PriceBook | None = None
+) -> Catalog:
+    """Build a catalog from one file's parsed YAML data; any problem raises CatalogError naming
+    the place. Prices come from `prices` (default: the bundled price book)."""
+    book = load_prices() if prices is None else prices
+    return _build([(source, _file_model(data, source))], book)
+
+
+def _read_yaml(path: Path) -> object:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise CatalogError(f"{path}: cannot read ({error.strerror or error})") from None
     except yaml.YAMLError as error:
@@ -165,10 +239,19 @@ def load_catalog(path: Path | None = None) -> Catalog:
         where = f" at line {mark.line + 1}" if mark is not None else ""
         problem = getattr(error, "problem", None) or "invalid YAML"
         raise CatalogError(f"{path}: not valid YAML{where}: {problem}") from None
-    try:
-        return parse_catalog(data, str(path))
-    except CatalogError as error:
-        message = str(error)
-        if not message.startswith(str(path)):
-            message = f"{path}: {message}"
-        raise CatalogError(message) from None
+
+
+def catalog_files(path: Path | None = None) -> list[Path]:
+    """The catalog's files: `path` itself, or every `*.yaml` in it when it is a folder."""
+    path = DEFAULT_PATH if path is None else path
+    return sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+
+
+def load_catalog(path: Path | None = None, prices: PriceBook | None = None) -> Catalog:
+    """Load a catalog file, or a folder of them (default: the packaged scanner/catalog/types),
+    priced from `prices` (default: the bundled price book)."""
+    book = load_prices() if prices is None else prices
+    files = catalog_files(path)
+    if not files:
+        raise CatalogError(f"{path}: no catalog files (*.yaml)")
+    return _build([(str(file), _file_model(_read_yaml(file), str(file))) for file in files], book)

@@ -1,4 +1,4 @@
-"""The catalog file's schema (pydantic, used only while loading resources.yaml)."""
+"""The catalog files' schema (pydantic, used only while loading scanner/catalog/types/*.yaml)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,10 @@ class RuleModel(_Strict):
     attributes: dict[str, str] = Field(default_factory=dict)
     record_name: str | None = None
     record_attributes: dict[str, str] = Field(default_factory=dict)
+    when: str | None = None
+    api: str | None = None  # botocore's API of this event, when not the type's
+    created_via: dict[str, str] = Field(default_factory=dict)
+    proof: Literal["real record", "model only"] = "model only"
 
     @model_validator(mode="after")
     def _consistent(self) -> RuleModel:
@@ -46,14 +50,19 @@ class RuleModel(_Strict):
 
 
 class PriceModel(_Strict):
-    """A rough us-east-1 on-demand price; every part that applies is added up, per hour."""
+    """What a type costs idle, by names of the price book's rates and tables; every part that
+    applies is added up: `hourly` (a rate per hour or month) or `free`, `by` + `table` (a price
+    per class), `per_unit` (attribute -> rate per unit), all times `count`, and `size` GB times
+    `per_gb_month` (or a table of them)."""
 
-    hourly: float | None = Field(default=None, ge=0)
-    monthly: float | None = Field(default=None, ge=0)
+    hourly: str | None = None
+    free: bool = False
     by: str | None = None
     table: str | None = None
+    per_unit: dict[str, str] = Field(default_factory=dict)
+    count: str | None = None
     size: str | None = None
-    per_gb_month: float | None = Field(default=None, ge=0)
+    per_gb_month: str | None = None
     per_gb_month_table: str | None = None
     per_gb_month_by: str | None = None
     note: str | None = None
@@ -65,8 +74,10 @@ class PriceModel(_Strict):
         has_rate = self.per_gb_month is not None or self.per_gb_month_table is not None
         if (self.size is None) != (not has_rate):
             raise ValueError("`size` needs `per_gb_month` or `per_gb_month_table`, and back")
-        if self.per_gb_month_table is not None and self.per_gb_month_by is None:
-            raise ValueError("`per_gb_month_table` needs `per_gb_month_by`")
+        if (self.per_gb_month_table is None) != (self.per_gb_month_by is None):
+            raise ValueError("`per_gb_month_table` and `per_gb_month_by` go together")
+        if not (self.free or self.hourly or self.table or self.size or self.per_unit):
+            raise ValueError("a price needs `hourly`, `table`, `per_unit`, `size` or `free`")
         return self
 
 
@@ -74,6 +85,8 @@ class TypeModel(_Strict):
     """One resource type, as written in the file."""
 
     service: str = Field(min_length=1)
+    #: botocore's name of the service's API (default: the event source's first label).
+    api: str | None = None
     event_source: str = Field(pattern=r"^[a-z0-9.-]+\.amazonaws\.com$")
     title: str = Field(min_length=1)
     default_state: str = Field(min_length=1)
@@ -86,9 +99,8 @@ class TypeModel(_Strict):
 
 
 class CatalogFile(_Strict):
-    """The whole file."""
+    """One catalog file (a service or a family of them)."""
 
     version: Literal[1]
     global_region: str = "us-east-1"
-    price_tables: dict[str, dict[str, float]] = Field(default_factory=dict)
     types: dict[str, TypeModel] = Field(min_length=1)

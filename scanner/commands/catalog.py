@@ -11,7 +11,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from scanner.catalog import Catalog, ResourceType, load_catalog
+from scanner.catalog import REAL_RECORD, Catalog, ResourceType, load_catalog
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,10 +47,47 @@ def _events(resource_type: ResourceType) -> dict[str, list[str]]:
     return events
 
 
+def proof_counts(catalog: Catalog) -> tuple[int, int]:
+    """(rules proven on a real record, rules checked against botocore's model only)."""
+    rules = [rule for resource_type in catalog.types.values() for rule in resource_type.rules]
+    proven = sum(rule.proof == REAL_RECORD for rule in rules)
+    return proven, len(rules) - proven
+
+
+def summary(catalog: Catalog) -> str:
+    """One paragraph: how many types and rules, how they are proven, where prices come from."""
+    proven, model_only = proof_counts(catalog)
+    text = (
+        f"{len(catalog.types)} resource types, {proven + model_only} rules: {proven} proven on "
+        f"a real CloudTrail record, {model_only} checked against botocore's model only."
+    )
+    book = catalog.prices
+    if book is not None:
+        text += (
+            f" Prices: list prices of {book.date.isoformat()} for {book.home_region} (other "
+            f"regions priced as {book.home_region} where the price file has no figure); not "
+            f"included: {'; '.join(book.not_included)}."
+        )
+    return text
+
+
 def as_json(catalog: Catalog) -> dict[str, Any]:
     """The catalog as plain data (what `--format json` prints)."""
+    proven, model_only = proof_counts(catalog)
+    book = catalog.prices
     return {
         "global_region": catalog.global_region,
+        "rules_proven_on_real_records": proven,
+        "rules_checked_on_model_only": model_only,
+        "prices": None
+        if book is None
+        else {
+            "date": book.date.isoformat(),
+            "home_region": book.home_region,
+            "regions": sorted(book.regions),
+            "source": book.source,
+            "not_included": list(book.not_included),
+        },
         "types": [
             {
                 "resource_type": resource_type.name,
@@ -59,6 +96,8 @@ def as_json(catalog: Catalog) -> dict[str, Any]:
                 "event_source": resource_type.event_source,
                 "is_global": resource_type.is_global,
                 "default_state": resource_type.default_state,
+                "api": resource_type.api,
+                "proof": resource_type.proof,
                 "display": list(resource_type.display),
                 "events": [
                     {
@@ -68,6 +107,8 @@ def as_json(catalog: Catalog) -> dict[str, Any]:
                         "id": rule.id_text,
                         "items": rule.items_text,
                         "new_id": rule.new_id_text,
+                        "when": rule.when_text,
+                        "proof": rule.proof,
                     }
                     for rule in resource_type.rules
                 ],
@@ -80,11 +121,12 @@ def as_json(catalog: Catalog) -> dict[str, Any]:
 
 
 def _table(catalog: Catalog) -> Table:
-    table = Table(title="Resource types (prices: rough us-east-1 on-demand estimates)")
-    table.add_column("resource type", style="bold")
-    table.add_column("event source")
-    table.add_column("events")
-    table.add_column("price")
+    table = Table(title="Resource types", caption=summary(catalog), caption_justify="left")
+    table.add_column("resource type", style="bold", overflow="fold")
+    table.add_column("event source", overflow="fold")
+    table.add_column("events", overflow="fold")
+    table.add_column("price (idle)", overflow="fold")
+    table.add_column("proof", overflow="fold")
     for resource_type in catalog.types.values():
         events = "\n".join(
             f"{label}: {', '.join(names)}" for label, names in _events(resource_type).items()
@@ -96,6 +138,7 @@ def _table(catalog: Catalog) -> Table:
             resource_type.event_source,
             events,
             price,
+            resource_type.proof,
         )
     return table
 

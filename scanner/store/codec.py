@@ -53,6 +53,7 @@ def fact_to_dict(fact: Fact) -> dict[str, Any]:
         "arn": fact.arn,
         "attributes": [list(pair) for pair in fact.attributes],
         "renamed_from": _key_dict(fact.renamed_from) if fact.renamed_from else None,
+        "created_via": fact.created_via,
     }
 
 
@@ -79,4 +80,5 @@ def fact_from_dict(data: Mapping[str, Any]) -> Fact:
         arn=data.get("arn"),
         attributes=tuple((str(k), str(v)) for k, v in data.get("attributes", ())),
         renamed_from=_key_of(renamed) if renamed else None,
+        created_via=data.get("created_via"),
     )

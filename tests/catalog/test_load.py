@@ -9,11 +9,25 @@ from typing import Any
 import pytest
 import yaml
 
-from scanner.catalog import DEFAULT_PATH, HOURS_PER_MONTH, load_catalog, parse_catalog
+from scanner.catalog import (
+    DEFAULT_PATH,
+    HOURS_PER_MONTH,
+    catalog_files,
+    load_catalog,
+    parse_catalog,
+)
 from scanner.errors import CatalogError
 from scanner.lifecycle import ResourceKey
 
-RAW: dict[str, Any] = yaml.safe_load(DEFAULT_PATH.read_text())
+#: Every catalog file's types in one file's form.
+RAW: dict[str, Any] = {
+    "version": 1,
+    "types": {
+        name: entry
+        for path in catalog_files()
+        for name, entry in yaml.safe_load(path.read_text())["types"].items()
+    },
+}
 CATALOG = load_catalog()
 
 
@@ -57,7 +71,7 @@ def rule(data: dict[str, Any], type_name: str, event: str) -> dict[str, Any]:
         ),
         (
             lambda d: d["types"]["ec2.instance"]["price"].update(table="missing"),
-            r"ec2\.instance\.price\.table: no price table 'missing'",
+            r"ec2\.instance\.price\.table: no price table 'missing' in the price book",
         ),
         (
             lambda d: d["types"]["s3.bucket"].update(colour="blue"),
@@ -104,11 +118,28 @@ def test_load_errors_name_the_file(tmp_path: Path) -> None:
         load_catalog(not_a_mapping)
 
 
-def test_a_copy_of_the_packaged_file_loads_the_same(tmp_path: Path) -> None:
-    copy_path = tmp_path / "resources.yaml"
-    copy_path.write_text(DEFAULT_PATH.read_text())
-    assert load_catalog(copy_path).types.keys() == CATALOG.types.keys()
-    assert load_catalog(copy_path).event_names == CATALOG.event_names
+def test_one_file_or_a_folder_of_them_loads_the_same(tmp_path: Path) -> None:
+    one_file = tmp_path / "catalog.yaml"
+    one_file.write_text(yaml.safe_dump(RAW))
+    assert load_catalog(one_file).types.keys() == CATALOG.types.keys()
+    assert load_catalog(one_file).event_names == CATALOG.event_names
+    folder = tmp_path / "types"
+    folder.mkdir()
+    for path in catalog_files():
+        (folder / path.name).write_text(path.read_text())
+    assert load_catalog(folder).types.keys() == CATALOG.types.keys()
+    assert load_catalog(DEFAULT_PATH).events == CATALOG.events
+
+
+def test_a_type_in_two_files_and_an_empty_folder_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text((DEFAULT_PATH / "ec2.yaml").read_text())
+    (tmp_path / "b.yaml").write_text((DEFAULT_PATH / "ec2.yaml").read_text())
+    with pytest.raises(CatalogError, match=r"b\.yaml: types\.ec2\.\w+: also defined in .*a\.yaml"):
+        load_catalog(tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(CatalogError, match=r"no catalog files"):
+        load_catalog(empty)
 
 
 def test_select_keeps_only_the_named_types() -> None:
@@ -118,7 +149,10 @@ def test_select_keeps_only_the_named_types() -> None:
     assert not subset.watches("ec2.amazonaws.com", "CreateVolume")
     assert "CreateHostedZone" not in subset.event_names
     assert CATALOG.select(None) is CATALOG
-    with pytest.raises(CatalogError, match=r"unknown resource type\(s\) ec2\.nope; known: ec2"):
+    with pytest.raises(
+        CatalogError,
+        match=r"unknown resource type\(s\) ec2\.nope \(did you mean ec2\.\w+.*\?\); `leftovers",
+    ):
         CATALOG.select(["ec2.instance", "ec2.nope"])
 
 

@@ -1,178 +1,152 @@
-"""Meta-tests over every catalog entry: expressions compile, events exist in botocore's model,
-the paths name real request/response members, and console URLs format."""
+"""Meta-tests over every catalog rule: its event is an operation of its API in botocore's model,
+its paths name members of that operation's input and output shapes with CloudTrail's casing, and
+every type is complete (console URL, price, display attributes)."""
 
 from __future__ import annotations
 
-import re
-from functools import cache
 from typing import Any
 
 import jmespath
 import pytest
 import yaml
-from botocore.loaders import Loader
 
-from scanner.catalog import DEFAULT_PATH, load_catalog
+from scanner.catalog import catalog_files, load_catalog
 from scanner.lifecycle import ResourceKey
+from tests.catalog.shapes import ROOT, PathChecker, service_model
 
 CATALOG = load_catalog()
-RAW: dict[str, Any] = yaml.safe_load(DEFAULT_PATH.read_text())
-
-#: The types every part of the project names: catalog, demo generator's ground truth, reports.
-EXPECTED_TYPES = {
-    "ec2.instance": ("ec2", "running"),
-    "ec2.volume": ("ec2", "available"),
-    "ec2.snapshot": ("ec2", "available"),
-    "ec2.elastic_ip": ("ec2", "allocated"),
-    "ec2.nat_gateway": ("ec2", "available"),
-    "rds.db_instance": ("rds", "available"),
-    "rds.db_cluster": ("rds", "available"),
-    "elbv2.load_balancer": ("elasticloadbalancing", "active"),
-    "s3.bucket": ("s3", "available"),
-    "efs.file_system": ("efs", "available"),
-    "eks.cluster": ("eks", "active"),
-    "route53.hosted_zone": ("route53", "available"),
+RAW: dict[str, dict[str, Any]] = {
+    name: entry
+    for path in catalog_files()
+    for name, entry in yaml.safe_load(path.read_text())["types"].items()
 }
 
-#: eventSource -> botocore service name.
-BOTOCORE_SERVICE = {
-    "ec2.amazonaws.com": "ec2",
-    "rds.amazonaws.com": "rds",
-    "elasticloadbalancing.amazonaws.com": "elbv2",
-    "s3.amazonaws.com": "s3",
-    "elasticfilesystem.amazonaws.com": "efs",
-    "eks.amazonaws.com": "eks",
-    "route53.amazonaws.com": "route53",
+#: Event names CloudTrail logs that are not operation names in botocore: (source, name) -> op.
+KNOWN_ALIASES = {
+    ("lambda.amazonaws.com", "CreateFunction20150331"): "CreateFunction",
+    ("lambda.amazonaws.com", "DeleteFunction20150331"): "DeleteFunction",
 }
 
-#: Event names CloudTrail logs that are not operation names in botocore (none yet; Lambda's
-#: `CreateFunction20150331` would go here).
-KNOWN_ALIASES: dict[tuple[str, str], str] = {}
-
-#: CloudTrail fields with no same-named member in botocore's model (EC2 logs its legacy query
-#: names; S3 logs the bucket as `bucketName`). Each is confirmed on a real sample instead.
-FIELD_EXCEPTIONS = {
-    ("ec2", "instancesSet"),  # request InstanceIds, logged as instancesSet.items[].instanceId
-    ("ec2", "zone"),  # CreateVolume's AvailabilityZone, in request and response
-    ("s3", "bucketName"),  # Bucket
-}
+#: Types whose events are recorded in us-east-1 whatever region the call named.
+GLOBAL_TYPES = {"route53.hosted_zone", "route53.health_check", "cloudfront.distribution"}
 
 RULES = [
     (type_name, index, rule)
-    for type_name, entry in RAW["types"].items()
+    for type_name, entry in RAW.items()
     for index, rule in enumerate(entry["rules"])
 ]
 RULE_IDS = [f"{type_name}:{rule['event']}" for type_name, _, rule in RULES]
-EXPRESSION_FIELDS = ("id", "items", "new_id", "name", "arn", "record_name")
+RECORD_FIELDS = ("id", "new_id", "when", "record_name")
+ITEM_FIELDS = ("id", "name", "arn")
+
+
+def api_of(type_name: str, rule: dict[str, Any]) -> str:
+    return str(rule.get("api") or RAW[type_name]["api"])
+
+
+def operation_of(type_name: str, rule: dict[str, Any]) -> str:
+    return KNOWN_ALIASES.get((RAW[type_name]["event_source"], rule["event"]), rule["event"])
+
+
+def test_at_least_120_types() -> None:
+    assert len(CATALOG.types) >= 120
+    assert len(CATALOG.types) == len(RAW)
+
+
+def test_global_types() -> None:
+    assert {name for name, t in CATALOG.types.items() if t.is_global} == GLOBAL_TYPES
+
+
+@pytest.mark.parametrize(("type_name", "index", "rule"), RULES, ids=RULE_IDS)
+def test_every_event_is_an_operation_of_its_api(
+    type_name: str, index: int, rule: dict[str, Any]
+) -> None:
+    del index
+    model = service_model(api_of(type_name, rule))
+    operation = operation_of(type_name, rule)
+    assert operation in model.operation_names, f"{operation} is not in botocore's {model}"
+    assert not operation.startswith(("Describe", "Get", "List")), "a read-only call"
+
+
+@pytest.mark.parametrize(("type_name", "index", "rule"), RULES, ids=RULE_IDS)
+def test_paths_name_members_of_the_operation_shapes(
+    type_name: str, index: int, rule: dict[str, Any]
+) -> None:
+    """`requestParameters.X...` walks the input shape, `responseElements.X...` the output
+    shape, member by member, in CloudTrail's casing for the protocol (see tests/catalog/shapes)."""
+    del index
+    checker = PathChecker(api_of(type_name, rule), operation_of(type_name, rule))
+    item = ROOT
+    if rule.get("items"):
+        item = checker.element(checker.check(rule["items"]))
+    for field in RECORD_FIELDS:
+        if rule.get(field) and not (field == "id" and rule.get("items")):
+            checker.check(rule[field])
+    for field in ITEM_FIELDS:
+        if rule.get(field) and rule.get("items"):
+            checker.check(rule[field], item)
+    for text in rule.get("attributes", {}).values():
+        checker.check(text, item)
+    for group in ("record_attributes", "created_via"):
+        for text in rule.get(group, {}).values():
+            checker.check(text)
+    if rule.get("name") and not rule.get("items"):
+        checker.check(rule["name"])
+    if rule.get("arn") and not rule.get("items"):
+        checker.check(rule["arn"])
+    assert checker.problems == []
+    assert checker.checked or rule["id"] == "recipientAccountId", "no member was checked"
 
 
 def expressions(rule: dict[str, Any]) -> list[str]:
-    texts = [rule[field] for field in EXPRESSION_FIELDS if rule.get(field)]
-    texts += list(rule.get("attributes", {}).values())
-    texts += list(rule.get("record_attributes", {}).values())
+    """Every JMESPath text of a rule."""
+    fields = ("id", "items", "new_id", "name", "arn", "record_name", "when")
+    texts = [rule[field] for field in fields if rule.get(field)]
+    for group in ("attributes", "record_attributes", "created_via"):
+        texts += list(rule.get(group, {}).values())
     return texts
-
-
-@cache
-def service_model(service: str) -> dict[str, Any]:
-    model: dict[str, Any] = Loader().load_service_model(service, "service-2")
-    return model
-
-
-def member_names(model: dict[str, Any], shape_name: str | None, depth: int) -> set[str]:
-    """Lower-cased member names and locationNames of a shape, and of its structure members."""
-    if shape_name is None:
-        return set()
-    shape = model["shapes"][shape_name]
-    names: set[str] = set()
-    for name, member in shape.get("members", {}).items():
-        names.add(name.lower())
-        if "locationName" in member:
-            names.add(member["locationName"].lower())
-        if depth > 0 and model["shapes"][member["shape"]].get("type") == "structure":
-            names |= member_names(model, member["shape"], depth - 1)
-    return names
-
-
-def test_every_type_of_the_common_table_is_there() -> None:
-    assert {name: (t.service, t.default_state) for name, t in CATALOG.types.items()} == (
-        EXPECTED_TYPES
-    )
-    assert CATALOG.types["route53.hosted_zone"].is_global
-    assert not any(
-        t.is_global for name, t in CATALOG.types.items() if name != "route53.hosted_zone"
-    )
 
 
 @pytest.mark.parametrize(("type_name", "index", "rule"), RULES, ids=RULE_IDS)
 def test_every_expression_compiles(type_name: str, index: int, rule: dict[str, Any]) -> None:
-    texts = expressions(rule)
-    assert texts, f"{type_name} rule {index} has no expression"
-    for text in texts:
+    del type_name, index
+    for text in expressions(rule):
         jmespath.compile(text)
 
 
-@pytest.mark.parametrize(("type_name", "index", "rule"), RULES, ids=RULE_IDS)
-def test_every_event_is_an_operation_of_its_service(
-    type_name: str, index: int, rule: dict[str, Any]
-) -> None:
-    del index
-    source = RAW["types"][type_name]["event_source"]
-    service = BOTOCORE_SERVICE[source]
-    model = service_model(service)
-    assert f"{model['metadata']['endpointPrefix']}.amazonaws.com" == source
-    operation = KNOWN_ALIASES.get((source, rule["event"]), rule["event"])
-    assert operation in model["operations"], f"{rule['event']} is not a {service} operation"
-
-
-@pytest.mark.parametrize(("type_name", "index", "rule"), RULES, ids=RULE_IDS)
-def test_paths_name_members_of_the_model(type_name: str, index: int, rule: dict[str, Any]) -> None:
-    """`requestParameters.X` / `responseElements.X` name a member of the operation's input /
-    output (CloudTrail writes members in lowerCamelCase; newer EC2 APIs wrap them as
-    `<Op>Request.<Member>` / `<Op>Response.<member>`)."""
-    del index
-    service = BOTOCORE_SERVICE[RAW["types"][type_name]["event_source"]]
-    model = service_model(service)
-    operation = model["operations"][rule["event"]]
-    shapes = {
-        "requestParameters": operation.get("input", {}).get("shape"),
-        "responseElements": operation.get("output", {}).get("shape"),
-    }
-    checked = 0
-    for text in expressions(rule):
-        for part, first, second in re.findall(
-            r"(requestParameters|responseElements)\.(\w+)(?:\.(\w+))?", text
-        ):
-            field = first
-            if first in (f"{rule['event']}Request", f"{rule['event']}Response"):
-                field = second
-            checked += 1
-            if (service, field) in FIELD_EXCEPTIONS:
-                continue
-            known = member_names(model, shapes[part], depth=1)
-            assert field.lower() in known or field.lower().removesuffix("set") in known, (
-                f"{rule['event']}: {part}.{field} is not in botocore's {shapes[part]}"
-            )
-            checked += 1
-    assert checked or rule.get("items"), "no path was checked"
-
-
 @pytest.mark.parametrize("type_name", sorted(CATALOG.types))
-def test_console_urls_format(type_name: str) -> None:
+def test_every_type_is_complete(type_name: str) -> None:
     resource_type = CATALOG.types[type_name]
     key = ResourceKey("123456789012", "eu-west-1", type_name, "the-id")
-    url = resource_type.console_url(key, arn=None, name=None)
+    url = resource_type.console_url(key, arn="the-id", name="the-id")
     assert url.startswith("https://")
-    assert "the-id" in url
+    assert "the-id" in url or not any(
+        field in resource_type.console_url_template for field in ("{id}", "{arn}", "{name}")
+    )
     assert "{" not in url
-    assert "eu-west-1" in url or resource_type.is_global
+    assert resource_type.price is not None
+    assert resource_type.price.describe()
+    kinds = {rule.kind for rule in resource_type.rules}
+    assert "create" in kinds or "rename" in kinds
+    assert "delete" in kinds
+    produced = {name for entry in RAW[type_name]["rules"] for name in entry.get("attributes", {})}
+    assert set(resource_type.display) <= produced | {"name"}, "a display attribute no rule sets"
 
 
 def test_rule_lookup_is_keyed_on_source_and_name() -> None:
-    assert CATALOG.watches("eks.amazonaws.com", "CreateCluster")
-    assert not CATALOG.watches("redshift.amazonaws.com", "CreateCluster")
+    assert [r.resource_type for r in CATALOG.rules_for("eks.amazonaws.com", "CreateCluster")] == [
+        "eks.cluster"
+    ]
+    assert [
+        r.resource_type for r in CATALOG.rules_for("redshift.amazonaws.com", "CreateCluster")
+    ] == ["redshift.cluster"]
     assert not CATALOG.watches("ecs.amazonaws.com", "CreateCluster")
-    assert not CATALOG.watches("s3express.amazonaws.com", "CreateBucket")
+    express = CATALOG.rules_for("s3express.amazonaws.com", "CreateBucket")
+    assert [r.resource_type for r in express] == ["s3express.directory_bucket"]
+    assert {
+        r.resource_type
+        for r in CATALOG.rules_for("elasticloadbalancing.amazonaws.com", "CreateLoadBalancer")
+    } == {"elbv2.load_balancer", "elb.classic_load_balancer"}
     assert CATALOG.rules_for("iam.amazonaws.com", "CreateUser") == ()
     assert [r.resource_type for r in CATALOG.rules_for("ec2.amazonaws.com", "RunInstances")] == [
         "ec2.instance"
@@ -183,9 +157,9 @@ def test_event_names_split_global_from_regional() -> None:
     regional = CATALOG.event_names_in(region_is_global_home=False)
     everything = CATALOG.event_names_in(region_is_global_home=True)
     assert everything == CATALOG.event_names
-    assert "CreateHostedZone" in everything
-    assert "CreateHostedZone" not in regional
-    assert "DeleteHostedZone" not in regional
+    assert {"CreateHostedZone", "CreateHealthCheck", "CreateDistributionWithTags"} <= everything
+    assert not {"CreateHostedZone", "DeleteHostedZone", "CreateHealthCheck"} & regional
+    assert "CreateDistribution" in regional  # Lightsail's, while CloudFront's is global
     assert {"RunInstances", "TerminateInstances", "CreateBucket", "ModifyDBInstance"} <= regional
     assert CATALOG.is_global_home("us-east-1")
     assert not CATALOG.is_global_home("eu-west-1")

@@ -407,7 +407,7 @@ def test_variants_of_real_payload_shapes() -> None:
         request={"DeleteNatGatewayRequest": {"NatGatewayId": {"tag": 1, "content": "nat-9"}}},
     )
     assert [f.key.resource_id for f in extract(nat, CATALOG)] == ["nat-9"]
-    # DocumentDB and Neptune clusters are rds.amazonaws.com calls: same type, engine recorded
+    # DocumentDB and Neptune clusters are rds.amazonaws.com calls, told apart by engine
     docdb = record(
         "rds",
         "CreateDBCluster",
@@ -416,7 +416,7 @@ def test_variants_of_real_payload_shapes() -> None:
         response={"dBClusterIdentifier": "docs", "engine": "docdb"},
     )
     (fact,) = extract(docdb, CATALOG)
-    assert (fact.key.resource_type, dict(fact.attributes)["engine"]) == ("rds.db_cluster", "docdb")
+    assert (fact.key.resource_type, fact.key.resource_id) == ("docdb.db_cluster", "docs")
     # RunInstances whose Name tag is only in the request's tag specifications
     tagged = record(
         "ec2",
