@@ -37,6 +37,7 @@ lint: $(BIN)/leftovers
 	$(BIN)/ruff check scanner emulator tests bench
 	$(BIN)/ruff format --check scanner emulator tests bench
 
+# mypy --strict over scanner, emulator, tests and bench (the packages in pyproject.toml).
 types: $(BIN)/leftovers
 	$(BIN)/mypy
 

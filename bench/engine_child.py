@@ -27,7 +27,7 @@ from scanner.logs import configure
 from scanner.plan import Slice, StreamId, Work
 from scanner.runner import extractor, freeze_start_up
 from scanner.scan import ScanOptions, run_scan
-from scanner.sources import Batch, Watches
+from scanner.sources import SourcePage, Watches
 from scanner.sources.answers import LookupParserFactory
 from scanner.sources.lookup import parse_page
 from scanner.store import Store
@@ -69,7 +69,7 @@ class FrameSource:
     def streams(self) -> list[tuple[str, str]]:
         return list(self._frames)
 
-    async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> Batch:
+    async def fetch(self, stream: StreamId, bounds: Slice, token: str | None) -> SourcePage:
         key = (stream.account_id, stream.region)
         offset, length = self._frames[key][self._next[key]]
         self._next[key] += 1

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from bench.cli import ROLE, cli_streams, run_cli, stream_sizes
+from bench.awscli_baseline import ROLE, cli_streams, run_cli, stream_sizes
 from bench.harness import (
     PYTHON,
     REGIONS_8,

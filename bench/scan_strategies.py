@@ -21,13 +21,23 @@ from scanner.logs import configure
 from scanner.pages import MemorySink
 from scanner.plan import window_for
 from scanner.runner import scan_aws
-from scanner.settings import AccountSelection, AccountTarget, RetrySettings, Settings
+from scanner.settings import (
+    AccountSelection,
+    AccountTarget,
+    RetrySettings,
+    Settings,
+    StreamStrategy,
+)
 
 DEFAULT_SPEC = "accounts=2,regions=us-east-1,eu-west-1,ap-south-1,seed=5"
 
 
 def settings_for(
-    accounts: list[str], regions: tuple[str, ...], endpoint: str, **kw: object
+    accounts: list[str],
+    regions: tuple[str, ...],
+    endpoint: str,
+    stream_strategy: StreamStrategy,
+    rate: float,
 ) -> Settings:
     targets = tuple(AccountTarget(a, f"arn:aws:iam::{a}:role/LeftoversReader") for a in accounts)
     base = Settings(
@@ -36,7 +46,7 @@ def settings_for(
         endpoint_url=endpoint,
         retry=RetrySettings(attempts=8, base_delay_seconds=0.05, max_delay_seconds=1.0),
     )
-    return replace(base, **kw)  # type: ignore[arg-type]
+    return replace(base, stream_strategy=stream_strategy, rate=rate)
 
 
 async def one_scan(emulator: Emulator, settings: Settings) -> tuple[float, object, Counter[str]]:
@@ -64,7 +74,8 @@ async def main(spec_text: str) -> None:
     # 1. Calls per region by strategy (no rate limit, no latency: calls are what we count).
     emulator = Emulator(records=generate(spec), rate=1e6, latency="off")
     async with emulator.running() as running:
-        for strategy in ("read_only", "event_names", "auto"):
+        strategies: tuple[StreamStrategy, ...] = ("read_only", "event_names", "auto")
+        for strategy in strategies:
             settings = settings_for(
                 accounts, spec.regions, running.endpoint_url, stream_strategy=strategy, rate=1e5
             )

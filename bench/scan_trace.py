@@ -15,9 +15,9 @@ from typing import Any
 
 import orjson
 
-from scanner import cli, runner
+from scanner import cli, runner, scan
 from scanner.plan import Slice, StreamId
-from scanner.sources import Batch, SourceError
+from scanner.sources import SourceError, SourcePage
 from scanner.sources.lookup import LookupSource
 
 _lines: list[bytes] = []
@@ -30,11 +30,11 @@ def _note(**fields: Any) -> None:
 class TracedSource(LookupSource):
     """LookupSource that notes each call's start, end and outcome."""
 
-    async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> Batch:
+    async def fetch(self, stream: StreamId, bounds: Slice, token: str | None) -> SourcePage:
         started = time.monotonic()
         where = {"account": stream.account_id, "region": stream.region, "stream": stream.name}
         try:
-            batch = await super().fetch(stream, window, token)
+            fetched = await super().fetch(stream, bounds, token)
         except SourceError as error:
             _note(kind="call", start=started, end=time.monotonic(), outcome=error.kind, **where)
             raise
@@ -43,14 +43,14 @@ class TracedSource(LookupSource):
             raise
         _note(
             kind="call", start=started, end=time.monotonic(), outcome="ok",
-            events=batch.events_read, more=batch.next_token is not None, **where,
+            events=fetched.events_read, more=fetched.next_token is not None, **where,
         )  # fmt: skip
-        return batch
+        return fetched
 
 
 def main(argv: list[str]) -> int:
     trace = Path(argv[0])
-    original = runner.run_scan
+    original = scan.run_scan
 
     async def traced_run_scan(*args: Any, **kwargs: Any) -> Any:
         _note(kind="scan_start", at=time.monotonic())
@@ -71,8 +71,9 @@ def main(argv: list[str]) -> int:
             _note(kind="regions", regions=regions)
         return result
 
-    runner.LookupSource = TracedSource  # type: ignore[misc]  # bench-only instrumentation
-    runner.run_scan = traced_run_scan
+    # The trace replaces the names runner imported (not exported, hence attr-defined).
+    runner.LookupSource = TracedSource  # type: ignore[attr-defined]
+    runner.run_scan = traced_run_scan  # type: ignore[attr-defined]
     _note(kind="process_start", at=time.monotonic())
     try:
         return cli.main(argv[1:])

@@ -20,8 +20,8 @@ from scanner.pages import ScanProgress
 from scanner.plan import Slice
 from scanner.schedule import Chain, Region
 from scanner.settings import RetrySettings
-from scanner.sources import Batch, Source, SourceError
-from scanner.throttle import Clock, backoff
+from scanner.sources import Source, SourceError, SourcePage
+from scanner.throttle import Timer, backoff
 
 log = get_logger("calls")
 
@@ -30,16 +30,18 @@ class Caller:
     """Sends a scan's calls; keeps the latencies of the last ones (every region's)."""
 
     def __init__(
-        self, source: Source, retry: RetrySettings, clock: Clock, progress: ScanProgress
+        self, source: Source, retry: RetrySettings, timer: Timer, progress: ScanProgress
     ) -> None:
         self.source = source
         self.retry = retry
-        self.clock = clock
+        self.timer = timer
         self.progress = progress
         self.random = random.Random(0)
         self.latencies: deque[float] = deque(maxlen=256)
 
-    async def call(self, region: Region, chain: Chain, window: Slice, token: str | None) -> Batch:
+    async def call(
+        self, region: Region, chain: Chain, bounds: Slice, token: str | None
+    ) -> SourcePage:
         """One page, with the bucket in front and backoff on throttling and transient errors."""
         retry = self.retry
         stream = chain.stream
@@ -50,10 +52,10 @@ class Caller:
             if region.bucket is not None:
                 await region.bucket.acquire()
             live.calls += 1
-            started = self.clock.now()
+            started = self.timer.now()
             chain.calling, chain.since = True, started
             try:
-                batch = await self.timed(region, chain, window, token)
+                fetched = await self.timed(region, chain, bounds, token)
             except SourceError as error:
                 chain.calling = False
                 live.errors[error.category] += 1
@@ -69,34 +71,36 @@ class Caller:
                     attempt, retry.base_delay_seconds, retry.max_delay_seconds, self.random.random()
                 )
                 log.debug("call_retried", stream=stream.name, attempt=attempt, reason=error.reason)
-                await self.clock.sleep(delay)
+                await self.timer.sleep(delay)
                 live.retried += 1
                 continue
             chain.calling = False
             live.pages += 1
-            region.pace.observe(self.clock.now() - started)
-            self.latencies.append(self.clock.now() - started)
-            return batch
+            region.pace.observe(self.timer.now() - started)
+            self.latencies.append(self.timer.now() - started)
+            return fetched
 
-    async def timed(self, region: Region, chain: Chain, window: Slice, token: str | None) -> Batch:
+    async def timed(
+        self, region: Region, chain: Chain, bounds: Slice, token: str | None
+    ) -> SourcePage:
         """One call (hedged if the region is watched), abandoned without an answer in time."""
         timeout = self.retry.call_timeout_seconds
         with anyio.move_on_after(timeout):
             if region.bucket is not None and self.source.time_sliced:
                 chain.hedge = anyio.Event()  # the region's watcher may hedge this call
-                return await self.fetch(chain, window, token)
+                return await self.fetch(chain, bounds, token)
             # nothing watches the call: no hedge, no task group around it
-            return await self.source.fetch(chain.stream, window, token)
+            return await self.source.fetch(chain.stream, bounds, token)
         raise SourceError("transient", f"no answer within {timeout:g} s", "timeout")
 
-    async def fetch(self, chain: Chain, window: Slice, token: str | None) -> Batch:
+    async def fetch(self, chain: Chain, bounds: Slice, token: str | None) -> SourcePage:
         """One call, sent again if the watcher hedges it; the first answer wins."""
-        answers: list[Batch | SourceError] = []
+        answers: list[SourcePage | SourceError] = []
         answered = anyio.Event()
 
         async def one() -> None:
             try:
-                answers.append(await self.source.fetch(chain.stream, window, token))
+                answers.append(await self.source.fetch(chain.stream, bounds, token))
             except SourceError as error:
                 answers.append(error)
             answered.set()

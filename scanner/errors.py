@@ -12,9 +12,15 @@ Inside a scan, two more never reach the user as exceptions:
                               category (throttled, access_denied, unavailable, timeout, other)
     RecordFileError           (records) one trail-log file cannot be read
 
+And two never leave their module:
+
+    BadParameter              (web) a query parameter is invalid: a 400 response naming it
+    _NotCompiled              (catalog.expressions) a JMESPath node left to jmespath itself
+
 Expected failures during a scan (throttling, a region that is down, access denied) travel as data
 (`pages.StreamFailure`, with the category of the error that ended the stream) and end up in the
-report's `errors`.
+report's `errors`. Every exception class of the scanner is in this tree (tests/test_errors.py
+checks it); the emulator's are its own.
 """
 
 

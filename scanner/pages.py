@@ -44,8 +44,8 @@ class Page:
 
     `slice` is the slice as it stood before this page (the slice a pump started with, or the
     previous page's `remaining`); `remaining` is what is still to read of it (None: done);
-    `spawned` are slices cut off it for other pumps (split by time, or `EventName` chains that
-    replace a write chain).
+    `spawned` are the slices split or cut off it for other pumps (by time, or the event-name
+    streams that replace the write stream).
     """
 
     stream: StreamId

@@ -1,4 +1,4 @@
-"""Which LookupEvents streams to read per (account, region), and how to cut their time slices."""
+"""Which LookupEvents streams to read per (account, region), and how to split their time slices."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+
+from scanner.settings import StreamStrategy
 
 #: Region where CloudTrail records the events of global services (IAM, STS, Route 53, CloudFront).
 HOME_REGION = "us-east-1"
@@ -15,8 +16,6 @@ PAGE_SIZE = 50
 
 WRITE_STREAM = "read_only=false"
 _EVENT_PREFIX = "event_name="
-
-Strategy = Literal["auto", "read_only", "event_names"]
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -50,7 +49,7 @@ class Work:
 
 
 def event_stream(event_name: str) -> str:
-    """The stream name of an `EventName` chain."""
+    """The name of an event-name stream."""
     return _EVENT_PREFIX + event_name
 
 
@@ -79,9 +78,9 @@ class EventSet:
 
 
 def streams_for(
-    account_id: str, region: str, events: EventSet, strategy: Strategy
+    account_id: str, region: str, events: EventSet, strategy: StreamStrategy
 ) -> list[StreamId]:
-    """The streams that read one region: one write chain, or one chain per event name."""
+    """The streams that read one region: the write stream, or one stream per event name."""
     names = events.for_region(region)
     if not names:
         return []
@@ -91,7 +90,7 @@ def streams_for(
 
 
 def event_streams_for(stream: StreamId, events: EventSet) -> list[StreamId]:
-    """The `EventName` chains that can replace a write chain (the `auto` strategy's switch)."""
+    """The event-name streams that can replace a write stream (the `auto` strategy's switch)."""
     return [
         StreamId(stream.account_id, stream.region, event_stream(n))
         for n in sorted(events.for_region(stream.region))
@@ -102,12 +101,12 @@ def build_plan(
     targets: Iterable[tuple[str, str]],
     window: Slice,
     events: EventSet,
-    strategy: Strategy,
+    strategy: StreamStrategy,
 ) -> list[Work]:
     """One slice (the whole window) per stream of every (account, region) target.
 
     Global types are read from us-east-1 only; when an account's regions leave us-east-1 out,
-    it still gets `EventName` chains for the global types' events there (and nothing else).
+    it still gets event-name streams for the global types' events there (and nothing else).
     """
     plan: list[Work] = []
     regions_of: dict[str, list[str]] = {}
@@ -147,7 +146,7 @@ def estimate_pages(events_in_page: int, covered: timedelta, remaining: timedelta
 
 
 def split_count(estimated_pages: float, free_chains: int) -> int:
-    """Slices to cut the rest into: one per free chain (plus ours), each worth a page or more.
+    """Slices to split the rest into: one per free chain (plus ours), each worth a page or more.
 
     Free chains exist only while fewer than rate x latency calls are in flight, so the extra
     partial page each new slice costs is paid from otherwise idle request budget.
@@ -158,7 +157,7 @@ def split_count(estimated_pages: float, free_chains: int) -> int:
 
 
 def split(piece: Slice, count: int) -> list[Slice]:
-    """Cut a slice into `count` adjacent slices, oldest first, on whole seconds where possible.
+    """Split a slice into `count` adjacent slices, oldest first, on whole seconds where possible.
 
     Neighbours share their boundary second (both ends are inclusive); events read twice there
     are dropped by EventId.
@@ -167,12 +166,12 @@ def split(piece: Slice, count: int) -> list[Slice]:
     count = max(1, min(count, int(seconds)))
     if count <= 1:
         return [piece]
-    bounds = [piece.start]
+    edges = [piece.start]
     for index in range(1, count):
-        cut = piece.start + timedelta(seconds=math.floor(seconds * index / count))
-        bounds.append(cut)
-    bounds.append(piece.end)
-    return [Slice(bounds[i], bounds[i + 1]) for i in range(count)]
+        edge = piece.start + timedelta(seconds=math.floor(seconds * index / count))
+        edges.append(edge)
+    edges.append(piece.end)
+    return [Slice(edges[i], edges[i + 1]) for i in range(count)]
 
 
 def prefer_event_names(
@@ -182,9 +181,9 @@ def prefer_event_names(
     remaining: timedelta,
     event_streams: int,
 ) -> bool:
-    """After a write chain's first page: would `EventName` chains need clearly fewer calls?
+    """After the write stream's first page: would event-name streams need clearly fewer calls?
 
-    A write chain needs about `pages` more calls; event-name chains need at least one call each,
+    The write stream needs about `pages` more calls; event-name streams at least one call each,
     plus the pages of the watched events alone.
     """
     pages = estimate_pages(events_in_page, covered, remaining)

@@ -31,7 +31,7 @@ from scanner.sources.aws import AccountSession, account_sessions, enabled_region
 from scanner.sources.files import FilesSource
 from scanner.sources.lookup import LookupSource, classify
 from scanner.store import RegionState
-from scanner.throttle import Clock
+from scanner.throttle import Timer
 
 log = get_logger("runner")
 
@@ -195,7 +195,7 @@ async def run_lookup(
     sink: Sink,
     *,
     progress: ScanProgress | None = None,
-    clock: Clock | None = None,
+    timer: Timer | None = None,
     source_factory: SourceFactory | None = None,
 ) -> ScanResult:
     """Read `work` with LookupEvents into `sink`: open the source for the targets, warm its
@@ -209,7 +209,7 @@ async def run_lookup(
             sink,
             extractor(catalog),
             scan_options(settings, catalog),
-            clock=clock,
+            timer=timer,
             progress=progress,
         )
     return ScanResult(result.stats, (*targets.failures, *result.failures))
@@ -223,14 +223,14 @@ async def scan_aws(
     *,
     work: Sequence[Work] | None = None,
     progress: ScanProgress | None = None,
-    clock: Clock | None = None,
+    timer: Timer | None = None,
     base: aioboto3.Session | None = None,
 ) -> ScanResult:
     """Scan the accounts and regions of the settings over `window` (or resume `work`)."""
     targets = await discover(settings, base)
     if work is None:
         work = build_plan(targets.regions, window, event_set(catalog), settings.stream_strategy)
-    return await run_lookup(settings, catalog, targets, work, sink, progress=progress, clock=clock)
+    return await run_lookup(settings, catalog, targets, work, sink, progress=progress, timer=timer)
 
 
 async def scan_files(

@@ -1,7 +1,7 @@
-"""One scan: a pump per stream slice, fanned in over a bounded stream to a Sink, page by page.
+"""One scan: a pump per stream slice, fanned in over a bounded channel to a Sink, page by page.
 
     plan (Work: stream + slice) ──► pump ─┐  send.clone() per pump; pumps may split slices
-                                   pump ──┼──► bounded memory stream ──► consumer ──► Sink.apply
+                                   pump ──┼──► bounded channel ──► consumer ──► Sink.apply_many
                                    pump ─┘
     each pump: calls.Caller (TokenBucket, Source.fetch, retry/backoff, hedge) ► extract facts
     each rate-limited region: a watcher cutting slices or hedging calls (schedule.py)
@@ -10,6 +10,44 @@ A failure in one stream is data (`StreamFailure`) and never stops the others. A 
 enough to persist progress with the facts it brings: the slice as it stood before the page, what
 remains of it after the page, and the slices split off it; so a store can resume after a crash
 from the remaining slices (`run_scan(work=...)` takes any slices, not only a whole window).
+
+The scan's words, each in this sense only (the code, its comments and the README):
+
+    window    the time range one scan reads of every stream: the lookback, or since a region's
+              checkpoint minus the overlap (runner.window_start); a scan starts from one slice
+              per stream, the whole window
+    stream    one LookupEvents filter in one account and region (`plan.StreamId`): the write
+              stream `read_only=false`, an event-name stream `event_name=X`, or a trail-log file;
+              the stream strategy (`auto`, `read_only`, `event_names`) says which per region
+    slice     a time range of one stream, both ends inclusive (`plan.Slice`); `Work` is one
+              slice of one stream to read
+    bounds    the StartTime/EndTime one call sends: the slice its NextToken is bound to
+    chain     one NextToken sequence of calls paging one slice, newest first (`schedule.Chain`;
+              its `current` is what it has left to read)
+    pump      the task that runs one chain and sends its pages on (`_Scan.pump`)
+    watched   an event the catalog pairs (`sources.Watches`): only those records are parsed
+    page      one call's answer: as a source reads it (`sources.SourcePage`, records), and as
+              the scan hands it on (`pages.Page`, facts and the slice's progress)
+    batch     the pages the consumer hands the sink in one write (at most MAX_BATCH_PAGES)
+    split     after a page, the rest of a chain's slice divided among new chains (by time, or
+              the `auto` switch from the write stream to event-name streams)
+    cut       while a chain's call is out, the older end of its slice given to a new chain
+              (`schedule.pick_cut`; blind before the region has shown its density)
+    hedge     the same call sent again when it is late and a token would go unused
+              (`schedule.pick_hedge`; counted in `stats.hedged`)
+    pace      what a region has shown so far: call latency, event density, its running chains
+              (`schedule.Pace`), from which how many chains it should run
+    watcher   the task per rate-limited region that turns an unused token into a cut or a hedge
+              (`_Scan.watch`)
+    bucket    the token bucket per account-region (`throttle.TokenBucket`); a token pays for one
+              call; time comes from a `throttle.Timer` (a chain's `token` variables hold its
+              NextToken, which is no bucket token)
+    restart   a chain begun again from its last applied page, after its NextToken was lost or
+              its retries ran out part way
+    deadline  how long one scan may read one account-region; its chains left then fail
+    failure   a stream given up, as data (`pages.StreamFailure`), with the category of its error
+    pending   slices not read yet: a pump waiting for a free chain, or a slice a failed scan left
+              in the store for the next one
 """
 
 from __future__ import annotations
@@ -31,13 +69,13 @@ from scanner.plan import Slice, StreamId, Work
 from scanner.records import Record
 from scanner.schedule import Chain, Region, pick_cut, pick_hedge, reslice
 from scanner.settings import RetrySettings
-from scanner.sources import Batch, Source, SourceError
-from scanner.throttle import AnyioClock, Clock, TokenBucket
+from scanner.sources import Source, SourceError, SourcePage
+from scanner.throttle import LoopTimer, Timer, TokenBucket
 
 log = get_logger("scan")
 
-#: Pages handed to the sink at once, at most.
-MAX_BATCH = 256
+#: Pages handed to the sink at once (a batch: one `Sink.apply_many`, one write), at most.
+MAX_BATCH_PAGES = 256
 
 #: Restarts of one chain from its last applied page before the stream is given up.
 MAX_RESTARTS = 3
@@ -47,8 +85,8 @@ MAX_RESTARTS = 3
 class ScanOptions:
     """How hard to read: rate per (account, region) (None: no limit), chains, retries.
 
-    `switch_to`, when given, names the `EventName` chains that may replace a write chain after
-    its first page (the `auto` strategy); `buffer` bounds the pages waiting for the sink;
+    `switch_to`, when given, names the event-name streams that may replace a write stream after
+    its first page (the `auto` strategy); `buffer` caps the pages waiting for the sink;
     `deadline` (seconds, None: none) is how long each account-region may be read: its chains
     still running then are given up (a `timeout` failure), the other regions go on.
     """
@@ -73,17 +111,17 @@ class _Scan:
         source: Source,
         extract: Callable[[Record], Sequence[Fact]],
         options: ScanOptions,
-        clock: Clock,
+        timer: Timer,
         progress: ScanProgress,
     ) -> None:
         self.source = source
         self.extract = extract
         self.options = options
-        self.clock = clock
+        self.timer = timer
         self.progress = progress
         self.regions: dict[tuple[str, str], Region] = {}
         self.failures: list[StreamFailure] = []
-        self.caller = Caller(source, options.retry, clock, progress)
+        self.caller = Caller(source, options.retry, timer, progress)
 
     def region(
         self, stream: StreamId, group: TaskGroup, send: MemoryObjectSendStream[Page]
@@ -94,7 +132,7 @@ class _Scan:
             bucket = (
                 None
                 if self.options.rate is None
-                else TokenBucket(self.options.rate, self.options.burst, self.clock)
+                else TokenBucket(self.options.rate, self.options.burst, self.timer)
             )
             deadline = self.options.deadline
             found = Region(
@@ -119,7 +157,7 @@ class _Scan:
         async with send:
             with anyio.CancelScope(deadline=region.deadline):
                 while not live.done:
-                    await self.clock.sleep(0.5 / bucket.rate)
+                    await self.timer.sleep(0.5 / bucket.rate)
                     if bucket.tokens >= 1.0:  # else a call took the last token or waits for one
                         await self.use_token(group, region, send)
 
@@ -131,10 +169,10 @@ class _Scan:
         assert bucket is not None
         latencies = self.caller.latencies
         prior = statistics.median(latencies) if latencies else None
-        picked = pick_cut(region.pace, self.options.concurrency, self.clock.now(), prior)
+        picked = pick_cut(region.pace, self.options.concurrency, self.timer.now(), prior)
         if picked is None:
             prior = 1.0 if prior is None else prior
-            late = pick_hedge(region.pace, self.clock.now(), prior)
+            late = pick_hedge(region.pace, self.timer.now(), prior)
             if late is not None:
                 await bucket.acquire()  # the same call again costs a token
                 late.hedge.set()
@@ -192,9 +230,9 @@ class _Scan:
             stream=stream.name, reason=error.reason, category=error.category,
         )  # fmt: skip
 
-    def facts_of(self, region: Region, batch: Batch) -> tuple[Fact, ...]:
+    def facts_of(self, region: Region, fetched: SourcePage) -> tuple[Fact, ...]:
         facts: list[Fact] = []
-        for record in batch.records:
+        for record in fetched.records:
             if record.event_id in region.seen:
                 continue
             region.seen.add(record.event_id)
@@ -228,7 +266,7 @@ class _Scan:
         live = self.progress.of(stream)
         while True:
             try:
-                batch = await self.caller.call(region, me, params, token)
+                fetched = await self.caller.call(region, me, params, token)
             except SourceError as error:
                 # A lost token, or a chain that got somewhere before its retries ran out,
                 # restarts from its last applied page; a fresh chain that cannot get a page
@@ -245,31 +283,31 @@ class _Scan:
                 self.fail(stream, error, me.current)
                 return
             pages_since_restart += 1
-            live.events += batch.events_read
-            facts = self.facts_of(region, batch)
+            live.events += fetched.events_read
+            facts = self.facts_of(region, fetched)
             current = me.current  # read after the call: a cut may have moved its start
             remaining: Slice | None = None
-            if batch.next_token is not None:
+            if fetched.next_token is not None:
                 remaining = current
-                if self.source.time_sliced and batch.oldest is not None:
-                    oldest = max(min(batch.oldest, current.end), current.start)
+                if self.source.time_sliced and fetched.oldest is not None:
+                    oldest = max(min(fetched.oldest, current.end), current.start)
                     remaining = Slice(current.start, oldest)
-                    region.pace.read(batch.events_read, current.end - oldest)
-                    if me.done_at(batch.oldest):
+                    region.pace.read(fetched.events_read, current.end - oldest)
+                    if me.done_at(fetched.oldest):
                         remaining = None
             spawned: tuple[Work, ...] = ()
             restart = False
-            if remaining is not None and self.source.time_sliced and batch.oldest is not None:
+            if remaining is not None and self.source.time_sliced and fetched.oldest is not None:
                 spawned, remaining, restart = reslice(
                     region,
                     stream,
                     current,
                     remaining,
-                    batch,
+                    fetched,
                     fresh=token is None,
                     switch_to=self.options.switch_to,
                 )
-            await send.send(Page(stream, current, facts, batch.events_read, remaining, spawned))
+            await send.send(Page(stream, current, facts, fetched.events_read, remaining, spawned))
             for child in spawned:
                 self.start(group, child, send.clone())
             if remaining is None:
@@ -278,7 +316,7 @@ class _Scan:
             if restart:
                 params, token = me.current, None
             else:
-                token = batch.next_token
+                token = fetched.next_token
 
 
 async def run_scan(
@@ -288,15 +326,15 @@ async def run_scan(
     extract: Callable[[Record], Sequence[Fact]],
     options: ScanOptions | None = None,
     *,
-    clock: Clock | None = None,
+    timer: Timer | None = None,
     progress: ScanProgress | None = None,
 ) -> ScanResult:
     """Read every slice of `work` from `source` into `sink`; failures come back as data."""
     options = options if options is not None else ScanOptions()
     progress = progress if progress is not None else ScanProgress()
-    clock = clock if clock is not None else AnyioClock()
-    scan = _Scan(source, extract, options, clock, progress)
-    started = clock.now()
+    timer = timer if timer is not None else LoopTimer()
+    scan = _Scan(source, extract, options, timer, progress)
+    started = timer.now()
     send, receive = anyio.create_memory_object_stream[Page](options.buffer)
 
     async def consume() -> None:
@@ -305,7 +343,7 @@ async def run_scan(
                 # Take what is already waiting along: busy pumps fill the buffer while a batch
                 # is written, and one page per write would leave them blocked on it.
                 pages = [page]
-                while len(pages) < MAX_BATCH:
+                while len(pages) < MAX_BATCH_PAGES:
                     try:
                         pages.append(receive.receive_nowait())
                     except (anyio.WouldBlock, anyio.EndOfStream):
@@ -318,7 +356,7 @@ async def run_scan(
         async with send:
             for item in work:
                 scan.start(group, item, send.clone())
-    stats = progress.stats(round(clock.now() - started, 3))
+    stats = progress.stats(round(timer.now() - started, 3))
     log.debug(
         "scan_finished", api_calls=stats.api_calls, throttled=stats.throttled,
         events_read=stats.events_read, failures=len(scan.failures),

@@ -30,7 +30,7 @@ from scanner.plan import (
     split,
     split_count,
 )
-from scanner.sources import Batch
+from scanner.sources import SourcePage
 from scanner.throttle import TokenBucket
 
 log = get_logger("schedule")
@@ -215,7 +215,7 @@ def reslice(
     stream: StreamId,
     current: Slice,
     remaining: Slice,
-    batch: Batch,
+    fetched: SourcePage,
     *,
     fresh: bool,
     switch_to: Callable[[StreamId], Sequence[StreamId]] | None,
@@ -229,14 +229,14 @@ def reslice(
     if fresh and switch_to is not None and is_write_stream(stream):
         alternatives = list(switch_to(stream))
         if alternatives and prefer_event_names(
-            batch.events_read, len(batch.records), covered, rest, len(alternatives)
+            fetched.events_read, len(fetched.records), covered, rest, len(alternatives)
         ):
             log.info("strategy_switched", account_id=stream.account_id, region=stream.region)
             return tuple(Work(s, remaining) for s in alternatives), None, False
     free = region.free_chains()
     if free <= 0:
         return (), remaining, False
-    pieces = split_count(estimate_pages(batch.events_read, covered, rest), free)
+    pieces = split_count(estimate_pages(fetched.events_read, covered, rest), free)
     if pieces < 2 or rest < timedelta(seconds=2):
         return (), remaining, False
     slices = split(remaining, pieces)

@@ -34,7 +34,7 @@ from scanner.store import CounterValue, ScanTotal, Store, account_totals
 
 log = get_logger("service")
 
-Clock = Callable[[], datetime]
+WallClock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
@@ -90,7 +90,7 @@ class Service:
         store: Store,
         catalog: Catalog,
         *,
-        clock: Clock = utc_now,
+        clock: WallClock = utc_now,
         source_factory: SourceFactory | None = None,
     ) -> None:
         if settings.deadline_seconds is None:  # a scan never runs into the next one

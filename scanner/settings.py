@@ -26,6 +26,7 @@ ENV_PREFIX = "LEFTOVERS_"
 CONFIG_ENV = "LEFTOVERS_CONFIG"
 MAX_LOOKBACK_DAYS = 90
 
+#: How a region is read: one write stream, one stream per event name, or `auto` (plan.py).
 StreamStrategy = Literal["auto", "read_only", "event_names"]
 _LIST_KEYS = ("regions", "resource_types", "accounts")
 #: Keys whose command-line flag is not simply `--<key>`.

@@ -1,4 +1,4 @@
-"""Token bucket per (account, region), shared by every stream there; time comes from a Clock."""
+"""Token bucket per (account, region), shared by every stream there; time comes from a Timer."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Protocol
 import anyio
 
 
-class Clock(Protocol):
+class Timer(Protocol):
     """Monotonic time in seconds, and a way to wait for it (tests inject a manual one)."""
 
     def now(self) -> float: ...
@@ -16,8 +16,8 @@ class Clock(Protocol):
     async def sleep(self, seconds: float) -> None: ...
 
 
-class AnyioClock:
-    """The event loop's clock."""
+class LoopTimer:
+    """The event loop's timer."""
 
     def now(self) -> float:
         return anyio.current_time()
@@ -26,8 +26,8 @@ class AnyioClock:
         await anyio.sleep(seconds)
 
 
-class ManualClock:
-    """A clock that moves only when told to: `advance(seconds)` wakes the sleepers due by then."""
+class ManualTimer:
+    """A timer that moves only when told to: `advance(seconds)` wakes the sleepers due by then."""
 
     def __init__(self, start: float = 0.0) -> None:
         self._now = start
@@ -39,7 +39,7 @@ class ManualClock:
 
     @property
     def sleepers(self) -> int:
-        """How many tasks are waiting on this clock."""
+        """How many tasks are waiting on this timer."""
         return len(self._sleepers)
 
     async def sleep(self, seconds: float) -> None:
@@ -73,18 +73,18 @@ class TokenBucket:
     pushes every later slot back, which is what a `ThrottlingException` from AWS calls for.
     """
 
-    def __init__(self, rate: float, burst: int = 1, clock: Clock | None = None) -> None:
+    def __init__(self, rate: float, burst: int = 1, timer: Timer | None = None) -> None:
         if rate <= 0 or burst < 1:
             raise ValueError("rate must be positive and burst at least 1")
         self.rate = rate
         self.burst = burst
-        self.clock: Clock = clock if clock is not None else AnyioClock()
+        self.timer: Timer = timer if timer is not None else LoopTimer()
         self._tokens = float(burst)
-        self._updated = self.clock.now()
+        self._updated = self.timer.now()
         self.acquired = 0
 
     def _refill(self) -> None:
-        now = self.clock.now()
+        now = self.timer.now()
         self._tokens = min(float(self.burst), self._tokens + (now - self._updated) * self.rate)
         self._updated = now
 
@@ -105,7 +105,7 @@ class TokenBucket:
         wait = -self._tokens / self.rate
         if wait > 0:
             try:
-                await self.clock.sleep(wait)
+                await self.timer.sleep(wait)
             except BaseException:
                 self._tokens += 1.0  # give the unused slot back when cancelled
                 raise

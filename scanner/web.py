@@ -25,6 +25,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from scanner.lifecycle import Fact, Lifecycle, ResourceKey
 from scanner.openapi import openapi_document
 from scanner.report import ReportFilter
+from scanner.service import WallClock
 from scanner.snapshot import Entry, Snapshot
 from scanner.store import Store, fact_to_dict
 from scanner.ui import add_pages, is_page, is_public_page, page_denial
@@ -47,7 +48,7 @@ class Context:
     store: Store
     registry: CollectorRegistry
     token: str | None = None
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    clock: WallClock = lambda: datetime.now(UTC)
     interval_seconds: float | None = None
     exposition: tuple[Snapshot | None, bytes] | None = None
 

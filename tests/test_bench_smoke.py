@@ -27,6 +27,7 @@ KEYS = (
 )
 
 
+@pytest.mark.timeout(360)  # the harness itself is given 300 s
 def test_smoke_run_writes_every_key(tmp_path: Path) -> None:
     if not (os.environ.get("AWS_CLI") or shutil.which("aws")):
         pytest.skip("the aws CLI is needed (make test sets AWS_CLI)")

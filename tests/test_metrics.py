@@ -8,9 +8,9 @@ import subprocess
 import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
-from snapshots import build
 
 from scanner.metrics import build_registry
+from tests.snapshots import build
 
 
 def _families(text: str) -> dict[str, list[tuple[dict[str, str], float]]]:

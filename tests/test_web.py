@@ -12,7 +12,6 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-from snapshots import NOW, build
 
 from scanner.metrics import build_registry
 from scanner.openapi import openapi_document
@@ -20,6 +19,7 @@ from scanner.snapshot import Snapshot
 from scanner.store import Store
 from scanner.ui import is_page
 from scanner.web import Context, create_app
+from tests.snapshots import NOW, build
 
 Factory = Callable[..., Any]
 RESOURCE = "/resources/{account_id}/{region}/{resource_type}/{resource_id}"
@@ -214,7 +214,7 @@ async def test_openapi_document_is_valid_and_describes_every_route(client_for: F
     validate(openapi_document(bearer=False))
     routes = {
         r.resource.canonical.replace("{resource_id:.+}", "{resource_id}")
-        for r in client.app.router.routes()  # type: ignore[union-attr]
+        for r in client.app.router.routes()
         if r.resource is not None and not is_page(r.resource.canonical)  # HTML for people
     }
     assert routes == set(document["paths"])

@@ -64,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--rate", type=float, metavar="R", help="requests/s per account-region")
     parser.add_argument(
-        "--stream-strategy", choices=("auto", "read_only", "event_names"), help="chains per region"
+        "--stream-strategy", choices=("auto", "read_only", "event_names"), help="streams per region"
     )
     parser.add_argument("--concurrency", type=int, metavar="N", help="chains per account-region")
     parser.add_argument(

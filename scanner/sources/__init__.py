@@ -37,8 +37,9 @@ class SourceError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Batch:
-    """One page of a stream: its watched records, and what is needed to go on or resume."""
+class SourcePage:
+    """One page of a stream as a source reads it: its watched records, and what is needed to go
+    on or resume (the scan hands it on as a `pages.Page` of facts)."""
 
     records: tuple[Record, ...]
     events_read: int
@@ -48,9 +49,9 @@ class Batch:
 
 class Source(Protocol):
     """Reads pages of a stream's slice. `time_sliced` sources page newest first within a slice,
-    so a slice can be cut at the oldest event read (resume) and split by time."""
+    so what is left of a slice ends at the oldest event read (resume) and can be split by time."""
 
     @property
     def time_sliced(self) -> bool: ...
 
-    async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> Batch: ...
+    async def fetch(self, stream: StreamId, bounds: Slice, token: str | None) -> SourcePage: ...

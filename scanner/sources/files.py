@@ -17,7 +17,7 @@ from scanner.records import (
     read_file,
     record_files,
 )
-from scanner.sources import Batch, SourceError, Watches
+from scanner.sources import SourceError, SourcePage, Watches
 
 FILES_STREAM = StreamId("*", "*", "files")
 _FILE_PREFIX = "file:"
@@ -53,9 +53,9 @@ class FilesSource:
         self._accounts = accounts
         self._regions = regions
 
-    def _wanted(self, record: Record, window: Slice) -> bool:
+    def _wanted(self, record: Record, bounds: Slice) -> bool:
         return (
-            window.start <= record.event_time <= window.end
+            bounds.start <= record.event_time <= bounds.end
             and (self._accounts is None or record.account_id in self._accounts)
             and (self._regions is None or record.region in self._regions)
         )
@@ -69,7 +69,7 @@ class FilesSource:
             for p in self.files
         ]
 
-    def _read(self, path: Path, window: Slice) -> tuple[Batch, ReadStats]:
+    def _read(self, path: Path, bounds: Slice) -> tuple[SourcePage, ReadStats]:
         stats = ReadStats()
         try:
             records = list(read_file(path, stats))
@@ -78,22 +78,22 @@ class FilesSource:
         kept = tuple(
             r
             for r in records
-            if self._wanted(r, window) and self._watches(r.event_source, r.event_name)
+            if self._wanted(r, bounds) and self._watches(r.event_source, r.event_name)
         )
-        batch = Batch(
+        fetched = SourcePage(
             records=kept,
             events_read=len(records),
             oldest=None,
             next_token=None,
         )
-        return batch, stats
+        return fetched, stats
 
-    async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> Batch:
+    async def fetch(self, stream: StreamId, bounds: Slice, token: str | None) -> SourcePage:
         del token
         if not stream.name.startswith(_FILE_PREFIX):
             raise SourceError("fatal", f"{stream.name}: not a file stream")
         path = Path(stream.name[len(_FILE_PREFIX) :])
-        batch, stats = await anyio.to_thread.run_sync(self._read, path, window)
+        fetched, stats = await anyio.to_thread.run_sync(self._read, path, bounds)
         self.read.records += stats.records
         self.read.skipped += stats.skipped
-        return batch
+        return fetched

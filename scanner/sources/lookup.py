@@ -28,7 +28,7 @@ from botocore.exceptions import (
 from scanner.logs import get_logger
 from scanner.plan import PAGE_SIZE, Slice, StreamId, lookup_attribute
 from scanner.records import parse_time, record_from_lookup_event
-from scanner.sources import Batch, SourceError, Watches
+from scanner.sources import SourceError, SourcePage, Watches
 from scanner.sources.answers import use_fast_lookup_parser
 from scanner.sources.aws import client_config
 
@@ -116,8 +116,8 @@ def _oldest(stamps: list[object]) -> datetime | None:
     return min(times, default=None)
 
 
-def parse_page(answer: Mapping[str, Any], watches: Watches) -> Batch:
-    """A LookupEvents answer as a Batch: every event counted, only watched ones parsed."""
+def parse_page(answer: Mapping[str, Any], watches: Watches) -> SourcePage:
+    """A LookupEvents answer as a SourcePage: every event counted, only watched ones parsed."""
     events = answer.get("Events") or []
     records = []
     stamps = []
@@ -140,7 +140,7 @@ def parse_page(answer: Mapping[str, Any], watches: Watches) -> Batch:
         if oldest is None or record.event_time < oldest:
             oldest = record.event_time
     token = answer.get("NextToken") or None
-    return Batch(tuple(records), len(events), oldest, token)
+    return SourcePage(tuple(records), len(events), oldest, token)
 
 
 class LookupSource:
@@ -219,10 +219,10 @@ class LookupSource:
                 self._clients[key] = await self._stack.enter_async_context(client)
         return self._clients[key]
 
-    async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> Batch:
+    async def fetch(self, stream: StreamId, bounds: Slice, token: str | None) -> SourcePage:
         params: dict[str, Any] = {
-            "StartTime": window.start,
-            "EndTime": window.end,
+            "StartTime": bounds.start,
+            "EndTime": bounds.end,
             "MaxResults": PAGE_SIZE,
         }
         attribute = lookup_attribute(stream.name)

@@ -35,7 +35,7 @@ class SharedTlsSession(AIOHTTPSession):
 
     def _create_connector(self, proxy_url: str | None) -> aiohttp.TCPConnector:
         # What AIOHTTPSession.__init__ stored (private to aiobotocore, pinned in uv.lock;
-        # tests/scan/test_tls.py checks both paths against the installed version).
+        # tests/sources/test_tls.py checks both paths against the installed version).
         state: dict[str, Any] = vars(self)
         verify = state["_verify"]
         if proxy_url or state["_cert_file"] or not verify:

@@ -86,7 +86,8 @@ class PathChecker:
 
     def check(self, text: str, base: Any = ROOT) -> Any:
         """Walk one expression from `base` (the record, or an item shape); returns where it ends."""
-        return self._walk(jmespath.parser.Parser().parse(text).parsed, base, text)
+        parsed: dict[str, Any] = dict(jmespath.parser.Parser().parse(text).parsed)
+        return self._walk(parsed, base, text)
 
     def element(self, where: Any) -> Any:
         """What one item of a list (or a single object where a list may be) is."""

@@ -98,12 +98,11 @@ def test_compiled_equals_interpreted_on_any_json(data: Any) -> None:
         assert expression(data) == interpreted(parsed, data), text
 
 
+#: Values of `b` that each comparison tells apart (0, 1, false, true, 0.0, '', null, ...).
+B_VALUES: list[object] = [0, 1, False, True, 0.0, 1.0, "", "x", None, [], {}]
 #: Elements whose `b` is 0, 1, false, true, 0.0, '' and missing: each comparison tells them apart.
-MIXED = {
-    "a": [
-        {"b": value, "c": f"c{n}", "key": "Name", "value": n}
-        for n, value in enumerate([0, 1, False, True, 0.0, 1.0, "", "x", None, [], {}])
-    ]
+MIXED: dict[str, Any] = {
+    "a": [{"b": value, "c": f"c{n}", "key": "Name", "value": n} for n, value in enumerate(B_VALUES)]
     + [{"c": "no b"}, [1, [2]], "s", 0],
     "b": "",
     "c": [],

@@ -158,9 +158,9 @@ def test_select_keeps_only_the_named_types() -> None:
 
 def test_catalog_is_frozen() -> None:
     with pytest.raises(TypeError):
-        CATALOG.types["x"] = CATALOG.types["ec2.instance"]  # type: ignore[index]
+        CATALOG.types["x"] = CATALOG.types["ec2.instance"]  # type: ignore[index]  # read-only on purpose
     with pytest.raises(AttributeError):
-        CATALOG.types["ec2.instance"].title = "x"  # type: ignore[misc]
+        CATALOG.types["ec2.instance"].title = "x"  # type: ignore[misc]  # frozen on purpose
 
 
 @pytest.mark.parametrize(

@@ -45,7 +45,7 @@ def api_of(type_name: str, rule: dict[str, Any]) -> str:
 
 
 def operation_of(type_name: str, rule: dict[str, Any]) -> str:
-    return KNOWN_ALIASES.get((RAW[type_name]["event_source"], rule["event"]), rule["event"])
+    return str(KNOWN_ALIASES.get((RAW[type_name]["event_source"], rule["event"]), rule["event"]))
 
 
 def test_at_least_120_types() -> None:

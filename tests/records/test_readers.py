@@ -199,7 +199,9 @@ def test_record_without_event_id_gets_a_stable_synthetic_one() -> None:
     assert record_from_lookup_event({"CloudTrailEvent": orjson.dumps(body)}) is not None
     assert record_from_body({**body, "eventTime": "yesterday"}) is None
     assert record_from_body({**body, "awsRegion": ""}) is None
-    assert record_from_body({**body, "recipientAccountId": "1"}).account_id == "1"  # type: ignore[union-attr]
+    short = record_from_body({**body, "recipientAccountId": "1"})
+    assert short is not None
+    assert short.account_id == "1"
 
 
 @pytest.mark.parametrize(

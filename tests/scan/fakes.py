@@ -1,12 +1,13 @@
-"""Fakes for scan tests: a virtual clock that jumps when everything waits, and a fake Source."""
+"""Fakes for scan tests: a virtual timer that jumps when everything waits, and a fake Source."""
 
 from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import ParamSpec, TypeVar
 
 import anyio
 import anyio.lowlevel
@@ -14,13 +15,16 @@ import anyio.lowlevel
 from scanner.lifecycle import Change, Fact, ResourceKey
 from scanner.plan import PAGE_SIZE, Slice, StreamId, lookup_attribute
 from scanner.records import Record
-from scanner.sources import Batch, SourceError
+from scanner.sources import SourceError, SourcePage
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
-class VirtualClock:
+class VirtualTimer:
     """Time that passes only when every task waits on it: then it jumps to the next deadline.
 
-    Use `async with clock.running():` around the code under test. Deterministic and instant.
+    Use `async with timer.running():` around the code under test. Deterministic and instant.
     """
 
     def __init__(self) -> None:
@@ -50,9 +54,11 @@ class VirtualClock:
                 self._now = max(self._now, deadline)
                 event.set()
 
-    async def run(self, coroutine_function, *args, **kwargs):  # type: ignore[no-untyped-def]
-        """Run `await coroutine_function(*args, **kwargs)` with the clock driven."""
-        result = []
+    async def run(
+        self, coroutine_function: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run `await coroutine_function(*args, **kwargs)` with the timer driven."""
+        result: list[T] = []
         async with anyio.create_task_group() as group:
             group.start_soon(self._drive)
             result.append(await coroutine_function(*args, **kwargs))
@@ -110,7 +116,7 @@ class FakeSource:
     """
 
     records: Sequence[Record]
-    clock: VirtualClock | None = None
+    timer: VirtualTimer | None = None
     latency: float = 0.0
     fail_regions: frozenset[str] = frozenset()
     throttle_every: int = 0
@@ -140,15 +146,15 @@ class FakeSource:
         found.sort(key=lambda r: (r.event_time, r.event_id), reverse=True)
         return found
 
-    async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> Batch:
+    async def fetch(self, stream: StreamId, bounds: Slice, token: str | None) -> SourcePage:
         self.calls += 1
         number = self.calls
-        self.call_log.append((stream, window, token))
+        self.call_log.append((stream, bounds, token))
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
-            if self.clock is not None and self.latency:
-                await self.clock.sleep(self.latency)
+            if self.timer is not None and self.latency:
+                await self.timer.sleep(self.latency)
             if stream.region in self.fail_regions:
                 raise SourceError("fatal", f"region {stream.region} is down")
             if self.throttle_every and number % self.throttle_every == 0:
@@ -161,18 +167,18 @@ class FakeSource:
             offset = 0
             if token is not None:
                 bound, _, text = token.rpartition("|")
-                if bound != f"{stream}{window}":
+                if bound != f"{stream}{bounds}":
                     raise SourceError("invalid_token", "InvalidNextTokenException")
                 offset = int(text)
-            matching = self._matching(stream, window)
+            matching = self._matching(stream, bounds)
             page = matching[offset : offset + PAGE_SIZE]
             self.pages_by_stream[stream.name] = self.pages_by_stream.get(stream.name, 0) + 1
             more = offset + PAGE_SIZE < len(matching)
-            return Batch(
+            return SourcePage(
                 records=tuple(r for r in page if watches(r.event_source, r.event_name)),
                 events_read=len(page),
                 oldest=min((r.event_time for r in page), default=None),
-                next_token=f"{stream}{window}|{offset + PAGE_SIZE}" if more else None,
+                next_token=f"{stream}{bounds}|{offset + PAGE_SIZE}" if more else None,
             )
         finally:
             self.in_flight -= 1

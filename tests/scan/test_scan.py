@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import anyio
 
-from scanner.lifecycle import Fact
-from scanner.pages import MemorySink, Page, ScanProgress
+from scanner.lifecycle import Fact, ResourceKey
+from scanner.pages import MemorySink, Page, ScanProgress, ScanResult
 from scanner.plan import (
     WRITE_STREAM,
     EventSet,
@@ -20,10 +20,10 @@ from scanner.plan import (
 )
 from scanner.records import Record
 from scanner.scan import ScanOptions, run_scan
-from scanner.settings import RetrySettings
-from scanner.sources import Batch
+from scanner.settings import RetrySettings, StreamStrategy
+from scanner.sources import SourcePage
 
-from .fakes import FakeSource, VirtualClock, extract, keys_alive, record
+from .fakes import FakeSource, VirtualTimer, extract, keys_alive, record
 
 END = datetime(2025, 3, 31, tzinfo=UTC)
 WINDOW = Slice(END - timedelta(days=10), END)
@@ -57,7 +57,7 @@ def history(per_region: int, noise_every: int = 3) -> list[Record]:
     return records
 
 
-def expected(records: list[Record], skip_regions: frozenset[str] = frozenset()) -> set[object]:
+def expected(records: list[Record], skip_regions: frozenset[str] = frozenset()) -> set[ResourceKey]:
     facts: list[Fact] = []
     for item in records:
         if item.region not in skip_regions:
@@ -77,22 +77,24 @@ class RecordingSink(MemorySink):
         self.facts.extend(page.facts)
 
 
-def plan(strategy: str = "read_only") -> list[Work]:
+def plan(strategy: StreamStrategy = "read_only") -> list[Work]:
     targets = [(a, r) for a in ACCOUNTS for r in REGIONS]
-    return build_plan(targets, WINDOW, EVENTS, strategy)  # type: ignore[arg-type]
+    return build_plan(targets, WINDOW, EVENTS, strategy)
 
 
-async def scan(source: FakeSource, work: list[Work], options: ScanOptions, clock: VirtualClock):  # type: ignore[no-untyped-def]
+async def scan(
+    source: FakeSource, work: list[Work], options: ScanOptions, timer: VirtualTimer
+) -> tuple[RecordingSink, ScanResult]:
     sink = RecordingSink()
-    result = await clock.run(run_scan, source, work, sink, extract, options, clock=clock)
+    result = await timer.run(run_scan, source, work, sink, extract, options, timer=timer)
     return sink, result
 
 
 async def test_every_region_is_read_and_paired() -> None:
     records = history(120)
-    clock = VirtualClock()
-    source = FakeSource(records, clock=clock, latency=0.3)
-    sink, result = await scan(source, plan(), ScanOptions(rate=2.0, retry=FAST_RETRY), clock)
+    timer = VirtualTimer()
+    source = FakeSource(records, timer=timer, latency=0.3)
+    sink, result = await scan(source, plan(), ScanOptions(rate=2.0, retry=FAST_RETRY), timer)
     assert result.failures == ()
     assert keys_alive(sink.facts) == expected(records)
     assert result.stats.api_calls == source.calls
@@ -103,9 +105,9 @@ async def test_every_region_is_read_and_paired() -> None:
 
 async def test_rate_is_kept_per_account_region() -> None:
     records = history(200)
-    clock = VirtualClock()
-    source = FakeSource(records, clock=clock, latency=0.05)
-    sink, result = await scan(source, plan(), ScanOptions(rate=2.0, retry=FAST_RETRY), clock)
+    timer = VirtualTimer()
+    source = FakeSource(records, timer=timer, latency=0.05)
+    sink, result = await scan(source, plan(), ScanOptions(rate=2.0, retry=FAST_RETRY), timer)
     by_region: dict[tuple[str, str], int] = {}
     for stream, _, _ in source.call_log:
         key = (stream.account_id, stream.region)
@@ -118,9 +120,9 @@ async def test_rate_is_kept_per_account_region() -> None:
 
 async def test_failed_region_is_data_and_others_complete() -> None:
     records = history(60)
-    clock = VirtualClock()
-    source = FakeSource(records, clock=clock, latency=0.2, fail_regions=frozenset({"eu-west-1"}))
-    sink, result = await scan(source, plan(), ScanOptions(rate=2.0, retry=FAST_RETRY), clock)
+    timer = VirtualTimer()
+    source = FakeSource(records, timer=timer, latency=0.2, fail_regions=frozenset({"eu-west-1"}))
+    sink, result = await scan(source, plan(), ScanOptions(rate=2.0, retry=FAST_RETRY), timer)
     failed = {(f.account_id, f.region, f.stream) for f in result.failures}
     assert failed == {(a, "eu-west-1", WRITE_STREAM) for a in ACCOUNTS}
     assert all("down" in f.reason for f in result.failures)
@@ -129,9 +131,9 @@ async def test_failed_region_is_data_and_others_complete() -> None:
 
 async def test_throttling_and_5xx_are_retried_and_counted() -> None:
     records = history(80)
-    clock = VirtualClock()
-    source = FakeSource(records, clock=clock, latency=0.1, throttle_every=4, transient_every=7)
-    sink, result = await scan(source, plan(), ScanOptions(rate=2.0, retry=FAST_RETRY), clock)
+    timer = VirtualTimer()
+    source = FakeSource(records, timer=timer, latency=0.1, throttle_every=4, transient_every=7)
+    sink, result = await scan(source, plan(), ScanOptions(rate=2.0, retry=FAST_RETRY), timer)
     assert result.failures == ()
     assert result.stats.throttled > 0
     assert result.stats.throttled == sum(1 for n in range(1, source.calls + 1) if n % 4 == 0)
@@ -140,13 +142,13 @@ async def test_throttling_and_5xx_are_retried_and_counted() -> None:
 
 async def test_pages_retries_and_hedges_are_counted_per_region() -> None:
     records = history(80)
-    clock = VirtualClock()
-    source = FakeSource(records, clock=clock, latency=0.1, throttle_every=4, transient_every=7)
+    timer = VirtualTimer()
+    source = FakeSource(records, timer=timer, latency=0.1, throttle_every=4, transient_every=7)
     progress = ScanProgress()
     sink = RecordingSink()
     options = ScanOptions(rate=2.0, retry=FAST_RETRY)
-    result = await clock.run(
-        run_scan, source, plan(), sink, extract, options, clock=clock, progress=progress
+    result = await timer.run(
+        run_scan, source, plan(), sink, extract, options, timer=timer, progress=progress
     )
     assert result.failures == ()
     failed = sum(1 for n in range(1, source.calls + 1) if n % 4 == 0 or n % 7 == 0)
@@ -164,10 +166,10 @@ async def test_broken_chain_keeps_its_pages_and_resumes_from_the_remainder() -> 
     records = history(150, noise_every=0)
     stream = StreamId(ACCOUNTS[0], "us-east-1", WRITE_STREAM)
     mine = [r for r in records if r.account_id == stream.account_id and r.region == stream.region]
-    clock = VirtualClock()
-    source = FakeSource(mine, clock=clock, break_after={WRITE_STREAM: 2})
+    timer = VirtualTimer()
+    source = FakeSource(mine, timer=timer, break_after={WRITE_STREAM: 2})
     options = ScanOptions(rate=None, concurrency=1, retry=FAST_RETRY)
-    sink, result = await scan(source, [Work(stream, WINDOW)], options, clock)
+    sink, result = await scan(source, [Work(stream, WINDOW)], options, timer)
     assert len(result.failures) == 1
     failure = result.failures[0]
     assert len(sink.seen) == 2
@@ -177,8 +179,8 @@ async def test_broken_chain_keeps_its_pages_and_resumes_from_the_remainder() -> 
     assert len(sink.facts) == 100  # both pages were applied before the chain broke
 
     # Resume: a new scan from the remainder reads the rest; together nothing is missing.
-    resumed = FakeSource(mine, clock=clock)
-    sink2, result2 = await scan(resumed, [Work(stream, last.remaining)], options, clock)
+    resumed = FakeSource(mine, timer=timer)
+    sink2, result2 = await scan(resumed, [Work(stream, last.remaining)], options, timer)
     assert result2.failures == ()
     assert sink2.seen[0].slice == last.remaining
     assert keys_alive(sink.facts + sink2.facts) == expected(mine)
@@ -190,15 +192,15 @@ async def test_invalid_token_restarts_from_the_last_applied_page() -> None:
     mine = [r for r in records if r.account_id == stream.account_id and r.region == stream.region]
 
     class ForgetfulSource(FakeSource):
-        async def fetch(self, stream: StreamId, window: Slice, token: str | None):  # type: ignore[no-untyped-def]
+        async def fetch(self, stream: StreamId, bounds: Slice, token: str | None) -> SourcePage:
             if token is not None and self.calls == 1:
                 token = "stale|0"
-            return await super().fetch(stream, window, token)
+            return await super().fetch(stream, bounds, token)
 
-    clock = VirtualClock()
-    source = ForgetfulSource(mine, clock=clock)
+    timer = VirtualTimer()
+    source = ForgetfulSource(mine, timer=timer)
     options = ScanOptions(rate=None, concurrency=1, retry=FAST_RETRY)
-    sink, result = await scan(source, [Work(stream, WINDOW)], options, clock)
+    sink, result = await scan(source, [Work(stream, WINDOW)], options, timer)
     assert result.failures == ()
     restarted = [call for call in source.call_log[1:] if call[2] is None]
     assert restarted, "the chain should have restarted without a token"
@@ -212,10 +214,10 @@ async def test_slow_busy_region_is_split_across_chains() -> None:
         record(f"c{i}", WINDOW.start + timedelta(seconds=i * 311), "CreateThing", f"t{i}")
         for i in range(2500)
     ]
-    clock = VirtualClock()
-    source = FakeSource(mine, clock=clock, latency=4.0)
+    timer = VirtualTimer()
+    source = FakeSource(mine, timer=timer, latency=4.0)
     options = ScanOptions(rate=2.0, concurrency=8, retry=FAST_RETRY)
-    sink, result = await scan(source, [Work(stream, WINDOW)], options, clock)
+    sink, result = await scan(source, [Work(stream, WINDOW)], options, timer)
     assert result.failures == ()
     assert any(page.spawned for page in sink.seen)
     assert source.max_in_flight >= 6  # about rate x latency = 8 calls in flight
@@ -228,10 +230,10 @@ async def test_slow_busy_region_is_split_across_chains() -> None:
 
 
 async def test_empty_region_costs_one_call() -> None:
-    clock = VirtualClock()
-    source = FakeSource([], clock=clock, latency=1.0)
+    timer = VirtualTimer()
+    source = FakeSource([], timer=timer, latency=1.0)
     work = [Work(StreamId(ACCOUNTS[0], "sa-east-1", WRITE_STREAM), WINDOW)]
-    _, result = await scan(source, work, ScanOptions(rate=2.0, retry=FAST_RETRY), clock)
+    _, result = await scan(source, work, ScanOptions(rate=2.0, retry=FAST_RETRY), timer)
     assert result.stats.api_calls == 1
 
 
@@ -244,12 +246,12 @@ async def test_auto_switches_noisy_region_to_event_name_chains() -> None:
     for index in range(20):
         when = WINDOW.start + timedelta(seconds=index * 40_000 + 7)
         records.append(record(f"c{index}", when, "CreateThing", f"t{index}", stream.account_id))
-    clock = VirtualClock()
-    source = FakeSource(records, clock=clock, latency=0.1)
+    timer = VirtualTimer()
+    source = FakeSource(records, timer=timer, latency=0.1)
     options = ScanOptions(
         rate=2.0, concurrency=1, retry=FAST_RETRY, switch_to=lambda s: event_streams_for(s, EVENTS)
     )
-    sink, result = await scan(source, [Work(stream, WINDOW)], options, clock)
+    sink, result = await scan(source, [Work(stream, WINDOW)], options, timer)
     assert result.failures == ()
     assert {s.name for s, _, _ in source.call_log} > {WRITE_STREAM}
     assert keys_alive(sink.facts) == expected(records)
@@ -261,12 +263,12 @@ class HangsOnce(FakeSource):
 
     hung: set[tuple[str, str]] = set()  # noqa: RUF012 (one instance per test)
 
-    async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> Batch:
+    async def fetch(self, stream: StreamId, bounds: Slice, token: str | None) -> SourcePage:
         where = (stream.account_id, stream.region)
         if where not in self.hung:
             self.hung.add(where)
             await anyio.sleep_forever()
-        return await super().fetch(stream, window, token)
+        return await super().fetch(stream, bounds, token)
 
 
 async def test_a_call_without_an_answer_in_time_is_retried_and_counted() -> None:

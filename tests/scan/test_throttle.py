@@ -1,4 +1,4 @@
-"""The token bucket on a manual clock: spacing, bursts, penalties, cancellation; backoff."""
+"""The token bucket on a manual timer: spacing, bursts, penalties, cancellation; backoff."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from scanner.throttle import ManualClock, TokenBucket, backoff
+from scanner.throttle import ManualTimer, TokenBucket, backoff
 
 
 async def settle() -> None:
@@ -15,43 +15,43 @@ async def settle() -> None:
 
 
 async def test_calls_are_spaced_by_the_rate() -> None:
-    clock = ManualClock()
-    bucket = TokenBucket(rate=2.0, burst=1, clock=clock)
+    timer = ManualTimer()
+    bucket = TokenBucket(rate=2.0, burst=1, timer=timer)
     done: list[float] = []
 
     async def caller() -> None:
         await bucket.acquire()
-        done.append(clock.now())
+        done.append(timer.now())
 
     async with anyio.create_task_group() as group:
         for _ in range(4):
             group.start_soon(caller)
         await settle()
         assert done == [0.0]
-        clock.advance(0.49)
+        timer.advance(0.49)
         await settle()
         assert done == [0.0]
         for _ in range(3):
-            clock.advance(0.5)
+            timer.advance(0.5)
             await settle()
     assert done == [0.0, 0.99, 1.49, 1.99]
     assert bucket.acquired == 4
 
 
 async def test_burst_is_saved_up_while_idle_and_capped() -> None:
-    clock = ManualClock()
-    bucket = TokenBucket(rate=2.0, burst=3, clock=clock)
-    clock.advance(100.0)
+    timer = ManualTimer()
+    bucket = TokenBucket(rate=2.0, burst=3, timer=timer)
+    timer.advance(100.0)
     assert bucket.tokens == 3.0
     for _ in range(3):
         await bucket.acquire()
-    assert clock.sleepers == 0
+    assert timer.sleepers == 0
     assert bucket.delay() == pytest.approx(0.5)
 
 
 async def test_penalty_pushes_every_caller_back() -> None:
-    clock = ManualClock()
-    bucket = TokenBucket(rate=2.0, burst=1, clock=clock)
+    timer = ManualTimer()
+    bucket = TokenBucket(rate=2.0, burst=1, timer=timer)
     await bucket.acquire()
     bucket.penalize(1.0)
     assert bucket.delay() == pytest.approx(1.5)
@@ -63,22 +63,22 @@ async def test_penalty_pushes_every_caller_back() -> None:
 
     async with anyio.create_task_group() as group:
         group.start_soon(caller)
-        clock.advance(1.4)
+        timer.advance(1.4)
         await settle()
         assert not done.is_set()
-        clock.advance(0.1)
+        timer.advance(0.1)
         await settle()
         assert done.is_set()
 
 
 async def test_a_cancelled_waiter_gives_its_slot_back() -> None:
-    clock = ManualClock()
-    bucket = TokenBucket(rate=1.0, burst=1, clock=clock)
+    timer = ManualTimer()
+    bucket = TokenBucket(rate=1.0, burst=1, timer=timer)
     await bucket.acquire()
     async with anyio.create_task_group() as group:
         group.start_soon(bucket.acquire)  # waits one (manual) second
         await settle()
-        assert clock.sleepers == 1
+        assert timer.sleepers == 1
         group.cancel_scope.cancel()
     assert bucket.tokens == pytest.approx(0.0)
     assert bucket.delay() == pytest.approx(1.0)

@@ -11,7 +11,6 @@ from typing import Any
 
 import anyio
 import pytest
-from conftest import ACCOUNT_A, EMULATOR_NOW, MakeRecord
 
 from emulator import Running
 from emulator.api.clock import ManualClock
@@ -19,6 +18,7 @@ from scanner.catalog import load_catalog
 from scanner.cli import main
 from scanner.service import Service
 from scanner.store import Store
+from tests.conftest import ACCOUNT_A, EMULATOR_NOW, MakeRecord
 
 from .test_service import aws_env, clock_of
 from .world import settings_of, volume_history, volume_id

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ACCOUNT_A, EMULATOR_NOW, MakeRecord
 
 from emulator import Running
 from emulator.api.clock import ManualClock
@@ -16,6 +15,7 @@ from scanner.catalog import load_catalog
 from scanner.plan import Slice, StreamId, Work
 from scanner.service import Service
 from scanner.store import Store
+from tests.conftest import ACCOUNT_A, EMULATOR_NOW, MakeRecord
 
 from .test_service import aws_env, clock_of
 from .world import settings_of, volume_history

@@ -65,7 +65,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         issued.extend(re.findall(r"<(?:AccessKeyId|SecretAccessKey|SessionToken)>([^<]+)<", answer))
         return answer
 
-    emulator.sessions.assume_role = recording  # type: ignore[method-assign]
+    emulator.sessions.assume_role = recording  # type: ignore[method-assign]  # records what it issues
     with emulator.in_thread() as running:
         yield World(running, ground_truth(SPEC), tmp_path_factory.mktemp("serve"), issued)
 

@@ -9,12 +9,12 @@ import socket
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import anyio
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from conftest import ACCOUNT_A, EMULATOR_NOW, MakeRecord
 
 from emulator import Running
 from emulator.api.clock import ManualClock
@@ -29,6 +29,7 @@ from scanner.snapshot import Snapshot
 from scanner.sources.lookup import LookupSource
 from scanner.store import RegionState, Store
 from scanner.web import Context, create_app
+from tests.conftest import ACCOUNT_A, EMULATOR_NOW, MakeRecord
 
 OLD_VOLUME = "vol-0000000000000000a"
 NEW_VOLUME = "vol-0000000000000000b"
@@ -240,16 +241,21 @@ class CountingSource:
         self.in_use.most = max(self.in_use.most, self.in_use.now)
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         self.in_use.now -= 1
-        await self.inner.__aexit__(*exc)
+        await self.inner.__aexit__(kind, error, traceback)
 
     async def warm(self, keys: Iterable[tuple[str, str]]) -> None:
         await self.inner.warm(keys)
 
-    async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> Any:
+    async def fetch(self, stream: StreamId, bounds: Slice, token: str | None) -> Any:
         await anyio.sleep(0.01)
-        return await self.inner.fetch(stream, window, token)
+        return await self.inner.fetch(stream, bounds, token)
 
 
 async def test_scans_never_overlap(

@@ -10,7 +10,6 @@ from typing import Any
 
 import anyio
 import pytest
-from conftest import ACCOUNT_A, MakeRecord
 
 from emulator import Running
 from emulator.api.clock import ManualClock
@@ -19,9 +18,10 @@ from scanner.catalog import load_catalog
 from scanner.cli import main
 from scanner.plan import Slice, StreamId
 from scanner.service import Service
-from scanner.sources import Batch
+from scanner.sources import SourcePage
 from scanner.sources.lookup import LookupSource
 from scanner.store import Store
+from tests.conftest import ACCOUNT_A, MakeRecord
 
 from .test_service import aws_env, clock_of
 from .world import settings_of, volume_history, volume_id
@@ -53,9 +53,9 @@ def recording_source(journal: Journal) -> type[LookupSource]:
             await super().warm(wanted)
             journal.entries.append(("warm", tuple(wanted)))
 
-        async def fetch(self, stream: StreamId, window: Slice, token: str | None) -> Batch:
+        async def fetch(self, stream: StreamId, bounds: Slice, token: str | None) -> SourcePage:
             journal.entries.append(("fetch", (stream.account_id, stream.region)))
-            return await super().fetch(stream, window, token)
+            return await super().fetch(stream, bounds, token)
 
     return Recording
 

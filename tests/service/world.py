@@ -6,9 +6,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from conftest import EMULATOR_NOW, MakeRecord
-
 from scanner.settings import Settings, load_settings
+from tests.conftest import EMULATOR_NOW, MakeRecord
 
 
 def volume_id(region: str, index: int = 0) -> str:

@@ -29,6 +29,7 @@ import orjson
 import pytest
 from anyio.from_thread import start_blocking_portal
 
+from emulator import Emulator, generate
 from scanner import demo
 from scanner.catalog import load_catalog
 from scanner.metrics import build_registry
@@ -79,7 +80,7 @@ def _free_port() -> int:
 
 def _history() -> list[dict[str, Any]]:
     """The demo history, plus a bucket named (and made by someone named) with markup."""
-    records = list(demo.generate(demo.SPEC))
+    records = list(generate(demo.SPEC))
     bucket = copy.deepcopy(next(r for r in records if r["eventName"] == "CreateBucket"))
     when = datetime.fromisoformat(bucket["eventTime"]) + timedelta(minutes=1)
     bucket["eventTime"] = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -107,7 +108,7 @@ def _new_volumes(records: list[dict[str, Any]], count: int) -> list[dict[str, An
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     history = _history()
-    emulator = demo.Emulator(records=history, rate=1_000_000.0, latency="off", seed=7)
+    emulator = Emulator(records=history, rate=1_000_000.0, latency="off", seed=7)
     state = tmp_path_factory.mktemp("browser") / "state.db"
     port = _free_port()
     with (

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from snapshots import ALICE, BOB, NOW, build, created, entry
 
 from scanner.lifecycle import Actor, Change, Fact, Lifecycle, ResourceKey
 from scanner.metrics import build_registry
@@ -26,6 +25,7 @@ from scanner.snapshot import Snapshot
 from scanner.store import Store
 from scanner.ui.auth import COOKIE, local_path, session_value, valid_session
 from scanner.web import Context, create_app
+from tests.snapshots import ALICE, BOB, NOW, build, created, entry
 
 Client = TestClient[Any, Any]
 Factory = Callable[..., Any]

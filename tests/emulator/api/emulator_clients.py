@@ -24,15 +24,20 @@ def client(
     config: Config = NO_RETRIES,
 ) -> Any:
     """A boto3 client for the emulator (dummy keys unless `credentials` from AssumeRole)."""
-    keys = {"aws_access_key_id": "AKIATESTCLIENT000000", "aws_secret_access_key": "secret"}
+    key, secret, token = "AKIATESTCLIENT000000", "secret", None
     if credentials:
-        keys = {
-            "aws_access_key_id": credentials["AccessKeyId"],
-            "aws_secret_access_key": credentials["SecretAccessKey"],
-            "aws_session_token": credentials["SessionToken"],
-        }
+        key = credentials["AccessKeyId"]
+        secret = credentials["SecretAccessKey"]
+        token = credentials["SessionToken"]
     return SESSION.client(
-        service, region_name=region, endpoint_url=endpoint_url, config=config, **keys
+        # any service by name, where the stubs know each one by a Literal of its own
+        service,  # type: ignore[call-overload]
+        region_name=region,
+        endpoint_url=endpoint_url,
+        config=config,
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        aws_session_token=token,
     )
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import ACCOUNT_A, ACCOUNT_B
-from emulator_clients import client
 
 from emulator import Running
 from emulator.api.clock import ManualClock
+from tests.conftest import ACCOUNT_A, ACCOUNT_B
+from tests.emulator.api.emulator_clients import client
 
 
 def _assume(running: Running, account: str, duration: int = 3600) -> dict[str, str]:

@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from emulator_clients import client
 
 from scanner.cli import build_parser, main
 from scanner.commands import emulate
 from scanner.errors import LeftoversError
+from tests.emulator.api.emulator_clients import client
 
 
 def test_bad_history_file_is_one_line_error_exit_2(

@@ -9,10 +9,10 @@ import aiohttp
 import botocore
 import pytest
 from botocore.config import Config
-from conftest import EMULATOR_NOW
-from emulator_clients import NO_RETRIES, client
 
 from emulator import Running
+from tests.conftest import EMULATOR_NOW
+from tests.emulator.api.emulator_clients import NO_RETRIES, client
 
 UNVALIDATED = Config(retries={"total_max_attempts": 1}, parameter_validation=False)
 

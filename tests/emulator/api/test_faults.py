@@ -8,11 +8,11 @@ import aiohttp
 import botocore.exceptions
 import pytest
 from botocore.config import Config
-from conftest import ACCOUNT_A, ACCOUNT_B
-from emulator_clients import client
 
 from emulator import Running
 from emulator.api.faults import Fault, FaultPlan, parse_faults
+from tests.conftest import ACCOUNT_A, ACCOUNT_B
+from tests.emulator.api.emulator_clients import client
 
 QUICK = Config(retries={"total_max_attempts": 1}, read_timeout=1, connect_timeout=1)
 

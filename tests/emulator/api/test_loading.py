@@ -10,14 +10,14 @@ from typing import Any
 
 import aiohttp
 import pytest
-from conftest import ACCOUNT_A, EMULATOR_NOW, UNLIMITED_RATE, MakeRecord
-from emulator_clients import client
 from structlog.testing import capture_logs
 
 from emulator import Emulator, Running
 from emulator.api.clock import ManualClock
 from scanner.errors import InputError
 from scanner.records import ReadStats, read_paths
+from tests.conftest import ACCOUNT_A, EMULATOR_NOW, UNLIMITED_RATE, MakeRecord
+from tests.emulator.api.emulator_clients import client
 
 
 def _all_events(running: Running, emulator: Emulator) -> list[dict[str, Any]]:

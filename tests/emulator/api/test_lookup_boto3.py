@@ -7,10 +7,10 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import ACCOUNT_A
-from emulator_clients import client, event_time, matches
 
 from emulator import Running
+from tests.conftest import ACCOUNT_A
+from tests.emulator.api.emulator_clients import client, event_time, matches
 
 
 def _pages(running: Running, region: str = "us-east-1", **kwargs: Any) -> list[dict[str, Any]]:
@@ -33,7 +33,7 @@ def _assert_newest_first(events: list[dict[str, Any]]) -> None:
 def test_paginator_returns_every_event_newest_first(
     emulator_thread: Running, emulator_history: list[dict[str, Any]], page_size: int | None
 ) -> None:
-    config = {"PaginationConfig": {"PageSize": page_size}} if page_size else {}
+    config: dict[str, Any] = {"PaginationConfig": {"PageSize": page_size}} if page_size else {}
     events = _pages(emulator_thread, **config)
     expected = _mine(emulator_history, ACCOUNT_A, "us-east-1")
     assert sorted(e["EventId"] for e in events) == sorted(r["eventID"] for r in expected)

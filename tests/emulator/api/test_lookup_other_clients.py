@@ -9,10 +9,10 @@ from typing import Any
 
 import aioboto3
 import pytest
-from conftest import ACCOUNT_A, ACCOUNT_B
-from emulator_clients import event_time, matches
 
 from emulator import Running
+from tests.conftest import ACCOUNT_A, ACCOUNT_B
+from tests.emulator.api.emulator_clients import event_time, matches
 
 
 def _mine(history: list[dict[str, Any]], account: str, region: str) -> list[dict[str, Any]]:

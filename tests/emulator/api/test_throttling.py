@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 from botocore.config import Config
-from emulator_clients import NO_RETRIES, client
 
 from emulator import Running
 from emulator.api.clock import ManualClock
+from tests.emulator.api.emulator_clients import NO_RETRIES, client
 
 
 def _cloudtrail(running: Running, config: Config = NO_RETRIES) -> Any:

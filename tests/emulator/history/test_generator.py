@@ -217,7 +217,9 @@ def test_identifiers_need_normalising(records: list[dict[str, Any]]) -> None:
     assert all(r["requestParameters"]["loadBalancerArn"].startswith("arn:aws:") for r in elb)
 
 
-def test_names_are_recreated_after_deletion(truth: GroundTruth, records: list[dict]) -> None:
+def test_names_are_recreated_after_deletion(
+    truth: GroundTruth, records: list[dict[str, Any]]
+) -> None:
     for event, field, rtype in (
         ("CreateBucket", "bucketName", "s3.bucket"),
         ("CreateDBInstance", "dBInstanceIdentifier", "rds.db_instance"),

@@ -10,7 +10,7 @@ from scanner.cli import main
 from scanner.errors import SettingsError
 from scanner.settings import AccountTarget, load_settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -12,7 +12,7 @@ from scanner.lifecycle import Actor, Change, Fact, ResourceKey
 from scanner.pages import ScanStats, StreamFailure
 from scanner.pairing import pair
 from scanner.plan import Slice
-from scanner.report import ReportFilter, build_report
+from scanner.report import Report, ReportFilter, build_report
 
 NOW = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)
 WINDOW = Slice(NOW - timedelta(days=90), NOW)
@@ -56,7 +56,7 @@ def facts() -> list[Fact]:
     ]  # fmt: skip
 
 
-def report():  # type: ignore[no-untyped-def]
+def report() -> Report:
     return build_report(
         pair(facts()),
         load_catalog(),

@@ -15,7 +15,7 @@ def redacted(**event: Any) -> dict[str, Any]:
     with capture_logs(processors=[redact_credentials]) as captured:
         structlog.get_logger().warning("call_made", **event)
     assert len(captured) == 1
-    return captured[0]
+    return dict(captured[0])
 
 
 def test_credential_keys_are_redacted_at_any_depth() -> None:

@@ -8,8 +8,7 @@ from rich.console import Console
 
 from scanner.pages import ScanProgress
 from scanner.view import age_text, progress_view, render_report
-
-from .test_report import NOW, WINDOW, report
+from tests.test_report import NOW, WINDOW, report
 
 
 def rendered(*, colour: bool = False) -> str:

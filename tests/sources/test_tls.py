@@ -11,7 +11,8 @@ from scanner.sources.tls import SharedTlsSession
 
 
 def _context(session: AIOHTTPSession) -> ssl.SSLContext | bool:
-    connector = session._create_connector(None)
+    # aiobotocore's private method, which its stubs leave out
+    connector = session._create_connector(None)  # type: ignore[attr-defined]
     context: ssl.SSLContext | bool = connector._ssl
     return context
 
@@ -44,8 +45,11 @@ async def test_other_cases_are_left_to_aiobotocore() -> None:
     proxied = SharedTlsSession(proxies={"https": "http://proxy.invalid:3128"})
     connector = proxied._create_connector("http://proxy.invalid:3128")
     theirs = AIOHTTPSession(proxies={"https": "http://proxy.invalid:3128"})
-    assert connector._ssl == theirs._create_connector("http://proxy.invalid:3128")._ssl
+    # aiobotocore's private method, which its stubs leave out
+    their_connector = theirs._create_connector("http://proxy.invalid:3128")  # type: ignore[attr-defined]
+    assert connector._ssl == their_connector._ssl
 
 
 def test_the_scanners_clients_use_it() -> None:
-    assert client_config().http_session_cls is SharedTlsSession
+    # AioConfig keeps its keyword arguments as attributes, which its stubs leave out
+    assert client_config().http_session_cls is SharedTlsSession  # type: ignore[attr-defined]

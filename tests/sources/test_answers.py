@@ -1,4 +1,4 @@
-"""The fast LookupEvents parser: the same batches as botocore's, botocore's for everything else."""
+"""The fast LookupEvents parser: the same pages as botocore's, botocore's for everything else."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import aioboto3
 import botocore.session
 import pytest
 from aiobotocore.parsers import AioJSONParser, AioResponseParserFactory
+from botocore.model import StructureShape
 from botocore.parsers import create_parser
 
 from emulator.api.events import serve_event
@@ -22,7 +23,16 @@ from scanner.sources.answers import (
 from scanner.sources.lookup import parse_page
 
 MODEL = botocore.session.get_session().get_service_model("cloudtrail")
-LOOKUP = MODEL.operation_model("LookupEvents")
+
+
+def output_of(operation: str) -> StructureShape:
+    """The output shape of one CloudTrail operation (every one used here has one)."""
+    shape = MODEL.operation_model(operation).output_shape
+    assert shape is not None
+    return shape
+
+
+LOOKUP_OUTPUT = output_of("LookupEvents")
 T0 = datetime(2025, 3, 1, 12, tzinfo=UTC)
 
 
@@ -55,7 +65,7 @@ def page_bytes(names: list[str], token: str | None) -> bytes:
 
 def botocore_answer(body: bytes) -> Any:
     response = {"body": body, "headers": {}, "status_code": 200}
-    return create_parser("json").parse(response, LOOKUP.output_shape)
+    return create_parser("json").parse(response, LOOKUP_OUTPUT)
 
 
 def watches(source: str, name: str) -> bool:
@@ -63,9 +73,9 @@ def watches(source: str, name: str) -> bool:
 
 
 @pytest.mark.parametrize("token", [None, "next-1"])
-async def test_the_same_batch_as_botocores_parser(token: str | None) -> None:
+async def test_the_same_source_page_as_botocores_parser(token: str | None) -> None:
     body = page_bytes(["RunInstances", "DescribeInstances", "TerminateInstances"] * 5, token)
-    fast = parse_page(await parse_answer(body, LOOKUP.output_shape), watches)
+    fast = parse_page(await parse_answer(body, LOOKUP_OUTPUT), watches)
     slow = parse_page(botocore_answer(body), watches)
     assert fast == slow
     assert [r.body for r in fast.records] == [r.body for r in slow.records]
@@ -77,7 +87,7 @@ async def test_the_same_batch_as_botocores_parser(token: str | None) -> None:
 
 
 async def test_event_time_is_left_as_sent() -> None:
-    answer = await parse_answer(page_bytes(["RunInstances"], None), LOOKUP.output_shape)
+    answer = await parse_answer(page_bytes(["RunInstances"], None), LOOKUP_OUTPUT)
     assert isinstance(answer["Events"][0]["EventTime"], int | float)
     assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200
 
@@ -91,10 +101,8 @@ async def test_errors_and_other_operations_parse_as_botocore_does() -> None:
         "headers": {"x-amzn-requestid": "r1"},
         "status_code": 400,
     }
-    assert await fast.parse(error, LOOKUP.output_shape) == await stock.parse(
-        error, LOOKUP.output_shape
-    )
-    other = MODEL.operation_model("DescribeTrails").output_shape
+    assert await fast.parse(error, LOOKUP_OUTPUT) == await stock.parse(error, LOOKUP_OUTPUT)
+    other = output_of("DescribeTrails")
     trails = {
         "body": b'{"trailList":[{"Name":"t","HomeRegion":"eu-west-1"}]}',
         "headers": {},
@@ -106,8 +114,8 @@ async def test_errors_and_other_operations_parse_as_botocore_does() -> None:
 async def test_a_body_orjson_refuses_goes_to_botocore() -> None:
     response = {"body": b"<html>oops</html>", "headers": {}, "status_code": 200}
     stock = AioJSONParser()
-    assert await LookupEventsParser().parse(response, LOOKUP.output_shape) == await stock.parse(
-        response, LOOKUP.output_shape
+    assert await LookupEventsParser().parse(response, LOOKUP_OUTPUT) == await stock.parse(
+        response, LOOKUP_OUTPUT
     )
 
 

@@ -1,9 +1,10 @@
-"""LookupEvents pages to batches, and SDK errors to retry decisions."""
+"""LookupEvents answers to source pages, and SDK errors to retry decisions."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp
 import pytest
@@ -18,7 +19,9 @@ from botocore.exceptions import (
 from scanner.sources.lookup import classify, parse_page
 
 
-def event(event_id: str, name: str, when: datetime, source: str = "ec2.amazonaws.com") -> dict:  # type: ignore[type-arg]
+def event(
+    event_id: str, name: str, when: datetime, source: str = "ec2.amazonaws.com"
+) -> dict[str, Any]:
     body = {
         "eventID": event_id,
         "eventName": name,
@@ -45,24 +48,30 @@ def test_page_counts_every_event_and_parses_only_watched_ones() -> None:
         ],
         "NextToken": "t1",
     }
-    batch = parse_page(answer, lambda source, name: name != "CreateTags")
-    assert batch.events_read == 3
-    assert [r.event_id for r in batch.records] == ["a", "c"]
-    assert batch.oldest == datetime(2025, 1, 1, tzinfo=UTC)
-    assert batch.next_token == "t1"
-    assert batch.records[0].region == "eu-west-1"
+    fetched = parse_page(answer, lambda source, name: name != "CreateTags")
+    assert fetched.events_read == 3
+    assert [r.event_id for r in fetched.records] == ["a", "c"]
+    assert fetched.oldest == datetime(2025, 1, 1, tzinfo=UTC)
+    assert fetched.next_token == "t1"
+    assert fetched.records[0].region == "eu-west-1"
 
 
 def test_empty_page() -> None:
-    batch = parse_page({"Events": []}, lambda source, name: True)
-    assert (batch.events_read, batch.oldest, batch.next_token) == (0, None, None)
+    fetched = parse_page({"Events": []}, lambda source, name: True)
+    assert (fetched.events_read, fetched.oldest, fetched.next_token) == (0, None, None)
 
 
 def client_error(code: str, status: int, message: str = "nope") -> ClientError:
     return ClientError(
         {
             "Error": {"Code": code, "Message": message},
-            "ResponseMetadata": {"HTTPStatusCode": status},
+            "ResponseMetadata": {
+                "RequestId": "r1",
+                "HostId": "",
+                "HTTPStatusCode": status,
+                "HTTPHeaders": {},
+                "RetryAttempts": 0,
+            },
         },
         "LookupEvents",
     )

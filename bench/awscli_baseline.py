@@ -1,4 +1,4 @@
-"""The original approach: `aws cloudtrail lookup-events`, one stream after another."""
+"""The aws-CLI baseline, the original approach: `aws cloudtrail lookup-events`, stream by stream."""
 
 from __future__ import annotations
 
