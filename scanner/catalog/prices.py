@@ -165,5 +165,14 @@ def load_prices(path: Path | None = None) -> PriceBook:
     except OSError as error:
         raise CatalogError(f"{path}: cannot read ({error.strerror or error})") from None
     except yaml.YAMLError as error:
-        raise CatalogError(f"{path}: not a valid price file ({error})") from None
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or "invalid YAML"
+        raise CatalogError(f"{path}: not a valid price file: YAML{where}: {problem}") from None
     return parse_prices(data, str(path))
+
+
+def load_preferred_prices(path: Path) -> PriceBook:
+    """The dated price file at `path` (written by `leftovers prices refresh`) when there is one,
+    else the bundled book; a file that is there but invalid raises CatalogError naming it."""
+    return load_prices(path) if path.exists() else load_prices()
