@@ -93,6 +93,7 @@ class FileModel(_Model):
     retry: RetryModel = RetryModel()
     service: ServiceModel = ServiceModel()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    prices_path: Annotated[str | None, Field(min_length=1)] = None
 
     @field_validator("regions")
     @classmethod
@@ -168,12 +169,22 @@ class Settings:
     retry: RetrySettings = RetrySettings()
     service: ServiceSettings = ServiceSettings()
     log_level: str = "info"
+    #: The price file `leftovers prices refresh` writes and scans prefer (None: beside the state).
+    prices_path: str | None = None
     #: The dotted keys the file, the environment or the flags set (not part of equality).
     given: frozenset[str] = field(default=frozenset(), compare=False)
 
     def is_set(self, key: str) -> bool:
         """Whether `key` (dotted) was given a value, rather than left at its default."""
         return key in self.given
+
+    @property
+    def price_file(self) -> Path:
+        """Where the refreshed price file is: `prices_path`, else `prices.yaml` beside the state
+        file."""
+        if self.prices_path is not None:
+            return Path(self.prices_path)
+        return Path(self.service.state_path).with_name("prices.yaml")
 
 
 # ---------------------------------------------------------------- loading
@@ -359,4 +370,5 @@ def _freeze(model: FileModel) -> Settings:
         retry=RetrySettings(**model.retry.model_dump()),
         service=ServiceSettings(**model.service.model_dump()),
         log_level=model.log_level,
+        prices_path=model.prices_path,
     )

@@ -6,6 +6,7 @@ from scanner.catalog.prices import (
     BUNDLED_PRICES,
     HOURS_PER_MONTH,
     PriceBook,
+    load_preferred_prices,
     load_prices,
     parse_prices,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "catalog_files",
     "compile_expression",
     "load_catalog",
+    "load_preferred_prices",
     "load_prices",
     "parse_catalog",
     "parse_prices",

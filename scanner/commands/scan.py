@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.live import Live
 
 from scanner import logs
-from scanner.catalog import load_catalog
+from scanner.catalog import load_catalog, load_preferred_prices
 from scanner.errors import InputError, SettingsError
 from scanner.pages import MemorySink, ScanProgress, ScanResult
 from scanner.plan import Slice, window_for
@@ -139,7 +139,9 @@ CLOUDTRAIL_LAUNCH = datetime(2013, 11, 13, tzinfo=UTC)
 async def _scan(
     settings: Settings, kind: str, paths: list[Path], live: bool, whole_files: bool
 ) -> tuple[Report, ScanResult]:
-    catalog = load_catalog().select(settings.resource_types)
+    catalog = load_catalog(prices=load_preferred_prices(settings.price_file)).select(
+        settings.resource_types
+    )
     freeze_start_up()
     now = datetime.now(UTC)
     window = window_for(now, settings.lookback_days)
