@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import orjson
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from scanner.catalog.yamlfile import read_yaml
 from scanner.errors import CatalogError
 
 #: How each rate and table of the price book is asked for (beside the bundled book).
@@ -83,13 +83,9 @@ class Answer:
 
 def load_mapping(path: Path = PRICELIST_MAPPING) -> MappingModel:
     """Read the mapping data; problems raise CatalogError naming the file."""
+    data = read_yaml(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
         return MappingModel.model_validate(data)
-    except OSError as error:
-        raise CatalogError(f"{path}: cannot read ({error.strerror or error})") from None
-    except yaml.YAMLError as error:
-        raise CatalogError(f"{path}: not valid YAML ({error})") from None
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "(file)"
