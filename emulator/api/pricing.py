@@ -68,7 +68,8 @@ def product_document(
     }
 
 
-def _ec2_instance(region: str, instance_type: str, usd: str, sku: str) -> dict[str, Any]:
+def ec2_instance_product(region: str, instance_type: str, usd: str, sku: str) -> dict[str, Any]:
+    """A Linux, shared-tenancy, on-demand EC2 instance product of one region."""
     attributes = {
         "instanceType": instance_type,
         "regionCode": region,
@@ -85,9 +86,9 @@ def _ec2_instance(region: str, instance_type: str, usd: str, sku: str) -> dict[s
 
 #: A few products, enough to refresh some figures in us-east-1 and eu-west-1.
 DEFAULT_PRODUCTS: tuple[dict[str, Any], ...] = (
-    _ec2_instance("us-east-1", "t3.micro", "0.0104000000", "DEMOSKU0000000001"),
-    _ec2_instance("us-east-1", "m5.large", "0.0960000000", "DEMOSKU0000000002"),
-    _ec2_instance("eu-west-1", "t3.micro", "0.0114000000", "DEMOSKU0000000003"),
+    ec2_instance_product("us-east-1", "t3.micro", "0.0104000000", "DEMOSKU0000000001"),
+    ec2_instance_product("us-east-1", "m5.large", "0.0960000000", "DEMOSKU0000000002"),
+    ec2_instance_product("eu-west-1", "t3.micro", "0.0114000000", "DEMOSKU0000000003"),
     product_document(
         "AmazonEC2",
         "DEMOSKU0000000004",

@@ -10,11 +10,9 @@ from pathlib import Path
 import anyio
 
 from scanner import logs
+from scanner.cli import EXIT_ERROR, EXIT_OK
 from scanner.prices_refresh import PRICING_REGIONS, refresh
 from scanner.settings import load_settings
-
-EXIT_OK = 0
-EXIT_ERROR = 2
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -77,6 +75,6 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     print(
         f"wrote {done.path}: {done.refreshed} figures from the Price List API for "
-        f"{len(done.regions)} regions, {done.kept} asked for and kept at the bundled value"
+        f"{len(done.regions)} regions; {done.kept} kept at the bundled value"
     )
     return EXIT_OK

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from emulator import Running
-from emulator.api.pricing import product_document
+from emulator.api.pricing import ec2_instance_product
 from scanner.cli import main
 from tests.conftest import MakeRecord
 
@@ -20,22 +20,9 @@ BUNDLED_T3_MICRO = 0.0104
 BUNDLED_M5_LARGE = 0.096
 
 
-def _instance(region: str, kind: str, usd: str, sku: str) -> dict[str, Any]:
-    attributes = {
-        "instanceType": kind,
-        "regionCode": region,
-        "operatingSystem": "Linux",
-        "tenancy": "Shared",
-        "preInstalledSw": "NA",
-        "capacitystatus": "Used",
-        "licenseModel": "No License required",
-    }
-    return product_document("AmazonEC2", sku, "Compute Instance", attributes, usd)
-
-
 PRODUCTS = [
-    _instance("us-east-1", "t3.micro", "0.0123000000", "SKUT3MICROUSE1000"),
-    _instance("eu-west-1", "t3.micro", "0.0145000000", "SKUT3MICROEUW1000"),
+    ec2_instance_product("us-east-1", "t3.micro", "0.0123000000", "SKUT3MICROUSE1000"),
+    ec2_instance_product("eu-west-1", "t3.micro", "0.0145000000", "SKUT3MICROEUW1000"),
 ]
 
 
@@ -113,7 +100,7 @@ def test_a_refresh_writes_a_dated_price_file_that_the_next_scan_uses(
 BROKEN = [
     PRODUCTS[0],
     '{"product": {"sku": "BROKEN", "attributes": ',
-    {**_instance("us-east-1", "m5.large", "0.2", "SKUNOTERMS0000000"), "terms": {}},
+    {**ec2_instance_product("us-east-1", "m5.large", "0.2", "SKUNOTERMS0000000"), "terms": {}},
 ]
 
 
@@ -172,7 +159,7 @@ def test_failed_calls_are_one_line_and_write_nothing(
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("version: 1\ndate: [2026", "not a valid price file"),
+        ("version: 1\ndate: [2026", "not valid YAML at line 2"),
         ("version: 1\nhome_region: us-east-1\nsource: x\n", "date: Field required"),
     ],
 )
