@@ -17,10 +17,6 @@ from scanner.settings import load_settings
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """`prices refresh` and its options."""
-    parser.epilog = (
-        "Exit status: 0 the price file was written (figures the API did not return keep the "
-        "bundled value and are listed on stderr), 2 nothing could be read and nothing was written."
-    )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     refresh_parser = actions.add_parser(
         "refresh",
@@ -28,6 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         description="Read current on-demand list prices from the AWS Price List Query API "
         "(pricing:GetProducts, read-only) for the catalog's types and the settings' regions, and "
         "write a dated price file that scans prefer over the bundled one.",
+    )
+    refresh_parser.epilog = (
+        "Exit status: 0 the price file was written (figures the API did not return keep the "
+        "bundled value and are listed on stderr), 2 nothing could be read and nothing was written."
     )
     refresh_parser.add_argument("--config", type=Path, metavar="FILE", help="YAML settings file")
     refresh_parser.add_argument(
