@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "emulate": ("scanner.commands.emulate", "serve a CloudTrail and STS emulator"),
     "catalog": ("scanner.commands.catalog", "list the resource types the scanner knows"),
     "athena": ("scanner.commands.athena", "Athena over the trail bucket: `athena ddl`"),
+    "prices": ("scanner.commands.prices", "refresh the price file from the AWS Price List API"),
 }
 
 EXIT_OK = 0

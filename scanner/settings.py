@@ -112,6 +112,7 @@ class FileModel(_Model):
     trail_bucket: TrailBucketModel = TrailBucketModel()
     athena: AthenaModel = AthenaModel()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    prices_path: Annotated[str | None, Field(min_length=1)] = None
 
     @field_validator("regions")
     @classmethod
@@ -204,12 +205,22 @@ class Settings:
     trail_bucket: TrailBucketSettings = field(default_factory=TrailBucketSettings)
     athena: AthenaSettings = field(default_factory=AthenaSettings)
     log_level: str = "info"
+    #: The price file `leftovers prices refresh` writes and scans prefer (None: beside the state).
+    prices_path: str | None = None
     #: The dotted keys the file, the environment or the flags set (not part of equality).
     given: frozenset[str] = field(default=frozenset(), compare=False)
 
     def is_set(self, key: str) -> bool:
         """Whether `key` (dotted) was given a value, rather than left at its default."""
         return key in self.given
+
+    @property
+    def price_file(self) -> Path:
+        """Where the refreshed price file is: `prices_path`, else `prices.yaml` beside the state
+        file."""
+        if self.prices_path is not None:
+            return Path(self.prices_path)
+        return Path(self.service.state_path).with_name("prices.yaml")
 
 
 # ---------------------------------------------------------------- loading
@@ -421,4 +432,5 @@ def _freeze(model: FileModel) -> Settings:
         trail_bucket=TrailBucketSettings(**model.trail_bucket.model_dump()),
         athena=AthenaSettings(**model.athena.model_dump()),
         log_level=model.log_level,
+        prices_path=model.prices_path,
     )

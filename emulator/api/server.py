@@ -1,4 +1,5 @@
-"""The HTTP front: one loopback endpoint for CloudTrail, STS, Organizations, EC2 and admin."""
+"""The HTTP front: one loopback endpoint for CloudTrail, STS, Organizations, EC2, Price List
+and admin."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from emulator.api import admin
 from emulator.api.auth import caller_of
 from emulator.api.faults import Fault
 from emulator.api.inventory import describe_regions, list_accounts
+from emulator.api.pricing import TARGET as PRICING_TARGET
 from emulator.api.protocol import (
     ApiError,
     Protocol,
@@ -45,7 +47,11 @@ def _close(request: web.Request, partial: bytes = b"") -> Abort:
 
 
 async def _apply(
-    request: web.Request, emulator: EmulatorState, fault: Fault | None, where: str = ""
+    request: web.Request,
+    emulator: EmulatorState,
+    fault: Fault | None,
+    where: str = "",
+    action: str = "cloudtrail:LookupEvents",
 ) -> None:
     """Make a fault happen; returns only for faults that let the call go on (slow)."""
     if fault is None:
@@ -72,7 +78,7 @@ async def _apply(
         "denied": ApiError(
             400,
             "AccessDeniedException",
-            f"User is not authorized to perform: cloudtrail:LookupEvents in {where}",
+            f"User is not authorized to perform: {action} in {where}",
         ),
         "expired": ApiError(
             400, "ExpiredTokenException", "The security token included in the request is expired"
@@ -119,6 +125,12 @@ async def _json_call(request: web.Request, emulator: EmulatorState, target: str)
         raise ApiError(400, "SerializationException", "Request body is not valid JSON") from None
     if target == CLOUDTRAIL_PREFIX + "LookupEvents":
         return await _lookup_events(request, emulator, identity.account, caller.region, body)
+    if target == PRICING_TARGET:
+        fault = emulator.faults.pick(identity.account, caller.region)
+        await _apply(request, emulator, fault, caller.region, "pricing:GetProducts")
+        if not isinstance(body, dict):
+            raise ApiError(400, "SerializationException", "Request body must be a JSON object")
+        return json_response(emulator.pricing.answer(body))
     if target == ORGANIZATIONS_PREFIX + "ListAccounts":
         if not isinstance(body, dict):
             raise ApiError(400, "SerializationException", "Request body must be a JSON object")

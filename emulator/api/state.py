@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -22,6 +23,7 @@ from emulator.api.loading import (
     records_from_objects,
     warn_skipped,
 )
+from emulator.api.pricing import DEFAULT_PRODUCTS, GetProducts
 from emulator.api.stats import CallStats
 from emulator.api.sts import Sessions
 from emulator.api.tokens import TokenCodec
@@ -55,6 +57,7 @@ class EmulatorState:
         seed: int | None = None,
         clock: Clock | None = None,
         horizon_days: float | None = HORIZON_DAYS,
+        products: Iterable[Mapping[str, Any] | str] | None = None,
     ) -> None:
         self.clock: Clock = clock or SystemClock()
         self.history = History()
@@ -67,6 +70,7 @@ class EmulatorState:
         self.rng = random.Random(seed)
         self.sessions = Sessions(self.clock, lambda: self.default_account, seed)
         self.lookup = LookupEvents(self.history, TokenCodec(), horizon_days)
+        self.pricing = GetProducts(DEFAULT_PRODUCTS if products is None else products)
         self.stats = CallStats()
         self._account = account
         self._stopping: asyncio.Event | None = None

@@ -6,6 +6,7 @@ from scanner.catalog.prices import (
     BUNDLED_PRICES,
     HOURS_PER_MONTH,
     PriceBook,
+    load_preferred_prices,
     load_prices,
     parse_prices,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "compile_expression",
     "is_false",
     "load_catalog",
+    "load_preferred_prices",
     "load_prices",
     "parse_catalog",
     "parse_prices",

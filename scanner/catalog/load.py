@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import TypeVar
 
 import jmespath.exceptions
-import yaml
 from pydantic import ValidationError
 
 from scanner.catalog.expressions import Expression, compile_expression
 from scanner.catalog.model import CatalogFile, PriceModel, RuleModel, TypeModel
 from scanner.catalog.prices import PriceBook, RegionalRate, RegionalTable, load_prices
 from scanner.catalog.runtime import Catalog, Price, ResourceType, Rule, normaliser
+from scanner.catalog.yamlfile import read_yaml
 from scanner.errors import CatalogError
 from scanner.lifecycle import Change
 
@@ -229,18 +229,6 @@ def parse_catalog(
     return _build([(source, _file_model(data, source))], book)
 
 
-def _read_yaml(path: Path) -> object:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise CatalogError(f"{path}: cannot read ({error.strerror or error})") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(error, "problem", None) or "invalid YAML"
-        raise CatalogError(f"{path}: not valid YAML{where}: {problem}") from None
-
-
 def catalog_files(path: Path | None = None) -> list[Path]:
     """The catalog's files: `path` itself, or every `*.yaml` in it when it is a folder."""
     path = DEFAULT_PATH if path is None else path
@@ -254,4 +242,4 @@ def load_catalog(path: Path | None = None, prices: PriceBook | None = None) -> C
     files = catalog_files(path)
     if not files:
         raise CatalogError(f"{path}: no catalog files (*.yaml)")
-    return _build([(str(file), _file_model(_read_yaml(file), str(file))) for file in files], book)
+    return _build([(str(file), _file_model(read_yaml(file), str(file))) for file in files], book)

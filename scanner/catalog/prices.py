@@ -9,9 +9,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, ValidationError
 
+from scanner.catalog.yamlfile import read_yaml
 from scanner.errors import CatalogError
 
 #: The price book shipped with the package.
@@ -160,10 +160,10 @@ def parse_prices(data: object, source: str = "prices") -> PriceBook:
 def load_prices(path: Path | None = None) -> PriceBook:
     """Load a price file (default: the bundled one); a refreshed, dated file has the same form."""
     path = BUNDLED_PRICES if path is None else path
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise CatalogError(f"{path}: cannot read ({error.strerror or error})") from None
-    except yaml.YAMLError as error:
-        raise CatalogError(f"{path}: not a valid price file ({error})") from None
-    return parse_prices(data, str(path))
+    return parse_prices(read_yaml(path), str(path))
+
+
+def load_preferred_prices(path: Path) -> PriceBook:
+    """The dated price file at `path` (written by `leftovers prices refresh`) when there is one,
+    else the bundled book; a file that is there but invalid raises CatalogError naming it."""
+    return load_prices(path) if path.exists() else load_prices()

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.live import Live
 
 from scanner import logs
-from scanner.catalog import load_catalog
+from scanner.catalog import load_catalog, load_preferred_prices
 from scanner.coverage import Coverage, CoverageSink
 from scanner.errors import InputError, SettingsError
 from scanner.pages import MemorySink, ScanProgress, ScanResult
@@ -165,7 +165,9 @@ async def _scan(
     settings: Settings, kind: str, paths: list[Path], live: bool, whole_files: bool
 ) -> tuple[Report, ScanResult, int | None]:
     """Scan; the report, the result, and how many files were read (None: LookupEvents)."""
-    catalog = load_catalog().select(settings.resource_types)
+    catalog = load_catalog(prices=load_preferred_prices(settings.price_file)).select(
+        settings.resource_types
+    )
     freeze_start_up()
     now = datetime.now(UTC)
     window = window_for(now, settings.lookback_days)

@@ -10,7 +10,7 @@ from pathlib import Path
 import anyio
 
 from scanner import logs
-from scanner.catalog import load_catalog
+from scanner.catalog import load_catalog, load_preferred_prices
 from scanner.errors import SettingsError
 from scanner.metrics import build_registry
 from scanner.runner import freeze_start_up
@@ -86,7 +86,9 @@ def service_url(host: str, port: int) -> str:
 async def serve(settings: Settings) -> None:
     """Open the store, serve HTTP, scan on schedule; stop cleanly on SIGTERM or SIGINT."""
     log = logs.get_logger("serve")
-    catalog = load_catalog().select(settings.resource_types)
+    catalog = load_catalog(prices=load_preferred_prices(settings.price_file)).select(
+        settings.resource_types
+    )
     freeze_start_up()
     host, port = split_listen(settings.service.listen)
     state = Path(settings.service.state_path)
