@@ -34,6 +34,7 @@ _LEFTOVER = {
         "created_by",
         "create_event_id",
         "created_via",
+        "tags",
         "age_seconds",
         "attributes",
         "console_url",
@@ -55,6 +56,11 @@ _LEFTOVER = {
             **_NULLABLE_STRING,
             "description": "the parent a service created it for: `<type>/<id>`, e.g. "
             "`autoscaling.group/web`, `cloudformation.stack/<stack ARN>`",
+        },
+        "tags": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "its tags now: from its create event and later tagging events",
         },
         "age_seconds": {"type": "integer", "minimum": 0},
         "attributes": {"type": "object", "additionalProperties": {"type": "string"}},

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from scanner.catalog import Catalog
-from scanner.lifecycle import Actor, Lifecycle, ResourceKey
+from scanner.ignore import IgnoreRule, Subject, reason_ignored
+from scanner.lifecycle import Actor, Lifecycle, ResourceKey, tagged_resource
 from scanner.pages import ScanStats, StreamFailure
-from scanner.pairing import current_state, leftovers
+from scanner.pairing import current_state, is_alive, leftovers
 from scanner.plan import Slice
 
 
@@ -37,6 +38,7 @@ class Leftover:
     console_url: str
     hourly_cost: float | None
     created_via: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()
 
     def age_seconds(self, now: datetime) -> int:
         return max(0, int((now - self.created_at).total_seconds()))
@@ -60,6 +62,7 @@ class Leftover:
             },
             "create_event_id": self.create_event_id,
             "created_via": self.created_via,
+            "tags": dict(self.tags),
             "age_seconds": self.age_seconds(now),
             "attributes": dict(self.attributes),
             "console_url": self.console_url,
@@ -133,10 +136,14 @@ class Report:
     errors: tuple[StreamFailure, ...] = ()
     stats: ScanStats | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: Leftovers an ignore rule matched, with its reason: in no count, metric or alert.
+    ignored: tuple[tuple[Leftover, str], ...] = ()
 
     def filtered(self, chosen: ReportFilter) -> Report:
-        kept = tuple(item for item in self.leftovers if chosen.keeps(item, self.generated_at))
-        return Report(self.generated_at, self.window, kept, self.errors, self.stats, self.extra)
+        now = self.generated_at
+        kept = tuple(item for item in self.leftovers if chosen.keeps(item, now))
+        ignored = tuple(pair for pair in self.ignored if chosen.keeps(pair[0], now))
+        return replace(self, leftovers=kept, ignored=ignored)
 
     @property
     def hourly_cost(self) -> float:
@@ -168,11 +175,31 @@ class Report:
                 "hedged": stats.hedged,
                 "retried": stats.retried,
             },
+            "ignored": [
+                {**item.to_json(self.generated_at), "ignored_reason": reason}
+                for item, reason in self.ignored
+            ],
             **self.extra,
         }
 
 
-def leftover_of(lifecycle: Lifecycle, catalog: Catalog) -> Leftover | None:
+def tags_by_resource(
+    lifecycles: Mapping[ResourceKey, Lifecycle],
+) -> dict[ResourceKey, dict[str, str]]:
+    """The tags each resource has now: its tags' own lifecycles that are alive."""
+    found: dict[ResourceKey, dict[str, str]] = {}
+    for key, lifecycle in lifecycles.items():
+        named = tagged_resource(key)
+        if named is not None and lifecycle.created is not None and is_alive(lifecycle):
+            found.setdefault(named[0], {})[named[1]] = dict(lifecycle.created.attributes).get(
+                "value", ""
+            )
+    return found
+
+
+def leftover_of(
+    lifecycle: Lifecycle, catalog: Catalog, tags: Mapping[str, str] | None = None
+) -> Leftover | None:
     """The report line of a live lifecycle (None when it was never created, or is unknown)."""
     created = lifecycle.creation
     resource_type = catalog.types.get(lifecycle.key.resource_type)
@@ -198,6 +225,7 @@ def leftover_of(lifecycle: Lifecycle, catalog: Catalog) -> Leftover | None:
         console_url=resource_type.console_url(lifecycle.key, arn, name),
         hourly_cost=resource_type.hourly_cost(attributes, lifecycle.key.region),
         created_via=created.created_via,
+        tags=tuple(sorted((tags or {}).items())),
     )
 
 
@@ -210,13 +238,29 @@ def build_report(
     stats: ScanStats | None = None,
     generated_at: datetime | None = None,
     only: ReportFilter | None = None,
+    ignore: tuple[IgnoreRule, ...] = (),
 ) -> Report:
-    """The leftovers of these lifecycles (renames resolved), sorted by account, region, type."""
+    """The leftovers of these lifecycles (renames resolved), sorted by account, region, type;
+    those an ignore rule matches are set apart with its reason."""
     generated_at = generated_at or datetime.now(UTC)
-    items = [leftover_of(lifecycle, catalog) for lifecycle in leftovers(lifecycles)]
+    tags = tags_by_resource(lifecycles)
+    items = [leftover_of(lc, catalog, tags.get(lc.key)) for lc in leftovers(lifecycles)]
     found = sorted(
         (item for item in items if item is not None),
         key=lambda item: (item.key, item.created_at),
     )
-    report = Report(generated_at, window, tuple(found), tuple(failures), stats)
+    kept: list[Leftover] = []
+    ignored: list[tuple[Leftover, str]] = []
+    for item in found:
+        subject = Subject(
+            item.key, item.name, item.created_by, dict(item.tags), item.age_seconds(generated_at)
+        )
+        reason = reason_ignored(ignore, subject) if ignore else None
+        if reason is None:
+            kept.append(item)
+        else:
+            ignored.append((item, reason))
+    report = Report(
+        generated_at, window, tuple(kept), tuple(failures), stats, ignored=tuple(ignored)
+    )
     return report.filtered(only) if only is not None else report

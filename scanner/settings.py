@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from scanner.errors import SettingsError
+from scanner.ignore import IgnoreRule, parse_ignore_rules
 
 ENV_PREFIX = "LEFTOVERS_"
 CONFIG_ENV = "LEFTOVERS_CONFIG"
@@ -93,6 +94,7 @@ class FileModel(_Model):
     retry: RetryModel = RetryModel()
     service: ServiceModel = ServiceModel()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    ignore: Any = None  # checked by scanner.ignore, whose messages name the rule
 
     @field_validator("regions")
     @classmethod
@@ -168,6 +170,7 @@ class Settings:
     retry: RetrySettings = RetrySettings()
     service: ServiceSettings = ServiceSettings()
     log_level: str = "info"
+    ignore: tuple[IgnoreRule, ...] = ()
     #: The dotted keys the file, the environment or the flags set (not part of equality).
     given: frozenset[str] = field(default=frozenset(), compare=False)
 
@@ -209,7 +212,8 @@ def load_settings(
         model = FileModel.model_validate(data)
     except ValidationError as error:
         raise SettingsError(_one_line(error, origins)) from None
-    return replace(_freeze(model), given=frozenset(".".join(key) for key in origins))
+    ignore = parse_ignore_rules(model.ignore, origins.get(("ignore",), "settings"))
+    return replace(_freeze(model), ignore=ignore, given=frozenset(".".join(key) for key in origins))
 
 
 def _read_file(path: Path) -> dict[str, Any]:

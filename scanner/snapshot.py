@@ -172,7 +172,9 @@ async def build_snapshot(
     finished = last.finished_at or now
     window = Slice(finished - timedelta(days=settings.lookback_days), finished)
     only = ReportFilter.of(created_by=[settings.user_name]) if settings.user_name else None
-    report = build_report(lifecycles, catalog, window, generated_at=now, only=only)
+    report = build_report(
+        lifecycles, catalog, window, generated_at=now, only=only, ignore=settings.ignore
+    )
     entries = sorted(
         (Entry(item, item.to_json(now)) for item in report.leftovers), key=lambda e: e.sort_key
     )

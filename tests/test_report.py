@@ -21,7 +21,7 @@ BOB = Actor("arn:aws:sts::111111111111:assumed-role/Deployer/bob", None, "198.51
 
 LEFTOVER_KEYS = {
     "account_id", "region", "service", "resource_type", "resource_id", "arn", "name", "state",
-    "created_at", "created_by", "create_event_id", "created_via", "age_seconds", "attributes",
+    "created_at", "created_by", "create_event_id", "created_via", "tags", "age_seconds", "attributes",
     "console_url", "estimated_hourly_cost",
 }  # fmt: skip
 
@@ -69,7 +69,7 @@ def report() -> Report:
 
 def test_json_contract() -> None:
     document = orjson.loads(orjson.dumps(report().to_json()))
-    assert set(document) == {"generated_at", "window", "leftovers", "errors", "stats"}
+    assert set(document) == {"generated_at", "window", "leftovers", "errors", "stats", "ignored"}
     assert document["generated_at"] == "2025-06-01T12:00:00Z"
     assert document["window"] == {"start": "2025-03-03T12:00:00Z", "end": "2025-06-01T12:00:00Z"}
     assert document["errors"] == [
