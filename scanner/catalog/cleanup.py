@@ -29,7 +29,7 @@ class CleanupModel(_Strict):
     """
 
     operation: str = Field(pattern=r"^[A-Z][A-Za-z0-9]+$")
-    id: str = Field(pattern=r"^[A-Z][A-Za-z0-9]+$")
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9]+$")
     source: str = Field(default="id", alias="from", pattern=r"^(id|name|arn)$")
     params: dict[str, str | bool | int] = Field(default_factory=dict)
     choices: list[ChoiceModel] = Field(default_factory=list)
