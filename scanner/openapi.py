@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from scanner import __version__
+from scanner.plan_route import PLAN_PATH
 
 _NULLABLE_STRING: dict[str, Any] = {"type": ["string", "null"]}
 
@@ -57,11 +58,7 @@ _LEFTOVER = {
             "description": "the parent a service created it for: `<type>/<id>`, e.g. "
             "`autoscaling.group/web`, `cloudformation.stack/<stack ARN>`",
         },
-        "tags": {
-            "type": "object",
-            "additionalProperties": {"type": "string"},
-            "description": "its tags now: from its create event and later tagging events",
-        },
+        "tags": {"type": "object", "additionalProperties": {"type": "string"}},
         "age_seconds": {"type": "integer", "minimum": 0},
         "attributes": {"type": "object", "additionalProperties": {"type": "string"}},
         "console_url": {"type": "string"},
@@ -358,6 +355,7 @@ def openapi_document(bearer: bool = True) -> dict[str, Any]:
                     },
                 }
             },
+            "/plan": PLAN_PATH,
             "/healthz": {
                 "get": {
                     "summary": "Liveness: the process answers",

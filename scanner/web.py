@@ -24,6 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from scanner.lifecycle import Fact, Lifecycle, ResourceKey
 from scanner.openapi import openapi_document
+from scanner.plan_route import add_plan
 from scanner.report import ReportFilter
 from scanner.service import WallClock
 from scanner.snapshot import Entry, Snapshot
@@ -341,6 +342,7 @@ def create_app(context: Context) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/openapi.json", openapi)
     add_pages(app, context, parse_query, BadParameter, FILTERS)
+    add_plan(app, context.current)
     return app
 
 
