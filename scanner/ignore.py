@@ -24,7 +24,7 @@ FIELDS = (
     "tags",
     "min_age",
 )
-_GLOBS = ("type", "account", "region", "id", "name", "creator")
+_GLOBS = ("type", "account", "region", "id", "name", "creator", "tags")
 _DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
