@@ -53,6 +53,15 @@ run() {{
 """
 
 
+def quote(value: str) -> str:
+    """One shell word for a value from AWS: `shlex.quote`, or bash's $'...' with control
+    characters escaped when it has any (so that a newline never splits a reviewed line)."""
+    if not _CONTROL.search(value):
+        return shlex.quote(value)
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+    return "$'" + _CONTROL.sub(lambda match: f"\\x{ord(match[0]):02x}", escaped) + "'"
+
+
 def comment(text: str) -> str:
     """Text from AWS made safe for a `#` line: control characters (newlines) written as \\xNN."""
     return _CONTROL.sub(lambda match: f"\\x{ord(match[0]):02x}", text)
@@ -84,7 +93,7 @@ def _argument(param: str, value: str | bool | int, resource_id: str) -> list[str
         return [cli_option(param)]
     if value is False:
         return ["--no-" + cli_option(param)[2:]]
-    return [cli_option(param), shlex.quote(str(value).replace("{id}", resource_id))]
+    return [cli_option(param), quote(str(value).replace("{id}", resource_id))]
 
 
 def order_types(names: Iterable[str], catalog: Catalog) -> list[str]:
@@ -152,7 +161,7 @@ def _command(item: Mapping[str, Any], api: str, cleanup: Cleanup) -> list[str]:
         "aws",
         f'${{PROFILE_{account}:+--profile "$PROFILE_{account}"}}',
         "--region",
-        shlex.quote(str(item["region"])),
+        quote(str(item["region"])),
         *cli_words(api, cleanup),
         *_argument(cleanup.id_param, target, target),
     ]
