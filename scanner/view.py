@@ -56,7 +56,7 @@ def _ignored(report: Report, console: Console, show: bool) -> None:
         return
     table = Table(title=f"ignored ({len(report.ignored)})", title_justify="left", expand=False)
     for column in ("type", "account", "region", "id", "name", "age", "reason"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow="fold", no_wrap=column not in ("name", "reason"))
     now = report.generated_at
     for item, reason in report.ignored:
         key = item.key
