@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "catalog": ("scanner.commands.catalog", "list the resource types the scanner knows"),
     "athena": ("scanner.commands.athena", "Athena over the trail bucket: `athena ddl`"),
     "prices": ("scanner.commands.prices", "refresh the price file from the AWS Price List API"),
+    "plan": ("scanner.commands.plan", "write a reviewed cleanup plan: aws CLI deletes, never run"),
 }
 
 EXIT_OK = 0

@@ -17,6 +17,31 @@ class ResourceKey:
     resource_id: str
 
 
+#: A tag of a resource is kept as a lifecycle of its own (set: created, removed: deleted), so the
+#: latest event wins per tag key whatever the order: type `<type>#tag`, id `<id>` US `<tag key>`.
+TAG_TYPE_SUFFIX = "#tag"
+_TAG_SEPARATOR = "\x1f"
+
+
+def tag_key(key: ResourceKey, tag: str) -> ResourceKey:
+    """The key of the lifecycle of tag `tag` of the resource `key`."""
+    return ResourceKey(
+        key.account_id,
+        key.region,
+        key.resource_type + TAG_TYPE_SUFFIX,
+        key.resource_id + _TAG_SEPARATOR + tag,
+    )
+
+
+def tagged_resource(key: ResourceKey) -> tuple[ResourceKey, str] | None:
+    """The resource and tag key a tag lifecycle's key names (None for a resource's own key)."""
+    if not key.resource_type.endswith(TAG_TYPE_SUFFIX) or _TAG_SEPARATOR not in key.resource_id:
+        return None
+    resource_id, _, tag = key.resource_id.partition(_TAG_SEPARATOR)
+    resource_type = key.resource_type.removesuffix(TAG_TYPE_SUFFIX)
+    return ResourceKey(key.account_id, key.region, resource_type, resource_id), tag
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
     """Who made a call, as CloudTrail tells it."""

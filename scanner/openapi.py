@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from scanner import __version__
+from scanner.plan_route import PLAN_PATH
 from scanner.query import packaged_types, results_parameters
 
 _NULLABLE_STRING: dict[str, Any] = {"type": ["string", "null"]}
@@ -36,6 +37,7 @@ _LEFTOVER: dict[str, Any] = {
         "created_by",
         "create_event_id",
         "created_via",
+        "tags",
         "age_seconds",
         "attributes",
         "console_url",
@@ -58,6 +60,7 @@ _LEFTOVER: dict[str, Any] = {
             "description": "the parent a service created it for: `<type>/<id>`, e.g. "
             "`autoscaling.group/web`, `cloudformation.stack/<stack ARN>`",
         },
+        "tags": {"type": "object", "additionalProperties": {"type": "string"}},
         "age_seconds": {"type": "integer", "minimum": 0},
         "attributes": {"type": "object", "additionalProperties": {"type": "string"}},
         "console_url": {"type": "string"},
@@ -153,6 +156,7 @@ _SCHEMAS: dict[str, Any] = {
             "leftovers",
             "incomplete",
             "incomplete_regions",
+            "ignored",
             "errors",
             "stats",
         ],
@@ -172,6 +176,21 @@ _SCHEMAS: dict[str, Any] = {
                 "items": {"$ref": "#/components/schemas/Incomplete"},
                 "description": "resources of regions not read in full that are not known to "
                 "be deleted (a delete may be among what was not read): not leftovers, not "
+                "counted in the metrics; filtered as `leftovers`, on the first page only",
+            },
+            "ignored": {
+                "type": "array",
+                "items": {
+                    "allOf": [
+                        {"$ref": "#/components/schemas/Leftover"},
+                        {
+                            "type": "object",
+                            "required": ["ignored_reason"],
+                            "properties": {"ignored_reason": {"type": "string"}},
+                        },
+                    ]
+                },
+                "description": "leftovers an ignore rule sets apart, with its reason: not "
                 "counted in the metrics; filtered as `leftovers`, on the first page only",
             },
             "incomplete_regions": {
@@ -368,6 +387,7 @@ def openapi_document(
                     },
                 }
             },
+            "/plan": PLAN_PATH,
             "/healthz": {
                 "get": {
                     "summary": "Liveness: the process answers",

@@ -13,8 +13,9 @@ from dataclasses import replace
 from typing import Any
 
 from scanner.catalog import Catalog, Expression, Rule, is_false
-from scanner.lifecycle import Actor, Change, Fact, Lifecycle, ResourceKey
+from scanner.lifecycle import Actor, Change, Fact, Lifecycle, ResourceKey, tag_key
 from scanner.records import Record
+from scanner.tags import tag_pairs
 
 _TRUE = (True, "true", "True")
 
@@ -228,6 +229,16 @@ class _Builder:
         return facts
 
 
+def _tag_facts(builder: _Builder, rule: Rule, facts: list[Fact]) -> list[Fact]:
+    """The facts of the tags' own lifecycles (lifecycle.tag_key) that a rule's facts carry."""
+    pairs = [] if rule.tags is None else tag_pairs(rule.tags(builder.body))
+    return [
+        builder.fact(rule, tag_key(f.key, tag), rule.change, attributes={"value": v} if v else None)
+        for f in facts
+        for tag, v in pairs
+    ]
+
+
 def extract(record: Record, catalog: Catalog) -> list[Fact]:
     """The facts one record states; [] for unwatched events, failed calls and dry runs."""
     rules = catalog.rules_for(record.event_source, record.event_name)
@@ -238,12 +249,10 @@ def extract(record: Record, catalog: Catalog) -> list[Fact]:
     for rule in rules:
         if rule.when is not None and is_false(rule.when(record.body)):
             continue
-        if rule.is_rename:
-            facts.extend(builder.rename(rule))
-        elif rule.items is not None:
-            facts.extend(builder.items(rule))
-        else:
-            facts.extend(builder.plain(rule))
+        make = builder.rename if rule.is_rename else builder.plain if rule.items is None else None
+        found = make(rule) if make is not None else builder.items(rule)
+        tags = _tag_facts(builder, rule, found)
+        facts.extend(tags if rule.is_tagging else [*found, *tags])
     return facts
 
 

@@ -17,11 +17,21 @@ from functools import partial
 import anyio.to_thread
 
 from scanner.catalog import Catalog
-from scanner.lifecycle import Lifecycle, ResourceKey
+from scanner.ignore import IgnoreRule
+from scanner.lifecycle import Lifecycle, ResourceKey, tagged_resource
 from scanner.pages import ScanStats
 from scanner.pairing import leftovers
 from scanner.plan import Slice
-from scanner.report import Leftover, ReportFilter, Unread, incomplete_json, leftover_of, where
+from scanner.report import (
+    Leftover,
+    ReportFilter,
+    Unread,
+    ignored_by,
+    incomplete_json,
+    leftover_of,
+    tags_by_resource,
+    where,
+)
 from scanner.settings import Settings
 from scanner.snapshot import Entry, Snapshot, metric_values
 from scanner.store import CounterValue, RegionState, ScanRecord, Store
@@ -51,9 +61,12 @@ class _Read:
 
 
 def _leftovers_among(
-    lifecycles: Mapping[ResourceKey, Lifecycle], keys: Iterable[ResourceKey], catalog: Catalog
+    lifecycles: Mapping[ResourceKey, Lifecycle],
+    keys: Iterable[ResourceKey],
+    catalog: Catalog,
+    tags: Mapping[ResourceKey, Mapping[str, str]],
 ) -> dict[ResourceKey, Leftover]:
-    """The leftovers among `keys`, renames followed through `lifecycles`."""
+    """The leftovers among `keys`, renames followed through `lifecycles`, with their tags."""
     around: dict[ResourceKey, Lifecycle] = {}
     wanted = set(keys)
     for key in wanted:
@@ -62,7 +75,9 @@ def _leftovers_among(
             around[lifecycle.key] = lifecycle
             origin = lifecycle.created.renamed_from if lifecycle.created else None
             lifecycle = lifecycles.get(origin) if origin else None
-    found = (leftover_of(lc, catalog) for lc in leftovers(around) if lc.key in wanted)
+    found = (
+        leftover_of(lc, catalog, tags.get(lc.key)) for lc in leftovers(around) if lc.key in wanted
+    )
     return {item.key: item for item in found if item is not None}
 
 
@@ -110,6 +125,25 @@ def _entries(
     return entries, incomplete
 
 
+def _set_apart(
+    entries: list[Entry], ignore: Sequence[IgnoreRule], now: datetime
+) -> tuple[list[Entry], list[Entry]]:
+    """The entries no ignore rule matches, and those one does (its reason in their JSON).
+    Looked at on every snapshot: a rule's `min_age` lets a leftover in as it ages."""
+    if not ignore:
+        return entries, []
+    kept: list[Entry] = []
+    ignored: list[Entry] = []
+    for entry in entries:
+        reason = ignored_by(ignore, entry.leftover, now)
+        if reason is None:
+            again = "ignored_reason" in entry.item  # ignored before (min_age): its own item again
+            kept.append(Entry(entry.leftover, entry.leftover.to_json(now)) if again else entry)
+        else:
+            ignored.append(Entry(entry.leftover, {**entry.item, "ignored_reason": reason}))
+    return kept, ignored
+
+
 def _assemble(
     read: _Read,
     *,
@@ -128,22 +162,24 @@ def _assemble(
         lifecycles.pop(key, None)
     lifecycles.update((lc.key, lc) for lc in read.changed)
     touched.update(lc.key for lc in read.changed)
+    # A tag's own lifecycle that changed (a later CreateTags, say) changes its resource's item.
+    touched.update(named[0] for key in list(touched) if (named := tagged_resource(key)))
+    tags = tags_by_resource(lifecycles)
     changed_renamed = {lc.key for lc in read.changed if lc.created and lc.created.renamed_from}
     renamed = ((previous.renamed if previous else frozenset()) - touched) | changed_renamed
     if previous is None:
         types_seen: set[tuple[str, str, str]] = set()
-        items = _leftovers_among(lifecycles, lifecycles, catalog)
+        items = _leftovers_among(lifecycles, lifecycles, catalog, tags)
         reuse: dict[ResourceKey, Entry] = {}
     else:
         types_seen = set(previous.types_seen)
         look_again = touched | _renamed_from(renamed, touched, previous.lifecycles)
-        items = {e.key: e.leftover for e in (*previous.entries, *previous.incomplete)}
+        earlier = (*previous.entries, *previous.incomplete, *previous.ignored)
+        items = {e.key: e.leftover for e in earlier}
         for key in look_again:
             items.pop(key, None)
-        items.update(_leftovers_among(lifecycles, look_again, catalog))
-        reuse = {
-            e.key: e for e in (*previous.entries, *previous.incomplete) if e.key not in look_again
-        }
+        items.update(_leftovers_among(lifecycles, look_again, catalog, tags))
+        reuse = {e.key: e for e in earlier if e.key not in look_again}
     types_seen.update(
         (lc.key.account_id, lc.key.region, lc.key.resource_type)
         for lc in (read.changed if previous else lifecycles.values())
@@ -157,6 +193,7 @@ def _assemble(
         only = ReportFilter.of(created_by=[settings.user_name])
         items = {key: item for key, item in items.items() if only.keeps(item, now)}
     entries, incomplete = _entries(items.values(), unread, reuse, now)
+    entries, ignored = _set_apart(entries, settings.ignore, now)
     last = read.last
     finished = last.finished_at or now
     window = Slice(finished - timedelta(days=settings.lookback_days), finished)
@@ -185,6 +222,7 @@ def _assemble(
         scan_id=last.scan_id,
         outcome=last.outcome or "unknown",
         incomplete=tuple(incomplete),
+        ignored=tuple(ignored),
         unread=unread,
         fact_mark=read.fact_mark,
         types_seen=frozenset(types_seen),

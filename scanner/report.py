@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from scanner.catalog import Catalog
-from scanner.lifecycle import Actor, Lifecycle, ResourceKey
+from scanner.ignore import IgnoreRule, Subject, reason_ignored
+from scanner.lifecycle import Actor, Lifecycle, ResourceKey, tagged_resource
 from scanner.pages import ScanStats, StreamFailure
-from scanner.pairing import current_state, leftovers
+from scanner.pairing import current_state, is_alive, leftovers
 from scanner.plan import Slice
 
 
@@ -42,6 +43,7 @@ class Leftover:
     console_url: str
     hourly_cost: float | None
     created_via: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()
 
     def age_seconds(self, now: datetime) -> int:
         return max(0, int((now - self.created_at).total_seconds()))
@@ -65,6 +67,7 @@ class Leftover:
             },
             "create_event_id": self.create_event_id,
             "created_via": self.created_via,
+            "tags": dict(self.tags),
             "age_seconds": self.age_seconds(now),
             "attributes": dict(self.attributes),
             "console_url": self.console_url,
@@ -169,6 +172,8 @@ class Report:
     extra: Mapping[str, Any] = field(default_factory=dict)
     incomplete: tuple[Leftover, ...] = ()
     unread: Unread = field(default_factory=dict)
+    #: Leftovers an ignore rule matched, with its reason: in no count, metric or alert.
+    ignored: tuple[tuple[Leftover, str], ...] = ()
 
     def filtered(self, chosen: ReportFilter) -> Report:
         now = self.generated_at
@@ -176,6 +181,7 @@ class Report:
             self,
             leftovers=tuple(item for item in self.leftovers if chosen.keeps(item, now)),
             incomplete=tuple(item for item in self.incomplete if chosen.keeps(item, now)),
+            ignored=tuple(pair for pair in self.ignored if chosen.keeps(pair[0], now)),
         )
 
     @property
@@ -213,11 +219,31 @@ class Report:
                 "hedged": stats.hedged,
                 "retried": stats.retried,
             },
+            "ignored": [
+                {**item.to_json(self.generated_at), "ignored_reason": reason}
+                for item, reason in self.ignored
+            ],
             **self.extra,
         }
 
 
-def leftover_of(lifecycle: Lifecycle, catalog: Catalog) -> Leftover | None:
+def tags_by_resource(
+    lifecycles: Mapping[ResourceKey, Lifecycle],
+) -> dict[ResourceKey, dict[str, str]]:
+    """The tags each resource has now: its tags' own lifecycles that are alive."""
+    found: dict[ResourceKey, dict[str, str]] = {}
+    for key, lifecycle in lifecycles.items():
+        named = tagged_resource(key)
+        if named is not None and lifecycle.created is not None and is_alive(lifecycle):
+            found.setdefault(named[0], {})[named[1]] = dict(lifecycle.created.attributes).get(
+                "value", ""
+            )
+    return found
+
+
+def leftover_of(
+    lifecycle: Lifecycle, catalog: Catalog, tags: Mapping[str, str] | None = None
+) -> Leftover | None:
     """The report line of a live lifecycle (None when it was never created, or is unknown)."""
     created = lifecycle.creation
     resource_type = catalog.types.get(lifecycle.key.resource_type)
@@ -243,6 +269,17 @@ def leftover_of(lifecycle: Lifecycle, catalog: Catalog) -> Leftover | None:
         console_url=resource_type.console_url(lifecycle.key, arn, name),
         hourly_cost=resource_type.hourly_cost(attributes, lifecycle.key.region),
         created_via=created.created_via,
+        tags=tuple(sorted((tags or {}).items())),
+    )
+
+
+def ignored_by(ignore: Sequence[IgnoreRule], item: Leftover, now: datetime) -> str | None:
+    """The reason of the first ignore rule that matches a leftover (None: none does)."""
+    if not ignore:
+        return None
+    age = item.age_seconds(now)
+    return reason_ignored(
+        tuple(ignore), Subject(item.key, item.name, item.created_by, dict(item.tags), age)
     )
 
 
@@ -256,24 +293,32 @@ def build_report(
     generated_at: datetime | None = None,
     only: ReportFilter | None = None,
     unread: Unread | None = None,
+    ignore: tuple[IgnoreRule, ...] = (),
 ) -> Report:
     """The leftovers of these lifecycles (renames resolved), sorted by account, region, type;
-    those of `unread` regions (default: the regions `failures` left unread) as `incomplete`."""
+    those of `unread` regions (default: the regions `failures` left unread) as `incomplete`,
+    and those an ignore rule matches set apart with its reason."""
     generated_at = generated_at or datetime.now(UTC)
     unread = unread_regions(failures) if unread is None else unread
-    items = [leftover_of(lifecycle, catalog) for lifecycle in leftovers(lifecycles)]
+    tags = tags_by_resource(lifecycles)
+    items = [leftover_of(lc, catalog, tags.get(lc.key)) for lc in leftovers(lifecycles)]
     found = sorted(
         (item for item in items if item is not None),
         key=lambda item: (item.key, item.created_at),
     )
+    read = [item for item in found if where(item.key) not in unread]
+    reasons = [ignored_by(ignore, item, generated_at) for item in read]
     report = Report(
         generated_at,
         window,
-        tuple(item for item in found if where(item.key) not in unread),
+        tuple(item for item, reason in zip(read, reasons, strict=True) if reason is None),
         tuple(failures),
         stats,
         incomplete=tuple(item for item in found if where(item.key) in unread),
         unread=unread,
+        ignored=tuple(
+            (item, reason) for item, reason in zip(read, reasons, strict=True) if reason is not None
+        ),
     )
     return report.filtered(only) if only is not None else report
 

@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from scanner.errors import SettingsError
+from scanner.ignore import IgnoreRule, parse_ignore_rules
 from scanner.trail_settings import (
     AthenaModel,
     AthenaSettings,
@@ -113,6 +114,7 @@ class FileModel(_Model):
     athena: AthenaModel = AthenaModel()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     prices_path: Annotated[str | None, Field(min_length=1)] = None
+    ignore: Any = None  # checked by scanner.ignore, whose messages name the rule
 
     @field_validator("regions")
     @classmethod
@@ -207,6 +209,7 @@ class Settings:
     log_level: str = "info"
     #: The price file `leftovers prices refresh` writes and scans prefer (None: beside the state).
     prices_path: str | None = None
+    ignore: tuple[IgnoreRule, ...] = ()
     #: The dotted keys the file, the environment or the flags set (not part of equality).
     given: frozenset[str] = field(default=frozenset(), compare=False)
 
@@ -257,7 +260,8 @@ def load_settings(
         model = FileModel.model_validate(data)
     except ValidationError as error:
         raise SettingsError(_one_line(error, origins)) from None
-    return replace(_freeze(model), given=frozenset(".".join(key) for key in origins))
+    ignore = parse_ignore_rules(model.ignore, origins.get(("ignore",), "settings"))
+    return replace(_freeze(model), ignore=ignore, given=frozenset(".".join(key) for key in origins))
 
 
 def _refuse_blank_token(data: Mapping[str, Any], origins: Mapping[tuple[str, ...], str]) -> None:

@@ -86,6 +86,8 @@ class Snapshot:
     scan_id: int = 0
     outcome: str = "ok"
     incomplete: tuple[Entry, ...] = ()
+    #: Leftovers an ignore rule matched (`ignored_reason` in their item): in no count or metric.
+    ignored: tuple[Entry, ...] = ()
     unread: Unread = field(default_factory=dict)
     fact_mark: int = 0  # the newest stored fact the lifecycles include
     #: (account, region, type) of every catalog type with a lifecycle (its 0 series), and the

@@ -116,9 +116,31 @@ def unread_text(report: Report) -> str:
     )
 
 
-def render_report(report: Report, console: Console, files: int | None = None) -> None:
-    """Print the leftovers, one table per (account, region, type), then errors and stats;
-    `files` is how many trail-log files were read (None: the scan read LookupEvents)."""
+def _ignored(report: Report, console: Console, show: bool) -> None:
+    """The leftovers ignore rules set apart: a count, or (`show`) a table with each reason."""
+    if not report.ignored:
+        return
+    if not show:
+        console.print(
+            Text(f"{len(report.ignored)} ignored by rules (--show-ignored lists them)", "dim")
+        )
+        return
+    table = Table(title=f"ignored ({len(report.ignored)})", title_justify="left", expand=False)
+    for column in ("type", "account", "region", "id", "name", "age", "reason"):
+        table.add_column(column, overflow="fold", no_wrap=column not in ("name", "reason"))
+    now = report.generated_at
+    for item, reason in report.ignored:
+        key = item.key
+        values = (key.resource_type, key.account_id, key.region, key.resource_id, item.name or "-")
+        table.add_row(*map(text, values), age_text(item.age_seconds(now)), text(reason))
+    console.print(table)
+
+
+def render_report(
+    report: Report, console: Console, files: int | None = None, *, show_ignored: bool = False
+) -> None:
+    """Print the leftovers, one table per (account, region, type), then the ignored ones, errors
+    and stats; `files` is how many trail-log files were read (None: the scan read LookupEvents)."""
     now = report.generated_at
     window = f"{report.window.start:%Y-%m-%d %H:%M} .. {report.window.end:%Y-%m-%d %H:%M} UTC"
     console.print(Text(f"CloudTrail window {window}", style="dim"))
@@ -163,6 +185,7 @@ def render_report(report: Report, console: Console, files: int | None = None) ->
         console.print("[green]No leftovers: everything created in the window was deleted.[/green]")
     if report.unread:
         console.print(Text(unread_text(report), style="yellow"))
+    _ignored(report, console, show_ignored)
     if report.errors:
         errors = Table(title="not read (see reasons)", title_justify="left", title_style="red")
         for column in ("account", "region", "stream", "reason"):

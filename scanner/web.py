@@ -19,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from scanner.lifecycle import Fact, Lifecycle, ResourceKey
 from scanner.openapi import openapi_document
+from scanner.plan_route import add_plan
 from scanner.query import (
     FILTERS,
     BadParameter,
@@ -141,6 +142,11 @@ async def results(request: web.Request) -> web.Response:
                 if query.after is None and query.only.keeps(e.leftover, now)
             ],
             "incomplete_regions": unread_json(snapshot.unread),
+            "ignored": [
+                dict(e.item, age_seconds=_age(e, now))
+                for e in snapshot.ignored
+                if query.after is None and query.only.keeps(e.leftover, now)
+            ],
             "errors": list(snapshot.errors),
             "stats": dict(snapshot.stats),
             "next_cursor": next_cursor,
@@ -272,6 +278,7 @@ def create_app(context: Context) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/openapi.json", openapi)
     add_pages(app, context, parse_query, BadParameter, FILTERS)
+    add_plan(app, context.current)
     return app
 
 

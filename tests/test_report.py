@@ -21,8 +21,8 @@ BOB = Actor("arn:aws:sts::111111111111:assumed-role/Deployer/bob", None, "198.51
 
 LEFTOVER_KEYS = {
     "account_id", "region", "service", "resource_type", "resource_id", "arn", "name", "state",
-    "created_at", "created_by", "create_event_id", "created_via", "age_seconds", "attributes",
-    "console_url", "estimated_hourly_cost",
+    "created_at", "created_by", "create_event_id", "created_via", "tags", "age_seconds",
+    "attributes", "console_url", "estimated_hourly_cost",
 }  # fmt: skip
 
 
@@ -75,6 +75,7 @@ def test_json_contract() -> None:
         "leftovers",
         "incomplete",
         "incomplete_regions",
+        "ignored",
         "errors",
         "stats",
     }

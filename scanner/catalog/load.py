@@ -9,6 +9,7 @@ from typing import TypeVar
 import jmespath.exceptions
 from pydantic import ValidationError
 
+from scanner.catalog.cleanup import Cleanup
 from scanner.catalog.expressions import Expression, compile_expression
 from scanner.catalog.model import CatalogFile, PriceModel, RuleModel, TypeModel
 from scanner.catalog.prices import PriceBook, RegionalRate, RegionalTable, load_prices
@@ -25,6 +26,8 @@ _CHANGES = {
     "delete": Change.DELETE,
     "state": Change.STATE,
     "rename": Change.CREATE,
+    "tag": Change.CREATE,
+    "untag": Change.DELETE,
 }
 _URL_FIELDS = {"region": "r", "account_id": "a", "id": "i", "arn": "n", "name": "m"}
 
@@ -86,6 +89,8 @@ def _rule(type_name: str, model: TypeModel, index: int, rule: RuleModel) -> Rule
             for parent, text in rule.created_via.items()
         ),
         proof=rule.proof,
+        tags=_compile_optional(f"{where}.tags", rule.tags),
+        is_tagging=rule.change in ("tag", "untag"),
     )
 
 
@@ -188,6 +193,7 @@ def _resource_type(name: str, model: TypeModel, book: PriceBook) -> ResourceType
         rules=rules,
         price=_price(name, model.price, book),
         normalise=rules[0].normalise,
+        cleanup=None if model.cleanup is None else Cleanup.of(model.cleanup),
     )
 
 
@@ -217,6 +223,15 @@ def _build(files: list[tuple[str, CatalogFile]], book: PriceBook) -> Catalog:
                 types.append(_resource_type(name, model, book))
             except CatalogError as error:
                 raise CatalogError(f"{source}: {error}") from None
+    known = {resource_type.name for resource_type in types}
+    for resource_type in types:
+        cleanup = resource_type.cleanup
+        for later in cleanup.before if cleanup is not None else ():
+            if later not in known:
+                raise CatalogError(
+                    f"{where_defined[resource_type.name]}: types.{resource_type.name}.cleanup."
+                    f"before: {later!r} is not a type of the catalog"
+                )
     return Catalog.of(types, regions.pop() if regions else "us-east-1", book)
 
 

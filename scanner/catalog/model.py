@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from scanner.catalog.cleanup import CleanupModel
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -21,7 +23,7 @@ class RuleModel(_Strict):
     """
 
     event: str = Field(min_length=1)
-    change: Literal["create", "delete", "state", "rename"]
+    change: Literal["create", "delete", "state", "rename", "tag", "untag"]
     id: str = Field(min_length=1)
     items: str | None = None
     new_id: str | None = None
@@ -35,6 +37,9 @@ class RuleModel(_Strict):
     api: str | None = None  # botocore's API of this event, when not the type's
     created_via: dict[str, str] = Field(default_factory=dict)
     proof: Literal["real record", "model only"] = "model only"
+    #: The tags the event sets: a list of {Key, Value} (any casing) or a map; `untag` rules give
+    #: a list of keys (or of {Key}) that the event removes.
+    tags: str | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> RuleModel:
@@ -46,6 +51,8 @@ class RuleModel(_Strict):
             raise ValueError("`new_id` is required for rename rules and only for them")
         if self.items is None and (self.record_name or self.record_attributes):
             raise ValueError("`record_name`/`record_attributes` need `items`")
+        if self.change in ("tag", "untag") and self.tags is None:
+            raise ValueError("tag and untag rules need `tags`")
         return self
 
 
@@ -89,6 +96,7 @@ class TypeModel(_Strict):
     api: str | None = None
     event_source: str = Field(pattern=r"^[a-z0-9.-]+\.amazonaws\.com$")
     title: str = Field(min_length=1)
+    cleanup: CleanupModel | None = None
     default_state: str = Field(min_length=1)
     is_global: bool = False
     display: list[str] = Field(default_factory=list)

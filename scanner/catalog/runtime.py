@@ -9,6 +9,7 @@ from difflib import get_close_matches
 from types import MappingProxyType
 from urllib.parse import unquote
 
+from scanner.catalog.cleanup import Cleanup
 from scanner.catalog.expressions import Expression
 from scanner.catalog.prices import HOURS_PER_MONTH, PriceBook, RegionalRate, RegionalTable
 from scanner.errors import CatalogError
@@ -93,10 +94,15 @@ class Rule:
     api: str | None = None
     created_via: tuple[tuple[str, Expression], ...] = field(default=(), repr=False, compare=False)
     proof: str = MODEL_ONLY
+    tags: Expression | None = field(default=None, repr=False, compare=False)
+    is_tagging: bool = False
 
     @property
     def kind(self) -> str:
-        """`create`, `delete`, `state` or `rename` (deletes one key, creates another)."""
+        """`create`, `delete`, `state`, `rename` (deletes one key, creates another), `tag` or
+        `untag` (sets or removes tags of a resource)."""
+        if self.is_tagging:
+            return "tag" if self.change is Change.CREATE else "untag"
         return "rename" if self.is_rename else self.change.value
 
 
@@ -215,6 +221,7 @@ class ResourceType:
     rules: tuple[Rule, ...] = field(repr=False)
     price: Price | None = field(default=None, repr=False)
     normalise: Callable[[str], str] = field(default=lambda value: value, repr=False, compare=False)
+    cleanup: Cleanup | None = field(default=None, repr=False)
 
     @property
     def proof(self) -> str:

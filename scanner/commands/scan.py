@@ -94,6 +94,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="output format (default: table on a terminal, json otherwise)",
     )
     parser.add_argument(
+        "--show-ignored",
+        action="store_true",
+        help="list the leftovers the settings' ignore rules set apart, with each rule's reason",
+    )
+    parser.add_argument(
         "-v",
         "--verbose",
         action="store_true",
@@ -204,6 +209,7 @@ async def _scan(
         stats=result.stats,
         generated_at=now,
         only=only,
+        ignore=settings.ignore,
     )
     if figures:
         report = replace(report, extra={**report.extra, **figures})
@@ -260,7 +266,12 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.flush()
     else:
         console = Console()
-        render_report(report, console if console.is_terminal else Console(width=160), files)
+        render_report(
+            report,
+            console if console.is_terminal else Console(width=160),
+            files,
+            show_ignored=args.show_ignored,
+        )
     if result.failures:
         return EXIT_ERROR
     return EXIT_LEFTOVERS if report.leftovers else EXIT_OK

@@ -27,6 +27,11 @@ FIELD_EXCEPTIONS = {
     ("ec2", "zone"): "CreateVolume's AvailabilityZone, in request and response",
     ("ec2", "DelTGwVpcAttachReq"): "DeleteTransitGatewayVpcAttachment's request wrapper",
     ("s3", "bucketName"): "Bucket",
+    # Not in a vendored record yet; how CloudTrail parsers everywhere read CreateTags/DeleteTags.
+    (
+        "ec2",
+        "resourcesSet",
+    ): "CreateTags' and DeleteTags' Resources: resourcesSet.items[].resourceId",
     ("apigateway", "createStageInput"): "CreateStage's body, wrapped",
 }
 

@@ -36,6 +36,8 @@ def test_json_lists_every_type_with_events_and_prices(capsys: pytest.CaptureFixt
         "TerminateInstances": "delete",
         "StopInstances": "state",
         "StartInstances": "state",
+        "CreateTags": "tag",
+        "DeleteTags": "untag",
     }
     assert "instance_type" in instance["price"]
     renames = [e for e in types["rds.db_instance"]["events"] if e["change"] == "rename"]

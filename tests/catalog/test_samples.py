@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from scanner.catalog import load_catalog
+from scanner.lifecycle import tag_key
 from scanner.pairing import extract
 from tests.samples import sample_records
 
@@ -22,8 +23,10 @@ NLB = (
 
 
 def test_details_drawn_from_real_records() -> None:
-    (instance,) = extract(sample_records(f"{SPOT}/ec2/datas/EC2_RunInstances.json")[0], CATALOG)
+    instance, tag = extract(sample_records(f"{SPOT}/ec2/datas/EC2_RunInstances.json")[0], CATALOG)
     assert instance.name == "onecloud-sli-db"
+    assert tag.key == tag_key(instance.key, "Name")  # its tags, each a lifecycle of its own
+    assert dict(tag.attributes) == {"value": "onecloud-sli-db"}
     assert dict(instance.attributes) == {
         "instance_type": "t3.2xlarge",
         "image_id": "ami-00203503bf62d6c70",
@@ -57,7 +60,7 @@ def test_details_drawn_from_real_records() -> None:
     assert (lb.name, lb.arn) == ("TESTflontback", NLB)
     assert dict(lb.attributes) == {"lb_type": "network", "scheme": "internal"}
 
-    (volume,) = extract(sample_records(f"{SPOT}/ec2/datas/EC2_CreateVolume.json")[0], CATALOG)
+    volume, _ = extract(sample_records(f"{SPOT}/ec2/datas/EC2_CreateVolume.json")[0], CATALOG)
     assert volume.name == "onecloud-sli-mq-d"
     assert dict(volume.attributes) == {
         "size_gb": "170",
@@ -91,7 +94,7 @@ def test_created_via_names_the_parent_stack_or_group() -> None:
         "cloudformation.stack/arn:aws:cloudformation:ap-northeast-1:999999999999:stack/"
         "EC2ContainerService-ecs-on-ec2/4a3f1f30-5b89-11eb-bafa-0aece754dcdc"
     )
-    (plain,) = extract(sample_records(f"{SPOT}/ec2/datas/EC2_RunInstances.json")[0], CATALOG)
+    plain, _ = extract(sample_records(f"{SPOT}/ec2/datas/EC2_RunInstances.json")[0], CATALOG)
     assert plain.created_via is None
     launched = sample_records(f"{SPOT}/ec2/datas/EC2_RunInstances.json")[0]
     body = dict(launched.body)
@@ -103,7 +106,7 @@ def test_created_via_names_the_parent_stack_or_group() -> None:
         **body["requestParameters"],
         "tagSpecificationSet": {"items": [{"resourceType": "instance", "tags": tags}]},
     }
-    (instance,) = extract(replace(launched, body=body), CATALOG)
+    instance, *_tags = extract(replace(launched, body=body), CATALOG)
     assert instance.created_via == "autoscaling.group/web"
 
 

@@ -432,4 +432,10 @@ def test_variants_of_real_payload_shapes() -> None:
         },
         response={"instancesSet": {"items": [{"instanceId": "i-7"}, {"instanceId": "i-8"}]}},
     )
-    assert [f.name for f in extract(tagged, CATALOG)] == ["web", "web"]
+    facts = extract(tagged, CATALOG)
+    assert [f.name for f in facts if f.key.resource_type == "ec2.instance"] == ["web", "web"]
+    tags = {(f.key.resource_id, dict(f.attributes)["value"]) for f in facts if f.name is None}
+    assert tags == {
+        ("i-7\x1fName", "web"),
+        ("i-8\x1fName", "web"),
+    }  # the instance's, not the disk's
