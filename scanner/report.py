@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +12,7 @@ from scanner.lifecycle import Actor, Lifecycle, ResourceKey
 from scanner.pages import ScanStats, StreamFailure
 from scanner.pairing import current_state, leftovers
 from scanner.plan import Slice
+from scanner.verify.verdict import GONE_REASON, Verdict
 
 
 def iso(value: datetime) -> str:
@@ -37,6 +38,7 @@ class Leftover:
     console_url: str
     hourly_cost: float | None
     created_via: str | None = None
+    verification: Verdict | None = None
 
     def age_seconds(self, now: datetime) -> int:
         return max(0, int((now - self.created_at).total_seconds()))
@@ -66,6 +68,7 @@ class Leftover:
             "estimated_hourly_cost": (
                 None if self.hourly_cost is None else round(self.hourly_cost, 6)
             ),
+            **({} if self.verification is None else {"verification": self.verification.to_json()}),
         }
 
 
@@ -133,10 +136,23 @@ class Report:
     errors: tuple[StreamFailure, ...] = ()
     stats: ScanStats | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: Leftovers a live check found gone (None: no verification ran).
+    verified_gone: tuple[Leftover, ...] | None = None
 
     def filtered(self, chosen: ReportFilter) -> Report:
         kept = tuple(item for item in self.leftovers if chosen.keeps(item, self.generated_at))
-        return Report(self.generated_at, self.window, kept, self.errors, self.stats, self.extra)
+        return replace(self, leftovers=kept)
+
+    def verified(self, verdicts: Mapping[ResourceKey, Verdict]) -> Report:
+        """The report after live checks: each leftover carries its verdict, and those found
+        gone move to `verified_gone` (kept as they were where no verdict was given)."""
+        kept: list[Leftover] = []
+        gone = list(self.verified_gone or ())
+        for item in self.leftovers:
+            verdict = verdicts.get(item.key, item.verification)
+            checked = replace(item, verification=verdict)
+            (gone if verdict is not None and verdict.outcome == "gone" else kept).append(checked)
+        return replace(self, leftovers=tuple(kept), verified_gone=tuple(gone))
 
     @property
     def hourly_cost(self) -> float:
@@ -168,7 +184,18 @@ class Report:
                 "hedged": stats.hedged,
                 "retried": stats.retried,
             },
+            **self._verified_gone(),
             **self.extra,
+        }
+
+    def _verified_gone(self) -> dict[str, Any]:
+        if self.verified_gone is None:
+            return {}
+        return {
+            "verified_gone": [
+                {**item.to_json(self.generated_at), "reason": GONE_REASON}
+                for item in self.verified_gone
+            ]
         }
 
 

@@ -91,6 +91,8 @@ class FileModel(_Model):
     concurrency: Annotated[int, Field(ge=1, le=64)] = 16
     deadline_seconds: Annotated[float | None, Field(gt=0)] = None
     retry: RetryModel = RetryModel()
+    verify: bool = False
+    verify_max_age_seconds: Annotated[int, Field(ge=0)] = 6 * 3600
     service: ServiceModel = ServiceModel()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -166,6 +168,10 @@ class Settings:
     concurrency: int = 16
     deadline_seconds: float | None = None  # per account-region and scan (None: none)
     retry: RetrySettings = RetrySettings()
+    #: Check each leftover live (scanner/verify); the service re-checks those whose last
+    #: check is older than `verify_max_age_seconds`.
+    verify: bool = False
+    verify_max_age_seconds: int = 6 * 3600
     service: ServiceSettings = ServiceSettings()
     log_level: str = "info"
     #: The dotted keys the file, the environment or the flags set (not part of equality).
@@ -357,6 +363,8 @@ def _freeze(model: FileModel) -> Settings:
         concurrency=model.concurrency,
         deadline_seconds=model.deadline_seconds,
         retry=RetrySettings(**model.retry.model_dump()),
+        verify=model.verify,
+        verify_max_age_seconds=model.verify_max_age_seconds,
         service=ServiceSettings(**model.service.model_dump()),
         log_level=model.log_level,
     )

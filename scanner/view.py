@@ -45,6 +45,36 @@ def _cost(value: float | None) -> str:
     return "?" if value is None else f"${value:.4f}"
 
 
+def _checked(item: Leftover) -> Text:
+    """The live check's outcome: `present`, or `unknown` with its reason."""
+    verdict = item.verification
+    if verdict is None:
+        return Text("-")
+    if verdict.outcome == "present":
+        return Text("present", style="green")
+    return Text(f"{verdict.outcome} ({verdict.reason})", style="yellow")
+
+
+def _verified_gone(report: Report, console: Console) -> None:
+    gone = report.verified_gone or ()
+    if not gone:
+        return
+    table = Table(
+        title=f"verified gone: deleted without a delete event in the window ({len(gone)})",
+        title_justify="left",
+        title_style="dim",
+    )
+    for column in ("account", "region", "type", "id", "found"):
+        table.add_column(column, overflow="fold")
+    for item in gone:
+        key = item.key
+        reason = item.verification.reason if item.verification else None
+        table.add_row(
+            key.account_id, key.region, key.resource_type, Text(key.resource_id), Text(reason or "")
+        )
+    console.print(table)
+
+
 def render_report(report: Report, console: Console) -> None:
     """Print the leftovers, one table per (account, region, type), then errors and stats."""
     now = report.generated_at
@@ -69,15 +99,20 @@ def render_report(report: Report, console: Console) -> None:
         table.add_column("state")
         table.add_column("details")
         table.add_column("est. $/h", justify="right")
+        checked = report.verified_gone is not None
+        if checked:
+            table.add_column("live")
         for item in rows:
+            live = item.verification.state if item.verification else None
             table.add_row(
                 item.key.resource_id,
                 item.name if item.name and item.name != item.key.resource_id else "-",
                 age_text(item.age_seconds(now)),
                 _owner(item),
-                item.state,
+                Text(live) if live else item.state,
                 _details(item),
                 _cost(item.hourly_cost),
+                *([_checked(item)] if checked else []),
             )
         console.print(table)
         for item in rows:
@@ -96,6 +131,7 @@ def render_report(report: Report, console: Console) -> None:
         )
     else:
         console.print("[green]No leftovers: everything created in the window was deleted.[/green]")
+    _verified_gone(report, console)
     if report.errors:
         errors = Table(title="not read (see reasons)", title_justify="left", title_style="red")
         for column in ("account", "region", "stream", "reason"):

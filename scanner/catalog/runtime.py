@@ -11,6 +11,7 @@ from urllib.parse import unquote
 
 from scanner.catalog.expressions import Expression
 from scanner.catalog.prices import HOURS_PER_MONTH, PriceBook, RegionalRate, RegionalTable
+from scanner.catalog.verification import Verification
 from scanner.errors import CatalogError
 from scanner.lifecycle import Change, ResourceKey
 
@@ -215,6 +216,7 @@ class ResourceType:
     rules: tuple[Rule, ...] = field(repr=False)
     price: Price | None = field(default=None, repr=False)
     normalise: Callable[[str], str] = field(default=lambda value: value, repr=False, compare=False)
+    verify: Verification | None = field(default=None, repr=False)
 
     @property
     def proof(self) -> str:

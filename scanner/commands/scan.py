@@ -22,6 +22,7 @@ from scanner.plan import Slice, window_for
 from scanner.report import Report, ReportFilter, build_report
 from scanner.runner import freeze_start_up, scan_aws, scan_files
 from scanner.settings import Settings, accounts_from_flags, load_settings
+from scanner.verify import Subject, check
 from scanner.view import progress_view, render_report
 
 EXIT_OK = 0
@@ -81,6 +82,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="'aws' (default) or 'files PATH...': trail-log files and folders, offline",
     )
     parser.add_argument(
+        "--verify",
+        action="store_true",
+        default=None,
+        help="check each leftover live with one read-only call of its type (the setting "
+        "`verify`): gone ones move to verified_gone, unchecked ones are flagged unknown",
+    )
+    parser.add_argument(
         "--format",
         choices=("table", "json"),
         help="output format (default: table on a terminal, json otherwise)",
@@ -102,6 +110,7 @@ def _flags(args: argparse.Namespace) -> dict[str, object]:
         "stream_strategy": args.stream_strategy,
         "concurrency": args.concurrency,
         "deadline_seconds": args.deadline,
+        "verify": args.verify,
     }
     if args.region:
         flags["regions"] = [r for value in args.region for r in value.split(",") if r]
@@ -178,6 +187,9 @@ async def _scan(
         generated_at=now,
         only=only,
     )
+    if settings.verify:
+        subjects = [Subject(item.key, item.arn, item.name) for item in report.leftovers]
+        report = report.verified(await check(subjects, catalog, settings, now))
     return report, result
 
 
