@@ -63,7 +63,7 @@ def verify_config(settings: Settings) -> AioConfig:
     )
 
 
-class _Group:
+class Checker:
     """The checks of one (account, region, service), run through one client."""
 
     def __init__(self, client: Any, now: datetime) -> None:
@@ -154,7 +154,7 @@ async def _run_group(
     async with account.session.client(
         api, region_name=region, endpoint_url=endpoint, config=verify_config(settings)
     ) as client:
-        group = _Group(client, now)
+        group = Checker(client, now)
         for verification, subjects in work:
             if verification.ids is None:
                 for subject in subjects:

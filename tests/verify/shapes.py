@@ -4,10 +4,18 @@ them) and collect the error codes an operation is modelled to return."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
+import botocore.session
 import jmespath.parser
 from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, StructureShape
+
+@cache
+def service_model(api: str) -> ServiceModel:
+    """botocore's model of a service, loaded once."""
+    return botocore.session.get_session().get_service_model(api)
+
 
 #: Where a walk ends when the shape cannot say (functions, literals).
 ANY = "any"

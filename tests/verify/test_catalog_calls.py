@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from functools import cache
-
-import botocore.session
 import pytest
-from botocore.model import ListShape, OperationModel, ServiceModel
+from botocore.model import ListShape, OperationModel
 
 from scanner.catalog import ResourceType, load_catalog
 from scanner.catalog.verification import Verification
-from tests.verify.shapes import ANY, OutputWalker, element, error_codes
+from tests.verify.shapes import ANY, OutputWalker, element, error_codes, service_model
 
 CATALOG = load_catalog()
 VERIFIED = sorted(name for name, t in CATALOG.types.items() if t.verify is not None)
@@ -30,11 +27,6 @@ NOT_VERIFIABLE = {
     "shield.subscription": "one per account: DescribeSubscription takes no id",
     "wafv2.web_acl": "GetWebACL needs the name and scope besides the id",
 }
-
-
-@cache
-def service_model(api: str) -> ServiceModel:
-    return botocore.session.get_session().get_service_model(api)
 
 
 def _check(name: str) -> tuple[ResourceType, Verification, OperationModel]:
