@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("scanner.commands.serve", "run the scanner service (HTTP, metrics, schedule)"),
     "emulate": ("scanner.commands.emulate", "serve a CloudTrail and STS emulator"),
     "catalog": ("scanner.commands.catalog", "list the resource types the scanner knows"),
+    "iam-policy": ("scanner.commands.iam_policy", "print the IAM policy the settings need"),
 }
 
 EXIT_OK = 0

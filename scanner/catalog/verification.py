@@ -38,6 +38,8 @@ class Verification:
     @property
     def action(self) -> str:
         """The IAM action this call needs (`ec2:DescribeInstances`)."""
+        if self.api == "apigateway":  # API Gateway's actions are its HTTP methods
+            return "apigateway:GET"
         return f"{iam_prefix(self.api)}:{self.call}"
 
     def request(self, fields: Mapping[str, object]) -> dict[str, object]:
@@ -69,6 +71,8 @@ _IAM_PREFIXES = {
     "amp": "aps",
     "cloudhsmv2": "cloudhsm",
     "sesv2": "ses",
+    "docdb": "rds",  # DocumentDB and Neptune are managed through RDS's actions
+    "neptune": "rds",
 }
 
 
