@@ -28,6 +28,9 @@ never carry resource ids or error texts: those belong to `/results`. Sample outp
     # HELP leftovers_scan_duration_seconds Duration of the last finished scan.
     # TYPE leftovers_scan_duration_seconds gauge
     leftovers_scan_duration_seconds 3.2
+    # HELP leftovers_verifications_total Live checks of leftovers since the service started, by outcome.
+    # TYPE leftovers_verifications_total counter
+    leftovers_verifications_total{outcome="gone"} 4.0
 """
 
 # ruff: noqa: E501 -- the docstring quotes real exposition lines, which are long by nature
@@ -93,6 +96,12 @@ class SnapshotCollector(Collector):
         duration = GaugeMetricFamily(
             "leftovers_scan_duration_seconds", "Duration of the last finished scan in seconds."
         )
+        verifications = CounterMetricFamily(
+            "leftovers_verifications",
+            "Live checks of leftovers since the service started, by outcome (present, gone, "
+            "unknown); none when verification is off.",
+            labels=["outcome"],
+        )
         if values is not None:
             for labels, count in sorted(values.resources.items()):
                 resources.add_metric(list(labels), count)
@@ -110,7 +119,19 @@ class SnapshotCollector(Collector):
                 success.add_metric(list(where), when)
             if values.scan_duration_seconds is not None:
                 duration.add_metric([], values.scan_duration_seconds)
-        yield from (resources, cost, oldest, lookups, events, errors, success, duration)
+            for verdict, value in sorted(values.verifications.items()):
+                verifications.add_metric([verdict], value)
+        yield from (
+            resources,
+            cost,
+            oldest,
+            lookups,
+            events,
+            errors,
+            success,
+            duration,
+            verifications,
+        )
 
 
 def build_registry(current: Callable[[], Snapshot | None]) -> CollectorRegistry:

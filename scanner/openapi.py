@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from scanner import __version__
+from scanner.verify.schema import VERIFICATION, VERIFIED_GONE
 
 _NULLABLE_STRING: dict[str, Any] = {"type": ["string", "null"]}
 
@@ -64,6 +65,7 @@ _LEFTOVER = {
             "minimum": 0,
             "description": "USD per hour from the catalog's list prices; null when unknown",
         },
+        "verification": VERIFICATION,
     },
 }
 
@@ -177,6 +179,7 @@ _SCHEMAS: dict[str, Any] = {
                     "duration_seconds": {"type": "number"},
                 },
             },
+            "verified_gone": VERIFIED_GONE,
             "next_cursor": {
                 "type": ["string", "null"],
                 "description": "pass as `cursor` to get the next page; null on the last page",

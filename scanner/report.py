@@ -184,19 +184,18 @@ class Report:
                 "hedged": stats.hedged,
                 "retried": stats.retried,
             },
-            **self._verified_gone(),
+            **({} if (gone := self.verified_gone_json()) is None else {"verified_gone": gone}),
             **self.extra,
         }
 
-    def _verified_gone(self) -> dict[str, Any]:
+    def verified_gone_json(self) -> list[dict[str, Any]] | None:
+        """The leftovers found gone, as JSON items with their reason (None: no checks ran)."""
         if self.verified_gone is None:
-            return {}
-        return {
-            "verified_gone": [
-                {**item.to_json(self.generated_at), "reason": GONE_REASON}
-                for item in self.verified_gone
-            ]
-        }
+            return None
+        return [
+            {**item.to_json(self.generated_at), "reason": GONE_REASON}
+            for item in self.verified_gone
+        ]
 
 
 def leftover_of(lifecycle: Lifecycle, catalog: Catalog) -> Leftover | None:

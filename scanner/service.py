@@ -18,7 +18,7 @@ import gc
 import math
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -30,7 +30,10 @@ from scanner.pages import ScanProgress, ScanResult, ScanStats, StreamFailure
 from scanner.runner import SourceFactory, Targets, discover, event_set, plan_scan, run_lookup
 from scanner.settings import Settings
 from scanner.snapshot import Snapshot, build_snapshot
+from scanner.sources.aws import AccountSession
 from scanner.store import CounterValue, ScanTotal, Store, account_totals
+from scanner.verify import Subject
+from scanner.verify.memory import VerdictMemory
 
 log = get_logger("service")
 
@@ -105,6 +108,7 @@ class Service:
         self._lock = anyio.Lock()
         self.health = Health()
         self._unsaved: list[CounterValue] = []  # counted by crashed scans, not yet stored
+        self.verdicts = VerdictMemory(settings)
 
     # --- the snapshot ---------------------------------------------------------------------------
 
@@ -112,11 +116,26 @@ class Service:
         """The last finished scan's snapshot (None before the first)."""
         return self._snapshot
 
-    async def refresh(self, known: Sequence[tuple[str, str]] = ()) -> Snapshot | None:
-        """Build a snapshot from the store and swap it in whole (if a scan ever finished)."""
+    async def refresh(
+        self,
+        known: Sequence[tuple[str, str]] = (),
+        sessions: Mapping[str, AccountSession] | None = None,
+    ) -> Snapshot | None:
+        """Build a snapshot from the store and swap it in whole (if a scan ever finished); with
+        `verify` set and the scan's `sessions`, check the leftovers whose verdict is due first."""
+        verdicts = self.verdicts.verdicts if self.settings.verify else None
         snapshot = await build_snapshot(
-            self.store, self.catalog, self.settings, self.clock(), regions=known
+            self.store, self.catalog, self.settings, self.clock(), known, verdicts=verdicts
         )
+        if snapshot is not None and verdicts is not None and sessions is not None:
+            subjects = [Subject(e.key, e.leftover.arn, e.leftover.name) for e in snapshot.entries]
+            if await self.verdicts.check_due(subjects, self.catalog, sessions, self.clock()):
+                snapshot = await build_snapshot(
+                    self.store, self.catalog, self.settings, self.clock(), known, verdicts=verdicts
+                )
+        if snapshot is not None and verdicts is not None:
+            counts = self.verdicts.counts
+            snapshot = replace(snapshot, metrics=replace(snapshot.metrics, verifications=counts))
         if snapshot is not None and self._unsaved:
             errors = dict(snapshot.metrics.scan_errors)
             for counter in self._unsaved:
@@ -206,7 +225,7 @@ class Service:
             progress=progress,
             work=len(work),
         )
-        await self.refresh(targets.regions)
+        await self.refresh(targets.regions, targets.sessions)
         return ScanSummary(scan_id, summary, result, len(work), len(resumed))
 
     async def _publish_early(

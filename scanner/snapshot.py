@@ -20,6 +20,7 @@ from scanner.plan import Slice
 from scanner.report import Leftover, ReportFilter, build_report
 from scanner.settings import Settings
 from scanner.store import CounterValue, Store
+from scanner.verify import Verdict
 
 #: The outcomes of a lookup request, each created at 0 for every known (account, region).
 LOOKUP_OUTCOMES = ("ok", "throttled", "error")
@@ -69,6 +70,8 @@ class MetricValues:
     scan_errors: Mapping[tuple[str, str, str], float] = field(default_factory=dict)
     last_success: Mapping[tuple[str, str], float] = field(default_factory=dict)
     scan_duration_seconds: float | None = None
+    #: Live checks since the service started, by outcome (each created at 0).
+    verifications: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +89,8 @@ class Snapshot:
     metrics: MetricValues
     scan_id: int = 0
     outcome: str = "ok"
+    #: The leftovers a live check found gone (JSON items with their reason); None: no checks.
+    verified_gone: tuple[Mapping[str, Any], ...] | None = None
 
 
 def metric_values(
@@ -163,8 +168,11 @@ async def build_snapshot(
     settings: Settings,
     now: datetime,
     regions: Iterable[tuple[str, str]] = (),
+    *,
+    verdicts: Mapping[ResourceKey, Verdict] | None = None,
 ) -> Snapshot | None:
-    """The snapshot of the store after its last finished scan (None if no scan ever finished)."""
+    """The snapshot of the store after its last finished scan (None if no scan ever finished),
+    with the live checks' `verdicts` applied when given."""
     last = await store.last_finished_scan()
     if last is None:
         return None
@@ -173,6 +181,8 @@ async def build_snapshot(
     window = Slice(finished - timedelta(days=settings.lookback_days), finished)
     only = ReportFilter.of(created_by=[settings.user_name]) if settings.user_name else None
     report = build_report(lifecycles, catalog, window, generated_at=now, only=only)
+    if verdicts is not None:
+        report = report.verified(verdicts)
     entries = sorted(
         (Entry(item, item.to_json(now)) for item in report.leftovers), key=lambda e: e.sort_key
     )
@@ -200,4 +210,5 @@ async def build_snapshot(
         metrics=values,
         scan_id=last.scan_id,
         outcome=last.outcome or "unknown",
+        verified_gone=None if (gone := report.verified_gone_json()) is None else tuple(gone),
     )

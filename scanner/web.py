@@ -216,6 +216,7 @@ async def results(request: web.Request) -> web.Response:
             "leftovers": [dict(e.item, age_seconds=_age(e, now)) for e in page],
             "errors": list(snapshot.errors),
             "stats": dict(snapshot.stats),
+            **({} if snapshot.verified_gone is None else {"verified_gone": snapshot.verified_gone}),
             "next_cursor": next_cursor,
         }
     )

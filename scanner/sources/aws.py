@@ -84,9 +84,9 @@ def service_endpoint(
     """The endpoint botocore's standard settings give one service (`AWS_ENDPOINT_URL_<SERVICE>`,
     or the `services` section of the config file), or None: it wins over the one `endpoint_url`,
     so CloudTrail may come from one endpoint and Describe calls go to another."""
-    core = session._session  # noqa: SLF001 - aioboto3 keeps its botocore session here
+    core = session._session
     try:
-        provider = ConfiguredEndpointProvider(
+        provider: Any = ConfiguredEndpointProvider(
             full_config=core.full_config,
             scoped_config=core.get_scoped_config(),
             client_name=api,
@@ -94,8 +94,8 @@ def service_endpoint(
         )
         # botocore's own lookups of the two service-specific places, without the global ones.
         found = (
-            provider._get_endpoint_url_environment_service()  # noqa: SLF001
-            or provider._get_endpoint_url_config_service()  # noqa: SLF001
+            provider._get_endpoint_url_environment_service()
+            or provider._get_endpoint_url_config_service()
         )
     except BotoCoreError:  # a profile or services section that does not exist
         return None

@@ -143,6 +143,7 @@ class Checker:
 
 async def _run_group(
     account: AccountSession,
+    *,
     region: str,
     api: str,
     work: Sequence[tuple[Verification, Sequence[Subject]]],
@@ -195,7 +196,14 @@ async def verify(
         async with limiter:
             try:
                 verdicts.update(
-                    await _run_group(sessions[account], region, api, work, settings, now)
+                    await _run_group(
+                        sessions[account],
+                        region=region,
+                        api=api,
+                        work=work,
+                        settings=settings,
+                        now=now,
+                    )
                 )
             except (ClientError, BotoCoreError, OSError) as error:
                 log.warning(

@@ -10,8 +10,7 @@ missing vault with `VaultNotFound`, AWS and botocore's model with `ResourceNotFo
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -268,7 +267,9 @@ MAKERS: dict[str, Maker] = {
     "rds.db_cluster": Maker(
         _db_cluster, _by("rds", "delete_db_cluster", "DBClusterIdentifier", SkipFinalSnapshot=True)
     ),
-    "rds.db_snapshot": Maker(_db_snapshot, _by("rds", "delete_db_snapshot", "DBSnapshotIdentifier")),
+    "rds.db_snapshot": Maker(
+        _db_snapshot, _by("rds", "delete_db_snapshot", "DBSnapshotIdentifier")
+    ),
     "elbv2.load_balancer": Maker(
         _load_balancer, _by("elbv2", "delete_load_balancer", "LoadBalancerArn")
     ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import botocore.session
@@ -32,7 +32,7 @@ class Moto:
 
     def client(self, api: str) -> Any:
         if api not in self._clients:
-            self._clients[api] = boto3.client(
+            self._clients[api] = cast(Any, boto3).client(
                 api,
                 region_name=REGION,
                 endpoint_url=self.endpoint_url,

@@ -11,6 +11,7 @@ import botocore.session
 import jmespath.parser
 from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, StructureShape
 
+
 @cache
 def service_model(api: str) -> ServiceModel:
     """botocore's model of a service, loaded once."""
@@ -62,16 +63,19 @@ class OutputWalker:
                 where = self._walk(child, where, text)
             return where
         if kind in ("flatten", "projection", "filter_projection"):
-            left = self._walk(children[0], where, text)
-            if kind == "flatten":
-                inner = element(left)
-                return ListOf(element(inner) if isinstance(inner, ListShape | ListOf) else inner)
-            if kind == "filter_projection":
-                self._walk(children[2], element(left), text)
-            return ListOf(self._walk(children[1], element(left), text))
+            return self._projection(kind, children, where, text)
         for child in children:
             self._walk(child, where, text)
         return ANY
+
+    def _projection(self, kind: str, children: list[Any], where: Any, text: str) -> ListOf:
+        left = self._walk(children[0], where, text)
+        if kind == "flatten":
+            inner = element(left)
+            return ListOf(element(inner) if isinstance(inner, ListShape | ListOf) else inner)
+        if kind == "filter_projection":
+            self._walk(children[2], element(left), text)
+        return ListOf(self._walk(children[1], element(left), text))
 
     def _field(self, where: Any, name: str, text: str) -> Any:
         if where == ANY:

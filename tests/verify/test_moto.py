@@ -108,14 +108,16 @@ def test_verify_keeps_exactly_the_live_ones(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     _, made, deleted = world
-    normalised = {
-        (name, CATALOG.types[name].normalise(item.id)) for name, items in made.items() for item in items
-    }
-    gone = {(name, CATALOG.types[name].normalise(item.id)) for name, item in deleted.items()}
+
+    def key(name: str, item: Made) -> tuple[str, str]:
+        return name, CATALOG.types[name].normalise(item.id)
+
+    every = {key(name, item) for name, items in made.items() for item in items}
+    gone = {key(name, item) for name, item in deleted.items()}
 
     document = _scan(capsys, endpoints, "--verify")
 
-    assert _ids(document["leftovers"]) == normalised - gone
+    assert _ids(document["leftovers"]) == every - gone
     assert _ids(document["verified_gone"]) == gone
     assert {item["reason"] for item in document["verified_gone"]} == {GONE_REASON}
     outcomes = {item["verification"]["outcome"] for item in document["leftovers"]}

@@ -37,7 +37,9 @@ def _verification(name: str) -> Verification:
 
 def _id_for(check: Verification) -> str:
     """An id as long as the parameter that carries it allows (between its min and max)."""
-    members = service_model(check.api).operation_model(check.call).input_shape.members
+    shape_in = service_model(check.api).operation_model(check.call).input_shape
+    assert shape_in is not None
+    members = shape_in.members
     carrier = check.ids or next(
         (param for param, template in check.params if "{id}" in str(template)), None
     )
@@ -118,11 +120,10 @@ async def test_each_gone_code_means_gone(session: aioboto3.Session, name: str) -
     for code in sorted(_verification(name).gone):
 
         def stub(
-            stubber: AioStubber, client: Any, check: Verification, subject: Subject, code: str = code
+            stubber: AioStubber, _: Any, check: Verification, subject: Subject, code: str = code
         ) -> None:
-            stubber.add_client_error(
-                xform_name(check.call), code, "not found", 404, expected_params=_expected(check, subject)
-            )
+            method, expected = xform_name(check.call), _expected(check, subject)
+            stubber.add_client_error(method, code, "not found", 404, expected_params=expected)
 
         verdict = await _run(session, name, stub)
         assert (verdict.outcome, verdict.reason) == ("gone", f"{_verification(name).call}: {code}")
@@ -151,7 +152,8 @@ async def test_denied_or_throttled_is_unknown(
     session: aioboto3.Session, name: str, code: str, reason: str
 ) -> None:
     def stub(stubber: AioStubber, client: Any, check: Verification, subject: Subject) -> None:
-        stubber.add_client_error(xform_name(check.call), code, "no", 400, expected_params=_expected(check, subject))
+        method, expected = xform_name(check.call), _expected(check, subject)
+        stubber.add_client_error(method, code, "no", 400, expected_params=expected)
 
     verdict = await _run(session, name, stub)
 
