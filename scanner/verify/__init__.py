@@ -40,5 +40,8 @@ async def check(
     if not chosen:
         return {}
     if sessions is None:
-        sessions = {a.account_id: a for a in await account_sessions(settings)}
+        try:
+            sessions = {a.account_id: a for a in await account_sessions(settings)}
+        except Exception:  # no credentials or no STS: every leftover stays, flagged unknown
+            return {s.key: Verdict("unknown", now, reason="no session") for s in chosen}
     return await verify(chosen, catalog, sessions, settings, now)

@@ -49,7 +49,7 @@ def emulator_history(make_record: MakeRecord, volumes: list[str]) -> list[dict[s
     ]
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def aws_env(emulator: Running, moto: Moto, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in emulator.env().items():
         monkeypatch.setenv(name, value)
@@ -64,7 +64,8 @@ def _live(snapshot: Snapshot | None) -> set[str]:
 
 
 def _gone(snapshot: Snapshot | None) -> set[str]:
-    assert snapshot is not None and snapshot.verified_gone is not None
+    assert snapshot is not None
+    assert snapshot.verified_gone is not None
     return {str(item["resource_id"]) for item in snapshot.verified_gone}
 
 
@@ -76,7 +77,6 @@ def _counted(service: Service) -> str:
 async def test_checks_after_each_scan_once_the_verdict_has_aged(
     emulator: Running,
     manual_clock: ManualClock,
-    aws_env: None,
     moto: Moto,
     volumes: list[str],
     tmp_path: Path,
