@@ -5,7 +5,10 @@ and returns the id the catalog's create rule reads from the CloudTrail record; `
 it from moto only, so CloudTrail never hears of it.
 
 Left to the Stubber tests although moto implements the call: glacier.vault (moto answers a
-missing vault with `VaultNotFound`, AWS and botocore's model with `ResourceNotFoundException`).
+missing vault with `VaultNotFound`, AWS and botocore's model with `ResourceNotFoundException`)
+cloudtrail.trail (CloudTrail itself comes from the emulator, so its GetTrail cannot go to
+moto) and elasticache.cache_cluster (moto keeps a deleted cluster, `deleting`, as AWS does for
+a while: not gone yet).
 """
 
 from __future__ import annotations
@@ -228,6 +231,47 @@ def _backup_vault(moto: Moto, n: int) -> Made:
     return Made(f"backup-{n}")
 
 
+def _health_check(moto: Moto, n: int) -> Made:
+    answer = moto.client("route53").create_health_check(
+        CallerReference=f"check-{n}",
+        HealthCheckConfig={"Type": "HTTP", "FullyQualifiedDomainName": "example.com", "Port": 80},
+    )
+    return Made(answer["HealthCheck"]["Id"])
+
+
+def _dashboard(moto: Moto, n: int) -> Made:
+    moto.client("cloudwatch").put_dashboard(DashboardName=f"board-{n}", DashboardBody="{}")
+    return Made(f"board-{n}")
+
+
+def _emr_cluster(moto: Moto, n: int) -> Made:
+    answer = moto.client("emr").run_job_flow(
+        Name=f"emr-{n}",
+        ReleaseLabel="emr-7.0.0",
+        Instances={
+            "MasterInstanceType": "m5.xlarge",
+            "InstanceCount": 1,
+            "KeepJobFlowAliveWhenNoSteps": True,
+        },
+        JobFlowRole="EMR_EC2_DefaultRole",
+        ServiceRole="EMR_DefaultRole",
+    )
+    return Made(answer["JobFlowId"])
+
+
+def _domain(moto: Moto, n: int) -> Made:
+    moto.client("opensearch").create_domain(DomainName=f"search-{n}")
+    return Made(f"search-{n}")
+
+
+def _cluster_snapshot(moto: Moto, n: int) -> Made:
+    cluster = _db_cluster(moto, 100 + n).id
+    answer = moto.client("rds").create_db_cluster_snapshot(
+        DBClusterSnapshotIdentifier=f"csnap-{n}", DBClusterIdentifier=cluster
+    )
+    return Made(answer["DBClusterSnapshot"]["DBClusterSnapshotIdentifier"])
+
+
 def _ec2(call: str, param: str) -> Callable[[Moto, Made], None]:
     def delete(moto: Moto, made: Made) -> None:
         getattr(moto.client("ec2"), call)(**{param: made.id})
@@ -247,6 +291,22 @@ def _terminate(moto: Moto, made: Made) -> None:
 
 
 MAKERS: dict[str, Maker] = {
+    "route53.health_check": Maker(
+        _health_check, _by("route53", "delete_health_check", "HealthCheckId")
+    ),
+    "cloudwatch.dashboard": Maker(
+        _dashboard,
+        lambda moto, made: moto.client("cloudwatch").delete_dashboards(DashboardNames=[made.id]),
+    ),
+    "emr.cluster": Maker(
+        _emr_cluster,
+        lambda moto, made: moto.client("emr").terminate_job_flows(JobFlowIds=[made.id]),
+    ),
+    "opensearch.domain": Maker(_domain, _by("opensearch", "delete_domain", "DomainName")),
+    "rds.db_cluster_snapshot": Maker(
+        _cluster_snapshot,
+        _by("rds", "delete_db_cluster_snapshot", "DBClusterSnapshotIdentifier"),
+    ),
     "ec2.instance": Maker(_instance, _terminate),
     "ec2.volume": Maker(_volume, _ec2("delete_volume", "VolumeId")),
     "ec2.snapshot": Maker(_snapshot, _ec2("delete_snapshot", "SnapshotId")),
