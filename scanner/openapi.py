@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from scanner import __version__
-from scanner.verify.schema import VERIFICATION, VERIFIED_GONE
+from scanner.verify.schema import VERIFICATION, VERIFIED_GONE, gone_leftover
 
 _NULLABLE_STRING: dict[str, Any] = {"type": ["string", "null"]}
 
@@ -119,6 +119,7 @@ _SCHEMAS: dict[str, Any] = {
     "Actor": _ACTOR,
     "Key": _KEY,
     "Leftover": _LEFTOVER,
+    "GoneLeftover": gone_leftover(_LEFTOVER),
     "Event": _FACT,
     "Error": {
         "type": "object",

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from scanner.pages import ScanProgress
 from scanner.report import Leftover, Report
+from scanner.verify import GONE_REASON
 
 
 def age_text(seconds: int) -> str:
@@ -60,7 +61,7 @@ def _verified_gone(report: Report, console: Console) -> None:
     if not gone:
         return
     table = Table(
-        title=f"verified gone: deleted without a delete event in the window ({len(gone)})",
+        title=f"verified gone: {GONE_REASON} ({len(gone)})",
         title_justify="left",
         title_style="dim",
     )

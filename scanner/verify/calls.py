@@ -98,47 +98,51 @@ class Checker:
             return []
         return list(found) if isinstance(found, list) else [found]
 
+    def _verdicts(
+        self, verification: Verification, answer: object, ids: Sequence[str]
+    ) -> dict[str, Verdict]:
+        """Each id's verdict from an answer: the item with that id (with no `id` path, the one
+        resource asked for is whatever the answer holds), or gone when there is none."""
+        items = self._items(verification, answer)
+        by_id: dict[str, object] = {}
+        path = verification.id
+        if path is None:
+            by_id = {ids[0]: items[0]} if items else {}
+        else:
+            for item in items:
+                found = path(item)
+                if found is not None:
+                    by_id.setdefault(str(found), item)
+        missing = Verdict("gone", self._now, reason=f"{verification.call}: not found")
+        return {
+            wanted: self._seen(verification, by_id[wanted]) if wanted in by_id else missing
+            for wanted in ids
+        }
+
     async def one(self, verification: Verification, subject: Subject) -> Verdict:
+        """Check one resource with its own parameters."""
+        wanted = subject.key.resource_id
         try:
             answer = await self._call(verification, verification.request(subject.fields()))
         except (ClientError, BotoCoreError, IndexError) as error:  # IndexError: an id too short
             return self._failed(verification, error)
-        items = self._items(verification, answer)
-        if verification.id is not None:
-            wanted = subject.key.resource_id
-            items = [item for item in items if str(verification.id(item)) == wanted]
-        if not items:
-            return Verdict("gone", self._now, reason=f"{verification.call}: not found")
-        return self._seen(verification, items[0])
+        return self._verdicts(verification, answer, [wanted])[wanted]
 
     async def many(
         self, verification: Verification, subjects: Sequence[Subject]
     ) -> dict[ResourceKey, Verdict]:
+        """Check resources whose ids go in one list parameter; a batch failing with a gone code
+        (EC2 names one missing id and answers nothing for the rest) is asked one id at a time."""
         ids = [subject.key.resource_id for subject in subjects]
         try:
             answer = await self._call(verification, verification.batch_request(ids))
         except (ClientError, BotoCoreError) as error:
             verdict = self._failed(verification, error)
             if verdict.outcome == "gone" and len(subjects) > 1:
-                return {s.key: await self.one_id(verification, s) for s in subjects}
+                return {s.key: (await self.many(verification, [s]))[s.key] for s in subjects}
             return dict.fromkeys((s.key for s in subjects), verdict)
-        by_id: dict[str, object] = {}
-        for item in self._items(verification, answer):
-            found = verification.id(item) if verification.id else None
-            if found is not None:
-                by_id[str(found)] = item
-        return {
-            s.key: (
-                self._seen(verification, by_id[s.key.resource_id])
-                if s.key.resource_id in by_id
-                else Verdict("gone", self._now, reason=f"{verification.call}: not found")
-            )
-            for s in subjects
-        }
-
-    async def one_id(self, verification: Verification, subject: Subject) -> Verdict:
-        """A batched verification asked for one id."""
-        return (await self.many(verification, [subject]))[subject.key]
+        found = self._verdicts(verification, answer, ids)
+        return {s.key: found[s.key.resource_id] for s in subjects}
 
 
 async def _run_group(

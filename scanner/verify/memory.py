@@ -31,6 +31,7 @@ class VerdictMemory:
 
     @property
     def verdicts(self) -> Mapping[ResourceKey, Verdict]:
+        """The last verdict per leftover: a read-only view that follows later checks."""
         return MappingProxyType(self._verdicts)
 
     @property

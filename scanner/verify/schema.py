@@ -28,14 +28,14 @@ VERIFICATION: dict[str, Any] = {
 VERIFIED_GONE: dict[str, Any] = {
     "type": "array",
     "description": f"leftovers a live check found gone (verification on): {GONE_REASON}",
-    "items": {
-        "allOf": [
-            {"$ref": "#/components/schemas/Leftover"},
-            {
-                "type": "object",
-                "required": ["reason"],
-                "properties": {"reason": {"const": GONE_REASON}},
-            },
-        ]
-    },
+    "items": {"$ref": "#/components/schemas/GoneLeftover"},
 }
+
+
+def gone_leftover(leftover: dict[str, Any]) -> dict[str, Any]:
+    """The schema of a `verified_gone` item: a leftover, with the reason it left."""
+    return {
+        **leftover,
+        "required": [*leftover["required"], "reason"],
+        "properties": {**leftover["properties"], "reason": {"const": GONE_REASON}},
+    }
