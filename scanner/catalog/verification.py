@@ -53,8 +53,9 @@ class Verification:
         return built
 
     def batch_request(self, ids: Sequence[str]) -> dict[str, object]:
-        """The parameters of a call for many ids at once (`ids` is set)."""
-        return {self.ids or "": list(ids)}
+        """The parameters of a call for many ids at once (`ids` names the list parameter)."""
+        assert self.ids is not None, "a batched call needs the name of its list parameter"
+        return {self.ids: list(ids)}
 
 
 #: botocore service names whose IAM action prefix differs.
@@ -63,13 +64,11 @@ _IAM_PREFIXES = {
     "elb": "elasticloadbalancing",
     "efs": "elasticfilesystem",
     "opensearch": "es",
-    "opensearchserverless": "aoss",
     "emr": "elasticmapreduce",
     "kinesisanalyticsv2": "kinesisanalytics",
     "mwaa": "airflow",
     "pinpoint-sms-voice-v2": "sms-voice",
     "amp": "aps",
-    "cloudhsmv2": "cloudhsm",
     "sesv2": "ses",
     "docdb": "rds",  # DocumentDB and Neptune are managed through RDS's actions
     "neptune": "rds",
