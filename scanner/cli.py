@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "athena": ("scanner.commands.athena", "Athena over the trail bucket: `athena ddl`"),
     "prices": ("scanner.commands.prices", "refresh the price file from the AWS Price List API"),
     "plan": ("scanner.commands.plan", "write a reviewed cleanup plan: aws CLI deletes, never run"),
+    "iam-policy": ("scanner.commands.iam_policy", "print the IAM policy the settings need"),
 }
 
 EXIT_OK = 0

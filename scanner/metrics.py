@@ -32,6 +32,9 @@ not read in full are not counted (`leftovers_incomplete_regions` says which). Sa
     # HELP leftovers_scan_duration_seconds Duration of the last finished scan.
     # TYPE leftovers_scan_duration_seconds gauge
     leftovers_scan_duration_seconds 3.2
+    # HELP leftovers_verifications_total Live checks of leftovers since the service started, by outcome.
+    # TYPE leftovers_verifications_total counter
+    leftovers_verifications_total{outcome="gone"} 4.0
 """
 
 # ruff: noqa: E501 -- the docstring quotes real exposition lines, which are long by nature
@@ -116,7 +119,8 @@ FAMILIES = (
     ),
     Family(
         "leftovers_scan_errors",
-        "Streams that failed in a scan, by reason category.",
+        "Failed LookupEvents calls (retried or not), chains given up and crashed scans, by "
+        "reason category.",
         (*_WHERE, "reason"),
         lambda v: v.scan_errors,
         counter=True,
@@ -139,6 +143,14 @@ FAMILIES = (
         "Duration of the last finished scan in seconds.",
         (),
         _duration,
+    ),
+    Family(
+        "leftovers_verifications",
+        "Live checks of leftovers since the service started, by outcome (present, gone, "
+        "unknown); none when verification is off.",
+        ("outcome",),
+        lambda v: {(verdict,): n for verdict, n in v.verifications.items()},
+        counter=True,
     ),
 )
 

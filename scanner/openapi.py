@@ -8,6 +8,7 @@ from typing import Any
 from scanner import __version__
 from scanner.plan_route import PLAN_PATH
 from scanner.query import packaged_types, results_parameters
+from scanner.verify.schema import VERIFICATION, VERIFIED_GONE, gone_leftover
 
 _NULLABLE_STRING: dict[str, Any] = {"type": ["string", "null"]}
 
@@ -69,6 +70,7 @@ _LEFTOVER: dict[str, Any] = {
             "minimum": 0,
             "description": "USD per hour from the catalog's list prices; null when unknown",
         },
+        "verification": VERIFICATION,
     },
 }
 
@@ -133,6 +135,7 @@ _SCHEMAS: dict[str, Any] = {
     "Key": _KEY,
     "Leftover": _LEFTOVER,
     "Incomplete": _INCOMPLETE,
+    "GoneLeftover": gone_leftover(_LEFTOVER),
     "Event": _FACT,
     "Error": {
         "type": "object",
@@ -238,6 +241,7 @@ _SCHEMAS: dict[str, Any] = {
                     "duration_seconds": {"type": "number"},
                 },
             },
+            "verified_gone": VERIFIED_GONE,
             "next_cursor": {
                 "type": ["string", "null"],
                 "description": "pass as `cursor` to get the next page; null on the last page",

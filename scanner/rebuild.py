@@ -10,7 +10,7 @@ thread: neither the store's thread nor the event loop is held for long.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -35,6 +35,7 @@ from scanner.report import (
 from scanner.settings import Settings
 from scanner.snapshot import Entry, Snapshot, metric_values
 from scanner.store import CounterValue, RegionState, ScanRecord, Store
+from scanner.verify import GONE_REASON, Verdict
 
 
 def unread_of(
@@ -125,6 +126,28 @@ def _entries(
     return entries, incomplete
 
 
+def _verified(
+    entries: list[Entry], verdicts: Mapping[ResourceKey, Verdict] | None, now: datetime
+) -> tuple[list[Entry], list[Entry]]:
+    """The entries with their live check's verdict, and those it found gone (their item with
+    the reason). An entry whose verdict is unchanged is kept as it is."""
+    if verdicts is None:
+        return entries, []
+    kept: list[Entry] = []
+    gone: list[Entry] = []
+    for before in entries:
+        verdict = verdicts.get(before.key, before.leftover.verification)
+        entry = before
+        if verdict is not before.leftover.verification or "reason" in before.item:  # was gone
+            leftover = replace(before.leftover, verification=verdict)
+            entry = Entry(leftover, leftover.to_json(now))
+        if verdict is not None and verdict.outcome == "gone":
+            gone.append(Entry(entry.leftover, {**entry.item, "reason": GONE_REASON}))
+        else:
+            kept.append(entry)
+    return kept, gone
+
+
 def _set_apart(
     entries: list[Entry], ignore: Sequence[IgnoreRule], now: datetime
 ) -> tuple[list[Entry], list[Entry]]:
@@ -149,6 +172,7 @@ def _assemble(
     *,
     previous: Snapshot | None,
     expired: Iterable[ResourceKey],
+    verdicts: Mapping[ResourceKey, Verdict] | None,
     catalog: Catalog,
     settings: Settings,
     now: datetime,
@@ -174,7 +198,7 @@ def _assemble(
     else:
         types_seen = set(previous.types_seen)
         look_again = touched | _renamed_from(renamed, touched, previous.lifecycles)
-        earlier = (*previous.entries, *previous.incomplete, *previous.ignored)
+        earlier = (*previous.entries, *previous.incomplete, *previous.ignored, *previous.gone)
         items = {e.key: e.leftover for e in earlier}
         for key in look_again:
             items.pop(key, None)
@@ -193,6 +217,7 @@ def _assemble(
         only = ReportFilter.of(created_by=[settings.user_name])
         items = {key: item for key, item in items.items() if only.keeps(item, now)}
     entries, incomplete = _entries(items.values(), unread, reuse, now)
+    entries, gone = _verified(entries, verdicts, now)
     entries, ignored = _set_apart(entries, settings.ignore, now)
     last = read.last
     finished = last.finished_at or now
@@ -223,6 +248,8 @@ def _assemble(
         outcome=last.outcome or "unknown",
         incomplete=tuple(incomplete),
         ignored=tuple(ignored),
+        gone=tuple(gone),
+        verified_gone=None if verdicts is None else tuple(e.item for e in gone),
         unread=unread,
         fact_mark=read.fact_mark,
         types_seen=frozenset(types_seen),
@@ -239,11 +266,13 @@ async def build_snapshot(
     *,
     previous: Snapshot | None = None,
     expired: Iterable[ResourceKey] = (),
+    verdicts: Mapping[ResourceKey, Verdict] | None = None,
 ) -> Snapshot | None:
     """The snapshot of the store after its last finished scan (None if no scan ever finished).
 
     With `previous`, only the lifecycles with facts stored since it are read; `expired` are the
-    lifecycles the store dropped since (retention)."""
+    lifecycles the store dropped since (retention); `verdicts`, the live checks to apply (None:
+    verification is off)."""
     last = await store.last_finished_scan()
     if last is None:
         return None
@@ -255,6 +284,7 @@ async def build_snapshot(
             read,
             previous=previous,
             expired=tuple(expired),
+            verdicts=None if verdicts is None else dict(verdicts),
             catalog=catalog,
             settings=settings,
             now=now,

@@ -18,6 +18,7 @@ from scanner.lifecycle import Actor, Lifecycle, ResourceKey, tagged_resource
 from scanner.pages import ScanStats, StreamFailure
 from scanner.pairing import current_state, is_alive, leftovers
 from scanner.plan import Slice
+from scanner.verify.verdict import GONE_REASON, Verdict
 
 
 def iso(value: datetime) -> str:
@@ -44,6 +45,7 @@ class Leftover:
     hourly_cost: float | None
     created_via: str | None = None
     tags: tuple[tuple[str, str], ...] = ()
+    verification: Verdict | None = None
 
     def age_seconds(self, now: datetime) -> int:
         return max(0, int((now - self.created_at).total_seconds()))
@@ -74,6 +76,7 @@ class Leftover:
             "estimated_hourly_cost": (
                 None if self.hourly_cost is None else round(self.hourly_cost, 6)
             ),
+            **({} if self.verification is None else {"verification": self.verification.to_json()}),
         }
 
 
@@ -174,6 +177,8 @@ class Report:
     unread: Unread = field(default_factory=dict)
     #: Leftovers an ignore rule matched, with its reason: in no count, metric or alert.
     ignored: tuple[tuple[Leftover, str], ...] = ()
+    #: Leftovers a live check found gone (None: no verification ran).
+    verified_gone: tuple[Leftover, ...] | None = None
 
     def filtered(self, chosen: ReportFilter) -> Report:
         now = self.generated_at
@@ -183,6 +188,17 @@ class Report:
             incomplete=tuple(item for item in self.incomplete if chosen.keeps(item, now)),
             ignored=tuple(pair for pair in self.ignored if chosen.keeps(pair[0], now)),
         )
+
+    def verified(self, verdicts: Mapping[ResourceKey, Verdict]) -> Report:
+        """The report after live checks: each leftover carries its verdict, and those found
+        gone move to `verified_gone` (kept as they were where no verdict was given)."""
+        kept: list[Leftover] = []
+        gone = list(self.verified_gone or ())
+        for item in self.leftovers:
+            verdict = verdicts.get(item.key, item.verification)
+            checked = replace(item, verification=verdict)
+            (gone if verdict is not None and verdict.outcome == "gone" else kept).append(checked)
+        return replace(self, leftovers=tuple(kept), verified_gone=tuple(gone))
 
     @property
     def hourly_cost(self) -> float:
@@ -223,8 +239,18 @@ class Report:
                 {**item.to_json(self.generated_at), "ignored_reason": reason}
                 for item, reason in self.ignored
             ],
+            **({} if (gone := self.verified_gone_json()) is None else {"verified_gone": gone}),
             **self.extra,
         }
+
+    def verified_gone_json(self) -> list[dict[str, Any]] | None:
+        """The leftovers found gone, as JSON items with their reason (None: no checks ran)."""
+        if self.verified_gone is None:
+            return None
+        return [
+            {**item.to_json(self.generated_at), "reason": GONE_REASON}
+            for item in self.verified_gone
+        ]
 
 
 def tags_by_resource(

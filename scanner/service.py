@@ -20,9 +20,10 @@ import gc
 import math
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import anyio
 
@@ -34,7 +35,10 @@ from scanner.rebuild import build_snapshot
 from scanner.runner import SourceFactory, Targets, discover, event_set, plan_scan, run_lookup
 from scanner.settings import Settings
 from scanner.snapshot import Snapshot
+from scanner.sources.aws import AccountSession
 from scanner.store import CounterValue, ScanTotal, Store, account_totals
+from scanner.verify import Subject
+from scanner.verify.memory import VerdictMemory
 
 log = get_logger("service")
 
@@ -118,6 +122,7 @@ class Service:
         self._lock = anyio.Lock()
         self.health = Health()
         self._unsaved: list[CounterValue] = []  # counted by crashed scans, not yet stored
+        self.verdicts = VerdictMemory(settings)
 
     # --- the snapshot ---------------------------------------------------------------------------
 
@@ -133,19 +138,25 @@ class Service:
         )
 
     async def refresh(
-        self, known: Sequence[tuple[str, str]] = (), expired: Sequence[ResourceKey] = ()
+        self,
+        known: Sequence[tuple[str, str]] = (),
+        expired: Sequence[ResourceKey] = (),
+        sessions: Mapping[str, AccountSession] | None = None,
     ) -> Snapshot | None:
         """Build a snapshot from what changed in the store since the current one (`expired`:
-        the lifecycles dropped since) and swap it in whole (if a scan ever finished)."""
-        snapshot = await build_snapshot(
-            self.store,
-            self.catalog,
-            self.settings,
-            self.clock(),
-            regions=known,
-            previous=self._snapshot,
-            expired=expired,
-        )
+        the lifecycles dropped since) and swap it in whole (if a scan ever finished); with
+        `verify` set and the scan's `sessions`, check the leftovers whose verdict is due first."""
+        verdicts = self.verdicts.verdicts if self.settings.verify else None
+        build = partial(build_snapshot, self.store, self.catalog, self.settings)
+        build = partial(build, regions=known, verdicts=verdicts)
+        snapshot = await build(self.clock(), previous=self._snapshot, expired=expired)
+        if snapshot is not None and verdicts is not None and sessions is not None:
+            subjects = [Subject(e.key, e.leftover.arn, e.leftover.name) for e in snapshot.entries]
+            if await self.verdicts.check_due(subjects, self.catalog, sessions, self.clock()):
+                snapshot = await build(self.clock(), previous=snapshot)
+        if snapshot is not None and verdicts is not None:
+            counts = self.verdicts.counts
+            snapshot = replace(snapshot, metrics=replace(snapshot.metrics, verifications=counts))
         if snapshot is not None and self._unsaved:
             errors = dict(snapshot.metrics.scan_errors)
             for counter in self._unsaved:
@@ -301,7 +312,7 @@ class Service:
         self._unsaved = []
         self.health.wrote()
         self.health.last_scan_all_failed = outcome == "failed"
-        snapshot = await self.refresh(targets.regions, await self.expire())
+        snapshot = await self.refresh(targets.regions, await self.expire(), targets.sessions)
         log.info(
             "scan_completed",
             scan_id=scan_id,

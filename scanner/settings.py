@@ -109,6 +109,8 @@ class FileModel(_Model):
     deadline_seconds: Annotated[float | None, Field(gt=0)] = None
     max_file_mb: Annotated[int, Field(ge=1, le=64 * 1024)] = 512
     retry: RetryModel = RetryModel()
+    verify: bool = False
+    verify_max_age_seconds: Annotated[int, Field(ge=0)] = 6 * 3600
     service: ServiceModel = ServiceModel()
     trail_bucket: TrailBucketModel = TrailBucketModel()
     athena: AthenaModel = AthenaModel()
@@ -203,6 +205,10 @@ class Settings:
     #: Trail-log files larger than this once decompressed are refused (MiB).
     max_file_mb: int = 512
     retry: RetrySettings = RetrySettings()
+    #: Check each leftover live (scanner/verify); the service re-checks those whose last
+    #: check is older than `verify_max_age_seconds`.
+    verify: bool = False
+    verify_max_age_seconds: int = 6 * 3600
     service: ServiceSettings = ServiceSettings()
     trail_bucket: TrailBucketSettings = field(default_factory=TrailBucketSettings)
     athena: AthenaSettings = field(default_factory=AthenaSettings)
@@ -432,6 +438,8 @@ def _freeze(model: FileModel) -> Settings:
         deadline_seconds=model.deadline_seconds,
         max_file_mb=model.max_file_mb,
         retry=RetrySettings(**model.retry.model_dump()),
+        verify=model.verify,
+        verify_max_age_seconds=model.verify_max_age_seconds,
         service=ServiceSettings(**model.service.model_dump()),
         trail_bucket=TrailBucketSettings(**model.trail_bucket.model_dump()),
         athena=AthenaSettings(**model.athena.model_dump()),

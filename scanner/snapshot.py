@@ -68,6 +68,8 @@ class MetricValues:
     last_success: Mapping[tuple[str, str], float] = field(default_factory=dict)
     incomplete_regions: Mapping[tuple[str, str], float] = field(default_factory=dict)
     scan_duration_seconds: float | None = None
+    #: Live checks since the service started, by outcome (each created at 0).
+    verifications: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,10 @@ class Snapshot:
     #: lifecycles created by a rename (whose leftover depends on another lifecycle).
     types_seen: frozenset[tuple[str, str, str]] = frozenset()
     renamed: frozenset[ResourceKey] = frozenset()
+    #: The leftovers a live check found gone, their items with the reason (kept whole for the
+    #: next snapshot), and those items as `/results` lists them (None: no checks ran).
+    gone: tuple[Entry, ...] = ()
+    verified_gone: tuple[Mapping[str, Any], ...] | None = None
 
 
 def metric_values(

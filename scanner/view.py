@@ -17,6 +17,7 @@ from scanner.coverage import Coverage
 from scanner.errors import printable
 from scanner.pages import RegionProgress, ScanProgress
 from scanner.report import Leftover, Report
+from scanner.verify import GONE_REASON
 
 
 def text(value: str, style: str = "") -> Text:
@@ -68,8 +69,6 @@ _COLUMNS = (
     ("details", True),
     ("est. $/h", False),
 )
-#: Borders and padding of a 7-column table: 8 rules, 2 spaces a cell.
-_TABLE_FRAME = len(_COLUMNS) + 1 + 2 * len(_COLUMNS)
 _NARROWEST_FOLD = 6
 
 
@@ -84,15 +83,18 @@ def _fold_widths(natural: list[int], room: int) -> list[int]:
     return [min(n, cap) for n in natural]
 
 
-def _leftovers_table(title: Text, rows: list[list[str]], width: int) -> Table:
+def _leftovers_table(title: Text, rows: list[list[str]], width: int, *, live: bool) -> Table:
+    """The table of one group; `live`: with the live check's column (verification ran)."""
+    columns = (*_COLUMNS, ("live", True)) if live else _COLUMNS
+    frame = len(columns) + 1 + 2 * len(columns)  # 1 rule more than columns, 2 spaces a cell
     natural = [
-        max(len(header), *(len(row[i]) for row in rows)) for i, (header, _) in enumerate(_COLUMNS)
+        max(len(header), *(len(row[i]) for row in rows)) for i, (header, _) in enumerate(columns)
     ]
-    folding = [i for i, (_, folds) in enumerate(_COLUMNS) if folds]
-    room = width - _TABLE_FRAME - sum(n for i, n in enumerate(natural) if i not in folding)
+    folding = [i for i, (_, folds) in enumerate(columns) if folds]
+    room = width - frame - sum(n for i, n in enumerate(natural) if i not in folding)
     capped = dict(zip(folding, _fold_widths([natural[i] for i in folding], room), strict=True))
     table = Table(title=title, title_justify="left", title_style="bold", expand=False)
-    for index, (header, folds) in enumerate(_COLUMNS):
+    for index, (header, folds) in enumerate(columns):
         table.add_column(
             header,
             justify="right" if header in ("age", "est. $/h") else "left",
@@ -136,6 +138,50 @@ def _ignored(report: Report, console: Console, show: bool) -> None:
     console.print(table)
 
 
+def _checked(item: Leftover) -> str:
+    """The live check's outcome: `present`, or `unknown` with its reason."""
+    verdict = item.verification
+    if verdict is None:
+        return "-"
+    if verdict.outcome == "present":
+        return "present"
+    return f"{verdict.outcome} ({verdict.reason})"
+
+
+def _verified_gone(report: Report, console: Console) -> None:
+    gone = report.verified_gone or ()
+    if not gone:
+        return
+    table = Table(
+        title=f"verified gone: {GONE_REASON} ({len(gone)})",
+        title_justify="left",
+        title_style="dim",
+    )
+    for column in ("account", "region", "type", "id", "found"):
+        table.add_column(column, overflow="fold")
+    for item in gone:
+        key = item.key
+        reason = item.verification.reason if item.verification else None
+        values = (key.account_id, key.region, key.resource_type, key.resource_id, reason or "")
+        table.add_row(*map(text, values))
+    console.print(table)
+
+
+def _row(item: Leftover, now: datetime, checked: bool) -> list[str]:
+    """One leftover's cells; its live state (a check's) over the recorded one, when known."""
+    live = item.verification.state if item.verification else None
+    return [
+        item.key.resource_id,
+        item.name if item.name and item.name != item.key.resource_id else "-",
+        age_text(item.age_seconds(now)),
+        _owner(item),
+        live or item.state,
+        _details(item),
+        _cost(item.hourly_cost),
+        *([_checked(item)] if checked else []),
+    ]
+
+
 def render_report(
     report: Report, console: Console, files: int | None = None, *, show_ignored: bool = False
 ) -> None:
@@ -151,19 +197,9 @@ def render_report(
     for (account, region, _), items in groups:
         rows = list(items)
         title = text(f"{rows[0].title} · account {account} · {region} ({len(rows)})")
-        cells = [
-            [
-                item.key.resource_id,
-                item.name if item.name and item.name != item.key.resource_id else "-",
-                age_text(item.age_seconds(now)),
-                _owner(item),
-                item.state,
-                _details(item),
-                _cost(item.hourly_cost),
-            ]
-            for item in rows
-        ]
-        table = _leftovers_table(title, cells, console.width)
+        checked = report.verified_gone is not None
+        cells = [_row(item, now, checked) for item in rows]
+        table = _leftovers_table(title, cells, console.width, live=checked)
         console.print(table)
         for item in rows:
             # Whole URLs, never folded, so that terminals keep them clickable.
@@ -186,6 +222,7 @@ def render_report(
     if report.unread:
         console.print(Text(unread_text(report), style="yellow"))
     _ignored(report, console, show_ignored)
+    _verified_gone(report, console)
     if report.errors:
         errors = Table(title="not read (see reasons)", title_justify="left", title_style="red")
         for column in ("account", "region", "stream", "reason"):

@@ -149,6 +149,7 @@ async def results(request: web.Request) -> web.Response:
             ],
             "errors": list(snapshot.errors),
             "stats": dict(snapshot.stats),
+            **({} if snapshot.verified_gone is None else {"verified_gone": snapshot.verified_gone}),
             "next_cursor": next_cursor,
         }
     )

@@ -11,9 +11,10 @@ from pydantic import ValidationError
 
 from scanner.catalog.cleanup import Cleanup
 from scanner.catalog.expressions import Expression, compile_expression
-from scanner.catalog.model import CatalogFile, PriceModel, RuleModel, TypeModel
+from scanner.catalog.model import CatalogFile, PriceModel, RuleModel, TypeModel, VerifyModel
 from scanner.catalog.prices import PriceBook, RegionalRate, RegionalTable, load_prices
 from scanner.catalog.runtime import Catalog, Price, ResourceType, Rule, normaliser
+from scanner.catalog.verification import TEMPLATE_FIELDS, Verification
 from scanner.catalog.yamlfile import read_yaml
 from scanner.errors import CatalogError
 from scanner.lifecycle import Change
@@ -161,6 +162,39 @@ def _price(type_name: str, model: PriceModel | None, book: PriceBook) -> Price |
     )
 
 
+def _verification(name: str, model: VerifyModel | None, api: str) -> Verification | None:
+    if model is None:
+        return None
+    where = f"types.{name}.verify"
+    sample: dict[str, object] = {**dict.fromkeys(TEMPLATE_FIELDS, "x"), "part": ["x"] * 8}
+    for param, template in model.params.items():
+        for part in [template] if isinstance(template, str) else template:
+            try:
+                part.format_map(sample)
+            except (KeyError, IndexError, ValueError) as error:
+                raise CatalogError(
+                    f"{where}.params.{param}: cannot format {part!r} ({error!r}); "
+                    f"fields: {', '.join('{' + key + '}' for key in TEMPLATE_FIELDS)}"
+                ) from None
+    return Verification(
+        api=model.api or api,
+        call=model.call,
+        ids=model.ids,
+        batch=model.batch,
+        params=tuple(
+            (param, template if isinstance(template, str) else tuple(template))
+            for param, template in sorted(model.params.items())
+        ),
+        items=_compile_optional(f"{where}.items", model.items),
+        id=_compile_optional(f"{where}.id", model.id),
+        state=_compile_optional(f"{where}.state", model.state),
+        tags=_compile_optional(f"{where}.tags", model.tags),
+        gone=frozenset(model.gone),
+        gone_states=frozenset(state.lower() for state in model.gone_states),
+        texts=(model.items, model.id, model.state, model.tags),
+    )
+
+
 def _default_api(model: TypeModel) -> str:
     return model.event_source.split(".", 1)[0]
 
@@ -194,6 +228,7 @@ def _resource_type(name: str, model: TypeModel, book: PriceBook) -> ResourceType
         price=_price(name, model.price, book),
         normalise=rules[0].normalise,
         cleanup=None if model.cleanup is None else Cleanup.of(model.cleanup),
+        verify=_verification(name, model.verify, api),
     )
 
 

@@ -88,6 +88,46 @@ class PriceModel(_Strict):
         return self
 
 
+class VerifyModel(_Strict):
+    """The one read-only call that proves a resource still exists, as written in the file.
+
+    `call` is botocore's operation name (Describe*, Get*, List*) on `api` (default: the type's).
+    Either `ids` names a list parameter that takes many ids (`batch` at a time), or `params`
+    maps parameter names to templates of `{id}`, `{arn}`, `{name}`, `{region}`, `{account_id}`
+    (a one-element list template `["{id}"]` for list parameters; `{part[N]}` is the N-th part
+    of an id made of `/`-joined parts). `items` (JMESPath on the answer) yields the resources
+    found; `id` (on each item) maps them back to the ids asked. `state`
+    and `tags` are read on each item; a state in `gone_states` (terminated, deleted) or an
+    error code in `gone` means the resource is gone.
+    """
+
+    call: str = Field(pattern=r"^(Describe|Get|List)[A-Za-z0-9]+$")
+    api: str | None = None
+    ids: str | None = None
+    batch: int = Field(default=1, ge=1, le=1000)
+    params: dict[str, str | list[str]] = Field(default_factory=dict)
+    items: str | None = None
+    id: str | None = None
+    state: str | None = None
+    tags: str | None = None
+    gone: list[str] = Field(default_factory=list)
+    gone_states: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> VerifyModel:
+        if (self.ids is None) == (not self.params):
+            raise ValueError("give either `ids` (a list parameter) or `params`, not both")
+        if self.ids is not None and (self.items is None or self.id is None):
+            raise ValueError("`ids` needs `items` and `id` to map the answer back to the ids")
+        if self.ids is None and self.batch != 1:
+            raise ValueError("`batch` is only for `ids`")
+        if (self.state or self.tags or self.gone_states) and self.items is None:
+            raise ValueError("`state`, `tags` and `gone_states` are read on `items`")
+        if not self.gone and not self.gone_states and self.items is None:
+            raise ValueError("a verification needs `gone` codes, `gone_states` or `items`")
+        return self
+
+
 class TypeModel(_Strict):
     """One resource type, as written in the file."""
 
@@ -102,6 +142,7 @@ class TypeModel(_Strict):
     display: list[str] = Field(default_factory=list)
     normalise: list[str] = Field(default_factory=list)
     console_url: str = Field(min_length=1)
+    verify: VerifyModel | None = None
     price: PriceModel | None = None
     rules: list[RuleModel] = Field(min_length=1)
 

@@ -12,6 +12,7 @@ from urllib.parse import unquote
 from scanner.catalog.cleanup import Cleanup
 from scanner.catalog.expressions import Expression
 from scanner.catalog.prices import HOURS_PER_MONTH, PriceBook, RegionalRate, RegionalTable
+from scanner.catalog.verification import Verification
 from scanner.errors import CatalogError
 from scanner.lifecycle import Change, ResourceKey
 
@@ -222,6 +223,7 @@ class ResourceType:
     price: Price | None = field(default=None, repr=False)
     normalise: Callable[[str], str] = field(default=lambda value: value, repr=False, compare=False)
     cleanup: Cleanup | None = field(default=None, repr=False)
+    verify: Verification | None = field(default=None, repr=False)
 
     @property
     def proof(self) -> str:

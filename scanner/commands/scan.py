@@ -28,6 +28,7 @@ from scanner.settings import Settings, accounts_from_flags, load_settings
 from scanner.sources.athena_sql import trail_table
 from scanner.sources.s3 import S3Location
 from scanner.trails import scan_athena, scan_s3
+from scanner.verify import Subject, check
 from scanner.view import progress_view, render_report
 
 EXIT_OK = 0
@@ -89,6 +90,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "a backfill through Athena (the athena settings)",
     )
     parser.add_argument(
+        "--verify",
+        action="store_true",
+        default=None,
+        help="check each leftover live with one read-only call of its type (the setting "
+        "`verify`): gone ones move to verified_gone, unchecked ones are flagged unknown",
+    )
+    parser.add_argument(
         "--format",
         choices=("table", "json"),
         help="output format (default: table on a terminal, json otherwise)",
@@ -115,6 +123,7 @@ def _flags(args: argparse.Namespace) -> dict[str, object]:
         "stream_strategy": args.stream_strategy,
         "concurrency": args.concurrency,
         "deadline_seconds": args.deadline,
+        "verify": args.verify,
     }
     if args.region:
         flags["regions"] = [r for value in args.region for r in value.split(",") if r]
@@ -213,6 +222,9 @@ async def _scan(
     )
     if figures:
         report = replace(report, extra={**report.extra, **figures})
+    if settings.verify:
+        subjects = [Subject(item.key, item.arn, item.name) for item in report.leftovers]
+        report = report.verified(await check(subjects, catalog, settings, now))
     files = sum(p.pages + p.failed for p in progress.regions.values()) if kind == "files" else None
     return report, result, files
 

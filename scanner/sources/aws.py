@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,7 +12,9 @@ import aioboto3
 from aiobotocore.config import AioConfig
 from aiobotocore.credentials import AioCredentialResolver, AioDeferredRefreshableCredentials
 from aiobotocore.session import AioSession
+from botocore.configprovider import ConfiguredEndpointProvider
 from botocore.credentials import CredentialProvider
+from botocore.exceptions import BotoCoreError
 
 from scanner.settings import AccountTarget, Settings
 from scanner.sources import SourceError
@@ -74,6 +77,30 @@ def assumed_role_session(
     resolver = AioCredentialResolver(providers=[cast(CredentialProvider, provider)])
     core.register_component("credential_provider", resolver)
     return aioboto3.Session(botocore_session=core)
+
+
+def service_endpoint(
+    session: aioboto3.Session, api: str, environ: Mapping[str, str] | None = None
+) -> str | None:
+    """The endpoint botocore's standard settings give one service (`AWS_ENDPOINT_URL_<SERVICE>`,
+    or the `services` section of the config file), or None: it wins over the one `endpoint_url`,
+    so CloudTrail may come from one endpoint and Describe calls go to another."""
+    core = session._session
+    try:
+        provider: Any = ConfiguredEndpointProvider(
+            full_config=core.full_config,
+            scoped_config=core.get_scoped_config(),
+            client_name=api,
+            environ=dict(os.environ if environ is None else environ),
+        )
+        # botocore's own lookups of the two service-specific places, without the global ones.
+        found = (
+            provider._get_endpoint_url_environment_service()
+            or provider._get_endpoint_url_config_service()
+        )
+    except BotoCoreError:  # a profile or services section that does not exist
+        return None
+    return str(found) if found else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +171,9 @@ async def _target_session(
 
 async def enabled_regions(session: aioboto3.Session, endpoint_url: str | None) -> list[str]:
     """The regions enabled in an account (ec2:DescribeRegions)."""
+    endpoint = service_endpoint(session, "ec2") or endpoint_url
     async with session.client(
-        "ec2", region_name=STS_REGION, endpoint_url=endpoint_url, config=client_config()
+        "ec2", region_name=STS_REGION, endpoint_url=endpoint, config=client_config()
     ) as ec2:
         answer: Mapping[str, Any] = await ec2.describe_regions()
     return sorted(str(r["RegionName"]) for r in answer.get("Regions", []))

@@ -30,7 +30,7 @@ from scanner.plan import PAGE_SIZE, Slice, StreamId, lookup_attribute
 from scanner.records import parse_time, record_from_lookup_event
 from scanner.sources import SourceError, SourcePage, Watches
 from scanner.sources.answers import use_fast_lookup_parser
-from scanner.sources.aws import client_config
+from scanner.sources.aws import client_config, service_endpoint
 
 log = get_logger("lookup")
 
@@ -213,7 +213,7 @@ class LookupSource:
                 client = session.client(
                     "cloudtrail",
                     region_name=region,
-                    endpoint_url=self._endpoint_url,
+                    endpoint_url=service_endpoint(session, "cloudtrail") or self._endpoint_url,
                     config=client_config(self._pool),
                 )
                 self._clients[key] = await self._stack.enter_async_context(client)
