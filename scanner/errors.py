@@ -4,7 +4,8 @@
     ├── SettingsError         a config file, environment variable or flag is invalid
     ├── CatalogError          the resource catalog file is invalid
     ├── InputError            a file of records, or another input, cannot be used
-    └── StateError            (store.schema) the state file is not ours, damaged, or too new
+    ├── StateError            (store.schema) the state file is not ours, damaged, or too new
+    └── DiscoveryError        (runner) the accounts to scan cannot be listed (and what failed)
 
 Inside a scan, two more never reach the user as exceptions:
 

@@ -26,7 +26,7 @@ from scanner.plan import EventSet, Slice, StreamId, Work, build_plan, event_stre
 from scanner.records import Record
 from scanner.scan import ScanOptions, run_scan
 from scanner.settings import Settings
-from scanner.sources import Source, SourceError
+from scanner.sources import Category, Source, SourceError
 from scanner.sources.aws import AccountSession, account_sessions, enabled_regions
 from scanner.sources.duck import DuckFilesSource
 from scanner.sources.lookup import LookupSource, classify
@@ -87,6 +87,14 @@ def scan_options(settings: Settings, catalog: Catalog, *, limited: bool = True) 
     )
 
 
+class DiscoveryError(LeftoversError):
+    """The accounts to scan cannot be listed; `category` says what failed (a metric label)."""
+
+    def __init__(self, message: str, category: Category) -> None:
+        super().__init__(message)
+        self.category: Category = category
+
+
 @dataclass(frozen=True, slots=True)
 class Targets:
     """What one scan reads: account sessions, (account, region) pairs, discovery failures."""
@@ -102,8 +110,9 @@ async def discover(settings: Settings, base: aioboto3.Session | None = None) -> 
     try:
         sessions = await account_sessions(settings, base)
     except Exception as error:  # no credentials, no organization access, unreachable endpoint
-        reason = (error if isinstance(error, SourceError) else classify(error)).reason
-        raise LeftoversError(f"cannot list the accounts to scan: {reason}") from None
+        found = error if isinstance(error, SourceError) else classify(error)
+        message = f"cannot list the accounts to scan: {found.reason}"
+        raise DiscoveryError(message, found.category) from None
     targets: list[tuple[str, str]] = []
     failures: list[StreamFailure] = []
     for account in sessions:

@@ -32,11 +32,19 @@ from scanner.lifecycle import ResourceKey
 from scanner.logs import get_logger
 from scanner.pages import ScanProgress, ScanResult, ScanStats, StreamFailure
 from scanner.rebuild import build_snapshot
-from scanner.runner import SourceFactory, Targets, discover, event_set, plan_scan, run_lookup
+from scanner.runner import (
+    DiscoveryError,
+    SourceFactory,
+    Targets,
+    discover,
+    event_set,
+    plan_scan,
+    run_lookup,
+)
 from scanner.settings import Settings
 from scanner.snapshot import Snapshot
 from scanner.sources.aws import AccountSession
-from scanner.store import CounterValue, ScanTotal, Store, account_totals
+from scanner.store import CounterValue, RegionState, ScanTotal, Store, account_totals
 from scanner.verify import Subject
 from scanner.verify.memory import VerdictMemory
 
@@ -199,11 +207,16 @@ class Service:
         started = run.started
         scan_id = run.scan_id = await self.store.begin_scan(started)
         log.info("scan_started", scan_id=scan_id)
+        known = await self.store.regions()
         try:
             targets = await discover(self.settings)
         except Exception as error:  # discovery failures are reported, the service goes on
             reason = _one_line(error)
             log.warning("discovery_failed", reason=reason)
+            # No region is read: each one read before has a gap up to now, as a failed one has,
+            # and counts the failure.
+            await self._begin(tuple(known), known)
+            category = error.category if isinstance(error, DiscoveryError) else "other"
             finished = self.clock()
             await self.store.finish_scan(
                 scan_id,
@@ -211,18 +224,15 @@ class Service:
                 outcome="failed",
                 stats=asdict(ScanStats(0, 0, 0, 0, (finished - started).total_seconds())),
                 errors=[{"account_id": "", "region": "", "stream": "", "reason": reason}],
+                counters=[CounterValue("scan_errors", *where, category, 1) for where in known],
             )
             self.health.wrote()
             self.health.last_scan_all_failed = True
-            await self.refresh()
+            await self.refresh(tuple(known))
             return ScanSummary(scan_id, "failed", None, 0, 0)
         run.regions = targets.regions
-        known = await self.store.regions()
-        now = self.clock()
-        fresh = plan_scan(targets.regions, known, now, self.settings, self._events)
         resumed = [w for state in known.values() for w in state.pending]
-        for (account_id, region), work in fresh.items():
-            await self.store.begin_region(account_id, region, now, work)
+        await self._begin(targets.regions, known)
         # What is pending now: the new windows joined to the slices they overlap.
         work = sorted(w for state in (await self.store.regions()).values() for w in state.pending)
         log.debug(
@@ -255,6 +265,15 @@ class Service:
             work=len(work),
         )
         return ScanSummary(scan_id, summary, result, len(work), len(resumed))
+
+    async def _begin(
+        self, regions: Sequence[tuple[str, str]], known: Mapping[tuple[str, str], RegionState]
+    ) -> None:
+        """Add each region's new window, from where it is read up to now, to its pending work."""
+        now = self.clock()
+        fresh = plan_scan(regions, known, now, self.settings, self._events)
+        for (account_id, region), work in fresh.items():
+            await self.store.begin_region(account_id, region, now, work)
 
     async def _publish_early(
         self, progress: ScanProgress, regions: Sequence[tuple[str, str]]
