@@ -22,7 +22,7 @@ NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 
 def spec_for(seed: int) -> GeneratorSpec:
     return GeneratorSpec(
-        accounts=3, regions=REGIONS, seed=seed, days=10, resources=25, noise=2.0, now=NOW
+        accounts=3, regions=REGIONS, seed=seed, days=10, resources=40, noise=2.0, now=NOW
     )
 
 
