@@ -25,11 +25,12 @@ def lifecycle(
     """One resource of `kind`; refused once before it is created when `failed_first`."""
     actor = plan.human()
     t0, t_end = span or plan.span(leftover)
+    again = name is not None
     name = name or _name(plan, kind)
     rid = kind.new_id(plan.rec, name)
-    alive = plan.by_id.get((kind.name, rid))
-    if alive is not None and alive.alive:  # one per account (a subscription): already there
-        return alive
+    known = plan.by_id.get((kind.name, rid))
+    if known is not None and not again:  # one per account (a subscription): made once
+        return known
     if failed_first if failed_first is not None else plan.rng.random() < 0.1:
         ts = plan.rec.clamp(t0 - plan.rng.randint(30, 600))
         service = kind.source.split(".", 1)[0]
@@ -61,15 +62,20 @@ def lifecycle(
 
 
 def tour(plan: Planner, kind: Kind) -> None:
-    """Every story of a type once: left over after a refused create, deleted, and where ids are
-    names, deleted and created again under the same name (the second one left)."""
-    lifecycle(plan, kind, True, failed_first=True)
+    """Every story of a type once, one resource in three left over: refused then created and
+    left, and two deleted; where ids are names, deleted and created again under the same name
+    (the second one left) instead of the first."""
+    if "{name}" not in kind.id_form:  # one per account: the one left
+        lifecycle(plan, kind, True, failed_first=True)
+        return
+    lifecycle(plan, kind, False, failed_first=False)
     if not kind.names_are_ids:
-        lifecycle(plan, kind, False)
+        lifecycle(plan, kind, True, failed_first=True)
+        lifecycle(plan, kind, False, failed_first=False)
         return
     start, end = plan.rec.start, plan.rec.end
     t0 = plan.moment(start, start + (end - start) // 2)
     t1 = min(t0 + plan.rng.randint(600, 3 * 86400), end - 7200)
     name = _name(plan, kind)
-    lifecycle(plan, kind, False, name=name, span=(t0, t1), failed_first=False)
+    lifecycle(plan, kind, False, name=name, span=(t0, t1), failed_first=True)
     lifecycle(plan, kind, True, name=name, span=(plan.between(t1, end - 600), end))

@@ -10,6 +10,7 @@ import pytest
 
 from emulator import Emulator, write_history
 from emulator.history.generator import account_ids, ground_truth, original_script_case
+from emulator.history.scenarios import GLOBAL_TYPES
 
 from .scan_cli import (
     NOW,
@@ -160,7 +161,7 @@ def test_global_types_are_read_from_us_east_1_when_it_is_not_listed(
     # From 40 resources per region on, the history leaves one of every type behind.
     spec = replace(spec_for(13), accounts=2, regions=("us-east-1", "eu-west-1"), resources=40)
     truth = truth_set(ground_truth(spec))
-    zones = {item for item in truth if item[2] == "route53.hosted_zone"}
+    zones = {item for item in truth if item[2] in GLOBAL_TYPES}
     assert zones, "the generated history should leave a hosted zone behind"
     assert {item[1] for item in zones} == {"us-east-1"}
     emulator = emulator_for(spec)
