@@ -31,3 +31,17 @@ def test_summary_shows_unknown_prices_as_unknown() -> None:
     assert lines["total"].split()[:3] == ["total", "5", "0.145"]
     assert "where a price is known" in lines["total"]
     assert "0.000" not in summary(results, "http://x")
+
+
+def test_summary_columns_stay_aligned_for_long_type_names() -> None:
+    results = {
+        "leftovers": [item("acm_pca.certificate_authority", 0.548), item("s3.bucket", None)],
+        "stats": {},
+    }
+    lines = [line for line in summary(results, "http://x").splitlines() if line.startswith("  ")]
+    counts = [
+        line
+        for line in lines
+        if line.split()[0] in {"acm_pca.certificate_authority", "s3.bucket", "total"}
+    ]
+    assert len({line.index(line.split()[1]) + len(line.split()[1]) for line in counts}) == 1
