@@ -279,6 +279,7 @@ def _truth_items(piece: _Slice) -> list[TruthItem]:
                 create_event_id=tracked.event_id,
                 created_by_arn=tracked.creator,
                 renamed_from=tuple(tracked.renamed_from),
+                created_via=tracked.created_via,
             )
         )
     return items

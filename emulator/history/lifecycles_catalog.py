@@ -28,6 +28,7 @@ def lifecycle(
     again = name is not None
     name = name or _name(plan, kind)
     rid = kind.new_id(plan.rec, name)
+    parent = kind.new_parent(plan.rec, name)
     known = plan.by_id.get((kind.name, rid))
     if known is not None and not again:  # one per account (a subscription): made once
         return known
@@ -36,8 +37,9 @@ def lifecycle(
         service = kind.source.split(".", 1)[0]
         error = denied(actor, f"{service}:{kind.create.event}", kind.arn(plan.call(ts, actor), rid))
         plan.emit(ts, kind.record(plan.call(ts, actor), kind.create, rid, name, error=error))
-    record = plan.emit(t0, kind.record(plan.call(t0, actor), kind.create, rid, name))
+    record = plan.emit(t0, kind.record(plan.call(t0, actor), kind.create, rid, name, parent=parent))
     item = plan.track(kind.name, rid, t0, record, actor, state=kind.state)
+    item.created_via = parent
     if kind.states and t_end - t0 > 3600 and plan.rng.random() < 0.5:
         count = plan.rng.randint(1, len(kind.states))
         ts = t0

@@ -85,6 +85,7 @@ class Tracked:
     state: str
     alive: bool = True
     renamed_from: list[str] = field(default_factory=list)
+    created_via: str = ""
 
 
 @dataclass(slots=True)

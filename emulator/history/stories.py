@@ -85,16 +85,17 @@ def auto_scaling(plan: Planner) -> None:
     size = plan.rng.randint(2, 3)
     record = plan.emit(t0, svc.create_asg(plan.call(t0, owner), name, size))
     group = plan.track("autoscaling.group", name, t0, record, owner, state="active")
+    via = ("autoscaling.group", "aws:autoscaling:groupName", name)
     live = []
     for n in range(size):
         ts = t0 + 40 + n * 5
-        live += instances(plan, True, actor=role, span=(ts, t_end), quiet=True)
+        live += instances(plan, True, actor=role, span=(ts, t_end), quiet=True, via=via)
     # a scale-in and a replacement now and then
     if plan.rng.random() < 0.7 and t_end - t0 > 2 * HOUR:
         ts = plan.between(t0 + HOUR, t_end - 600)
         victim = live.pop(0)
         terminate(plan, [victim], ts, role)
-        live += instances(plan, True, actor=role, span=(ts + 60, t_end), quiet=True)
+        live += instances(plan, True, actor=role, span=(ts + 60, t_end), quiet=True, via=via)
     if deleted:
         plan.emit(t_end - 60, svc.delete_asg(plan.call(t_end - 60, owner), name))
         plan.gone(group)
@@ -118,7 +119,8 @@ def cloudformation_stack(plan: Planner) -> None:
     last = delete_at if deleted else t_end
     store = bucket(plan, True, actor=role, span=(t0 + 10, last), quiet=True)
     balancer = load_balancer(plan, True, actor=role, span=(t0 + 30, last))
-    servers = instances(plan, True, actor=role, span=(t0 + 60, last), quiet=True)
+    via = ("cloudformation.stack", "aws:cloudformation:stack-id", stack_id)
+    servers = instances(plan, True, actor=role, span=(t0 + 60, last), quiet=True, via=via)
     if deleted:
         plan.emit(delete_at, svc.delete_stack(plan.call(delete_at, owner), stack_id))
         terminate(plan, servers, delete_at + 20, role)

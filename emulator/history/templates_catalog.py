@@ -55,6 +55,8 @@ class Kind:
     states: tuple[Part, ...] = ()
     rename: Part | None = None
     is_global: bool = False
+    #: `<parent type>/<form of its id>` when a service makes this type for a parent.
+    via: str | None = None
 
     @property
     def names_are_ids(self) -> bool:
@@ -67,20 +69,14 @@ class Kind:
 
     def new_id(self, rec: Recorder, name: str) -> str:
         """A new id in this type's form, for a resource named `name`."""
-        values = {"name": name, "account": rec.account, "region": rec.region}
-
-        def draw(match: re.Match[str]) -> str:
-            piece, size = match.group(1), match.group(2)
-            if piece == "uuid":
-                return rec.uuid()
-            if size is not None:
-                return "".join(rec.rng.choices(_ALPHABETS[piece], k=int(size)))
-            return values[piece]
-
         while True:
-            candidate = _PLACEHOLDER.sub(draw, self.id_form)
+            candidate = _draw(rec, self.id_form, name)
             if self.names_are_ids or rec.unique(f"{self.name}/{candidate}"):
                 return candidate
+
+    def new_parent(self, rec: Recorder, name: str) -> str:
+        """`<parent type>/<id>` of a new parent, or "" for a type made by hand."""
+        return "" if self.via is None else _draw(rec, self.via, name)
 
     def arn(self, call: Call, rid: str) -> str:
         """The resource's ARN (its id is the ARN's last part, or the ARN itself)."""
@@ -98,9 +94,10 @@ class Kind:
         name: str,
         *,
         new: str = "",
+        parent: str = "",
         error: Error | None = None,
     ) -> dict[str, Any]:
-        """One record of `part` for the resource `rid` named `name`."""
+        """One record of `part` for the resource `rid` named `name` (made for `parent`)."""
         rec, net = call.rec, call.net
         values = {
             "id": rid,
@@ -108,6 +105,7 @@ class Kind:
             "arn": self.arn(call, rid),
             "arn_encoded": quote(self.arn(call, rid), safe=""),
             "new": new,
+            "parent": parent.partition("/")[2],
             "account": rec.account,
             "region": rec.region,
             "vpc": net.vpc,
@@ -123,6 +121,21 @@ class Kind:
         return rec.record(
             call, self.source, part.event, request, response, error=error, region=region
         )
+
+
+def _draw(rec: Recorder, form: str, name: str) -> str:
+    """`form` with its placeholders drawn: {name}, {account}, {region}, {uuid}, {hex:N}..."""
+    values = {"name": name, "account": rec.account, "region": rec.region}
+
+    def draw(match: re.Match[str]) -> str:
+        piece, size = match.group(1), match.group(2)
+        if piece == "uuid":
+            return rec.uuid()
+        if size is not None:
+            return "".join(rec.rng.choices(_ALPHABETS[piece], k=int(size)))
+        return values[piece]
+
+    return _PLACEHOLDER.sub(draw, form)
 
 
 def _fill(value: Any, values: Mapping[str, str]) -> Any:
@@ -157,6 +170,7 @@ def kinds() -> Mapping[str, Kind]:
             states=tuple(_part(item) for item in entry.get("states", ())),
             rename=_part(entry["rename"]) if "rename" in entry else None,
             is_global=bool(entry.get("global", False)),
+            via=entry.get("via"),
         )
         for name, entry in data.items()
     }

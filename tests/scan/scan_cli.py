@@ -49,6 +49,19 @@ def found(document: dict[str, Any]) -> set[tuple[str, str, str, str, str]]:
     }
 
 
+def parents(document: dict[str, Any]) -> set[tuple[str, str, str]]:
+    """(account, id, created_via) of each leftover a service made for a parent."""
+    return {
+        (i["account_id"], i["resource_id"], i["created_via"])
+        for i in document["leftovers"]
+        if i.get("created_via")
+    }
+
+
+def truth_parents(truth: GroundTruth) -> set[tuple[str, str, str]]:
+    return {(i.account_id, i.resource_id, i.created_via) for i in truth.leftovers if i.created_via}
+
+
 def truth_set(truth: GroundTruth) -> set[tuple[str, str, str, str, str]]:
     return {
         (i.account_id, i.region, i.resource_type, i.resource_id, i.state) for i in truth.leftovers

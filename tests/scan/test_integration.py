@@ -19,9 +19,11 @@ from .scan_cli import (
     emulator_for,
     endpoint_flags,
     found,
+    parents,
     role_flags,
     scan_json,
     spec_for,
+    truth_parents,
     truth_set,
 )
 
@@ -42,6 +44,11 @@ def test_scan_reports_exactly_the_ground_truth(
     assert document["errors"] == []
     assert status == 1
     assert found(document) == truth_set(truth)
+    assert parents(document) == truth_parents(truth)
+    assert {p[2].split("/")[0] for p in parents(document)} == {
+        "autoscaling.group",
+        "cloudformation.stack",
+    }
     stats = emulator.stats.as_dict()["totals"]
     assert stats["throttled"] <= max(2, stats["calls"] // 50)
     assert document["stats"]["api_calls"] == stats["calls"]
@@ -56,6 +63,7 @@ def test_scan_reports_exactly_the_ground_truth(
     assert status == 1
     assert offline["errors"] == []
     assert found(offline) == truth_set(truth)
+    assert parents(offline) == truth_parents(truth)
 
 
 def test_all_regions_and_event_name_chains(

@@ -44,6 +44,12 @@ def _facts(body: dict[str, Any]) -> set[Fact3]:
     }
 
 
+def _parents(body: dict[str, Any]) -> set[str | None]:
+    record = record_from_body(body)
+    assert record is not None
+    return {fact.created_via for fact in extract(record, CATALOG)}
+
+
 @pytest.mark.parametrize("kind", kinds().values(), ids=list(kinds()))
 def test_each_template_gives_its_truth_through_the_catalog(kind: Kind) -> None:
     call = _call()
@@ -52,9 +58,11 @@ def test_each_template_gives_its_truth_through_the_catalog(kind: Kind) -> None:
     rtype = kind.name
     region = "us-east-1" if kind.is_global else call.rec.region
     assert kind.state == CATALOG.types[rtype].default_state
-    create = kind.record(call, kind.create, rid, name)
+    parent = kind.new_parent(call.rec, name)
+    create = kind.record(call, kind.create, rid, name, parent=parent)
     assert create["awsRegion"] == region
     assert _facts(create) == {(rtype, rid, "create", None)}
+    assert _parents(create) == {parent or None}, "created_via as the truth says"
     assert _facts(kind.record(call, kind.delete, rid, name)) == {(rtype, rid, "delete", None)}
     failed = kind.record(call, kind.create, rid, name, error=("AccessDenied", "denied"))
     assert failed["responseElements"] is None
