@@ -112,6 +112,7 @@ class Kind:
             "subnet": net.subnets[0][0],
             "security_group": net.security_group[0],
             "time": rec.time_text(call.ts),
+            "uuid": rec.uuid(),
         }
         parts = rid.split("/") if "/" in rid else rid.split(":")
         values.update((f"id{index}", piece) for index, piece in enumerate(parts))

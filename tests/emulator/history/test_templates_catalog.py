@@ -4,9 +4,11 @@ writes goes through the real catalog extraction to the id the generator's truth 
 from __future__ import annotations
 
 import random
+from importlib import resources
 from typing import Any
 
 import pytest
+import yaml
 
 from emulator.history.actors import account_cast
 from emulator.history.envelope import Call, Recorder
@@ -16,6 +18,7 @@ from emulator.history.templates_catalog import Kind, kinds
 from scanner.catalog import load_catalog
 from scanner.pairing import extract
 from scanner.records import record_from_body
+from tests.catalog.shapes import PathChecker
 
 CATALOG = load_catalog()
 ACCOUNT = "123456789012"
@@ -73,3 +76,53 @@ def test_each_template_gives_its_truth_through_the_catalog(kind: Kind) -> None:
         new = kind.new_id(call.rec, f"{name}-renamed")
         facts = _facts(kind.record(call, kind.rename, rid, name, new=new))
         assert {(fact[1], fact[2]) for fact in facts} == {(rid, "delete"), (new, "create")}
+
+
+def _paths(value: Any, path: str) -> list[str]:
+    """JMESPath paths of every leaf (`[]` for lists), keys quoted."""
+    if isinstance(value, dict) and value:
+        return [
+            p
+            for key, inner in value.items()
+            # EC2's `<set>.item` is a list even when it holds one item as an object
+            for p in _paths(inner, f'{path}."{key}"' + ("[]" if key == "item" else ""))
+        ]
+    if isinstance(value, list) and value:
+        return _paths(value[0], f"{path}[]")
+    return [path]
+
+
+def _model_only_parts() -> list[tuple[str, str, str, Any]]:
+    """(type, event, root, body) of every part built from botocore's shapes, not a record."""
+    text = resources.files("emulator.history").joinpath("templates_catalog.yaml").read_text()
+    data: dict[str, dict[str, Any]] = yaml.safe_load(text)
+    parts = []
+    for name, entry in data.items():
+        for part in [
+            entry["create"],
+            entry["delete"],
+            entry.get("rename"),
+            *entry.get("states", []),
+        ]:
+            if part and part.get("model_only"):
+                for root in ("requestParameters", "responseElements"):
+                    body = part.get("request" if root == "requestParameters" else "response")
+                    if body:
+                        parts.append((name, part["event"], root, body))
+    return parts
+
+
+@pytest.mark.parametrize(("rtype", "event", "root", "body"), _model_only_parts())
+def test_model_only_templates_follow_botocores_shapes(
+    rtype: str, event: str, root: str, body: Any
+) -> None:
+    """A template part with no real record behind it names only members of the operation's
+    input or output shape, in the casing CloudTrail logs for the service's protocol."""
+    resource_type = CATALOG.types[rtype]
+    rule = next(rule for rule in resource_type.rules if rule.event_name == event)
+    checker = PathChecker(rule.api or resource_type.api, event)
+    for path in _paths(body, root):
+        if checker.protocol == "ec2" and (path.endswith('"tag"') or path.endswith('"requestId"')):
+            continue  # EC2's list index of {tag, content} items and its request id, as logged
+        checker.check(path)
+    assert checker.problems == []
