@@ -52,10 +52,7 @@ def lifecycle(
         new = kind.new_id(plan.rec, _name(plan, kind))
         call = plan.call(ts, actor)
         plan.emit(ts, kind.record(call, kind.rename, item.resource_id, name, new=new))
-        del plan.by_id[(kind.name, item.resource_id)]
-        item.renamed_from.append(item.resource_id)
-        item.resource_id = new
-        plan.by_id[(kind.name, new)] = item
+        plan.renamed(item, new)
     if not leftover:
         call = plan.call(t_end, actor)
         plan.emit(t_end, kind.record(call, kind.delete, item.resource_id, name))

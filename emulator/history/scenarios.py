@@ -192,6 +192,13 @@ class Planner:
         self.counts.created += 1
         return item
 
+    def renamed(self, item: Tracked, new_id: str) -> None:
+        """Note a resource renamed: its id is `new_id` from now on, the old one in its past."""
+        del self.by_id[(item.resource_type, item.resource_id)]
+        item.renamed_from.append(item.resource_id)
+        item.resource_id = new_id
+        self.by_id[(item.resource_type, new_id)] = item
+
     def gone(self, item: Tracked) -> None:
         """Note a resource deleted."""
         item.alive = False
