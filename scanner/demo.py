@@ -72,6 +72,7 @@ def summary(results: dict[str, Any], base: str) -> str:
         item["resource_type"] for item in items if item.get("estimated_hourly_cost") is None
     )
     costs: dict[str, float] = dict.fromkeys(counts, 0.0)
+    width = max([len("resource type"), *map(len, counts)])
     for item in items:
         costs[item["resource_type"]] += float(item.get("estimated_hourly_cost") or 0.0)
     lines = [
@@ -79,14 +80,14 @@ def summary(results: dict[str, Any], base: str) -> str:
         f"(first scan: {results['stats'].get('api_calls', 0)} LookupEvents calls, "
         f"{results['stats'].get('duration_seconds', 0):.1f} s)",
         "",
-        f"  {'resource type':<22} {'count':>5} {'USD/hour':>9}",
+        f"  {'resource type':<{width}} {'count':>5} {'USD/hour':>9}",
     ]
     for resource_type, count in sorted(counts.items()):
         cost = _cost_text(costs[resource_type], count, unpriced[resource_type])
-        lines.append(f"  {resource_type:<22} {count:>5} {cost}")
+        lines.append(f"  {resource_type:<{width}} {count:>5} {cost}")
     total = sum(costs.values())
     lines += [
-        f"  {'total':<22} {len(items):>5} {total:>9.3f}  (about {total * 730:,.0f} USD/month "
+        f"  {'total':<{width}} {len(items):>5} {total:>9.3f}  (about {total * 730:,.0f} USD/month "
         "where a price is known; ? = no known price)",
         "",
         "Open:",

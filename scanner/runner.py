@@ -54,19 +54,42 @@ def freeze_start_up() -> None:
 
 
 def event_set(catalog: Catalog) -> EventSet:
-    """The catalog's event names, regional and global."""
+    """The catalog's event names, regional and global: a global type's event stays global when a
+    regional type shares its name (CloudFront's and Lightsail's CreateDistribution)."""
     regional = catalog.event_names_in(region_is_global_home=False)
-    everything = catalog.event_names_in(region_is_global_home=True)
-    return EventSet(regional=regional, global_=everything - regional)
+    global_ = frozenset(
+        rule.event_name
+        for resource_type in catalog.types.values()
+        if resource_type.is_global
+        for rule in resource_type.rules
+    )
+    return EventSet(regional=regional, global_=global_)
 
 
-def extractor(catalog: Catalog) -> Callable[[Record], Sequence[Fact]]:
-    """Record -> facts for the selected catalog."""
+def extractor(
+    catalog: Catalog, targets: Iterable[tuple[str, str]] | None = None
+) -> Callable[[Record], Sequence[Fact]]:
+    """Record -> facts for the selected catalog; with `targets` (account, region), facts of
+    regional types elsewhere are dropped (a global event's stream in us-east-1, read for an
+    account that does not list it, also brings regional types' events of the same name)."""
+    if targets is None:
 
-    def run(record: Record) -> Sequence[Fact]:
-        return extract(record, catalog)
+        def run(record: Record) -> Sequence[Fact]:
+            return extract(record, catalog)
 
-    return run
+        return run
+    wanted = frozenset(targets)
+    types = catalog.types
+
+    def run_targeted(record: Record) -> Sequence[Fact]:
+        return [
+            fact
+            for fact in extract(record, catalog)
+            if (fact.key.account_id, fact.key.region) in wanted
+            or types[fact.key.resource_type].is_global
+        ]
+
+    return run_targeted
 
 
 def scan_options(settings: Settings, catalog: Catalog, *, limited: bool = True) -> ScanOptions:
@@ -217,7 +240,7 @@ async def run_lookup(
             source,
             work,
             sink,
-            extractor(catalog),
+            extractor(catalog, targets.regions),
             scan_options(settings, catalog),
             timer=timer,
             progress=progress,

@@ -18,8 +18,9 @@ from emulator.history.actors import Cast, account_cast
 from emulator.history.envelope import Recorder
 from emulator.history.noise import Noise
 from emulator.history.original import original_script_case
-from emulator.history.scenarios import Planner
+from emulator.history.scenarios import GLOBAL_TYPES, Planner
 from emulator.history.stories import play
+from emulator.history.templates_catalog import Kind, kinds
 from emulator.history.truth import GroundTruth, HistoryStats, TruthItem
 from emulator.names import is_region
 from scanner.errors import InputError
@@ -180,16 +181,36 @@ def _window(spec: GeneratorSpec) -> tuple[int, int]:
     return int(start.timestamp()), int(end.timestamp())
 
 
+def _tours(spec: GeneratorSpec) -> dict[tuple[str, str], list[Kind]]:
+    """The described types each (account, region) tours, so that the history as a whole shows
+    every type once: dealt in turn, global types to us-east-1 only."""
+    places = [(account, region) for account in account_ids(spec) for region in spec.regions]
+    homes = [place for place in places if place[1] == "us-east-1"]
+    tours: dict[tuple[str, str], list[Kind]] = {place: [] for place in places}
+    dealt = {True: 0, False: 0}
+    for kind in kinds().values():
+        among = homes if kind.is_global else places
+        if among:
+            tours[among[dealt[kind.is_global] % len(among)]].append(kind)
+            dealt[kind.is_global] += 1
+    return tours
+
+
 def _slices(spec: GeneratorSpec) -> Iterator[_Slice]:
     start, end = _window(spec)
+    tours = _tours(spec)
     for account in account_ids(spec):
         cast = account_cast(random.Random(f"{spec.seed}/{account}/cast"), account)
         for region in spec.regions:
-            yield _plan(spec, cast, (account, region), (start, end))
+            yield _plan(spec, cast, (account, region), (start, end), tours[(account, region)])
 
 
 def _plan(
-    spec: GeneratorSpec, cast: Cast, where: tuple[str, str], window: tuple[int, int]
+    spec: GeneratorSpec,
+    cast: Cast,
+    where: tuple[str, str],
+    window: tuple[int, int],
+    tour: list[Kind],
 ) -> _Slice:
     """Write the writes of one (account, region) and prepare its reads."""
     account, region = where
@@ -200,7 +221,7 @@ def _plan(
         rec, cast, global_events=region == "us-east-1", leftover_rate=spec.leftover_rate
     )
     if spec.resources:
-        play(planner, spec.resources, guaranteed=spec.resources >= TOUR_MINIMUM)
+        play(planner, spec.resources, guaranteed=spec.resources >= TOUR_MINIMUM, tour=tour)
     reads = Recorder(
         random.Random(f"{spec.seed}/{account}/{region}/reads"), account, region, start, end
     )
@@ -246,7 +267,7 @@ def _truth_items(piece: _Slice) -> list[TruthItem]:
     for tracked in piece.planner.tracked:
         if not tracked.alive:
             continue
-        region = "us-east-1" if tracked.resource_type.startswith("route53.") else rec.region
+        region = "us-east-1" if tracked.resource_type in GLOBAL_TYPES else rec.region
         items.append(
             TruthItem(
                 account_id=rec.account,
@@ -258,6 +279,7 @@ def _truth_items(piece: _Slice) -> list[TruthItem]:
                 create_event_id=tracked.event_id,
                 created_by_arn=tracked.creator,
                 renamed_from=tuple(tracked.renamed_from),
+                created_via=tracked.created_via,
             )
         )
     return items

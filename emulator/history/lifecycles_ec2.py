@@ -17,8 +17,11 @@ def instances(
     keep: int | None = None,
     dry_run: bool = False,
     quiet: bool = False,
+    via: tuple[str, str, str] | None = None,
 ) -> list[Tracked]:
-    """RunInstances for `count` instances; stops and starts; terminate all but `keep`."""
+    """RunInstances for `count` instances; stops and starts; terminate all but `keep`.
+
+    `via` (parent type, tag key, parent id): launched for a group or stack, which tags them."""
     actor = actor or plan.human()
     t0, t_end = span or plan.span(leftover)
     if dry_run:
@@ -29,8 +32,14 @@ def instances(
     ids = [plan.rec.hex_id("i-") for _ in range(count)]
     name = f"{plan.rng.choice(APPS)}-{plan.serial()}"
     kind = plan.rng.choice(INSTANCE_TYPES)
-    record = plan.emit(t0, ec2.run_instances(plan.call(t0, actor), ids, kind, name))
+    tags = () if via is None else ((via[1], via[2]),)  # the parent tags what it launches
+    record = plan.emit(
+        t0, ec2.run_instances(plan.call(t0, actor), ids, kind, name, extra_tags=tags)
+    )
     items = [plan.track("ec2.instance", i, t0, record, actor) for i in ids]
+    if via is not None:
+        for item in items:
+            item.created_via = f"{via[0]}/{via[2]}"
     if not quiet and plan.rng.random() < 0.2:
         ts = plan.between(t0, t_end)
         plan.emit(ts, ec2.create_tags(plan.call(ts, actor), ids[0]))

@@ -66,10 +66,8 @@ def db_instance(
         ts = plan.between(t0 + 900, t_end)
         new = db_name(plan, plan.rng.random() < 0.5)
         plan.emit(ts, rds.rename_db_instance(plan.call(ts, actor), used, new, db))
-        item.renamed_from.append(item.resource_id)
-        del plan.by_id[("rds.db_instance", item.resource_id)]
-        item.resource_id = db.identifier = new.lower()
-        plan.by_id[("rds.db_instance", item.resource_id)] = item
+        plan.renamed(item, new.lower())
+        db.identifier = item.resource_id
         used = new
         t0 = ts
     if plan.rng.random() < 0.3 and t_end - t0 > 3600:
@@ -120,6 +118,13 @@ def db_cluster(plan: Planner, leftover: bool) -> None:
     item = plan.create(
         t0, actor, "rds.db_cluster", db.identifier, rds.create_db_cluster, requested, db
     )
+    if plan.rng.random() < 0.2 and t_end - t0 > 1200:
+        ts = plan.between(t0 + 600, t_end)
+        new = db_name(plan, False).replace("-db-", "-aurora-")
+        plan.emit(ts, rds.rename_db_cluster(plan.call(ts, actor), requested, new, db))
+        plan.renamed(item, new)
+        db.identifier = requested = new
+        t0 = ts
     if plan.rng.random() < 0.3 and t_end - t0 > 3600:
         _stop_start_db(
             plan,

@@ -14,6 +14,7 @@ from typing import Any, Concatenate, ParamSpec
 from emulator.history import templates as ec2
 from emulator.history.actors import Actor, Cast
 from emulator.history.envelope import Call, Recorder
+from emulator.history.templates_catalog import Kind, kinds
 
 P = ParamSpec("P")
 
@@ -35,7 +36,12 @@ DEFAULT_STATES = {
     "eks.cluster": "active",
     "route53.hosted_zone": "available",
 }
-RESOURCE_TYPES = tuple(DEFAULT_STATES)
+#: Every type the generator writes: the twelve above and those of templates_catalog.yaml.
+RESOURCE_TYPES = tuple(sorted({*DEFAULT_STATES, *kinds()}))
+#: Types whose events are recorded in us-east-1 only, and that live there.
+GLOBAL_TYPES = frozenset(
+    {"route53.hosted_zone", *(name for name, kind in kinds().items() if kind.is_global)}
+)
 
 _WEIGHTS = {
     "ec2.instance": 24,
@@ -79,6 +85,7 @@ class Tracked:
     state: str
     alive: bool = True
     renamed_from: list[str] = field(default_factory=list)
+    created_via: str = ""
 
 
 @dataclass(slots=True)
@@ -104,10 +111,12 @@ class Planner:
         self.by_id: dict[tuple[str, str], Tracked] = {}
         self.counts = Counts()
         self._serial = 0
-        self.types = tuple(
-            t for t in RESOURCE_TYPES if global_events or not t.startswith("route53")
-        )
+        self.types = tuple(t for t in DEFAULT_STATES if global_events or t not in GLOBAL_TYPES)
         self._type_weights = [_WEIGHTS[t] for t in self.types]
+        #: The described types this (account, region) records (global ones only in us-east-1).
+        self.kinds: tuple[Kind, ...] = tuple(
+            kind for kind in kinds().values() if global_events or not kind.is_global
+        )
 
     def call(self, ts: int, actor: Actor) -> Call:
         """A call by `actor` at `ts` in this (account, region)."""
@@ -165,13 +174,30 @@ class Planner:
             self.counts.failed += 1
         return self.rec.emit(ts, record)
 
-    def track(self, rtype: str, rid: str, ts: int, record: dict[str, Any], actor: Actor) -> Tracked:
-        """Note a resource created by `record`."""
-        item = Tracked(rtype, rid, ts, record["eventID"], actor.arn, DEFAULT_STATES[rtype])
+    def track(
+        self,
+        rtype: str,
+        rid: str,
+        ts: int,
+        record: dict[str, Any],
+        actor: Actor,
+        *,
+        state: str | None = None,
+    ) -> Tracked:
+        """Note a resource created by `record` (in `state`, else its type's first state)."""
+        state = state or DEFAULT_STATES[rtype]
+        item = Tracked(rtype, rid, ts, record["eventID"], actor.arn, state)
         self.tracked.append(item)
         self.by_id[(rtype, rid)] = item
         self.counts.created += 1
         return item
+
+    def renamed(self, item: Tracked, new_id: str) -> None:
+        """Note a resource renamed: its id is `new_id` from now on, the old one in its past."""
+        del self.by_id[(item.resource_type, item.resource_id)]
+        item.renamed_from.append(item.resource_id)
+        item.resource_id = new_id
+        self.by_id[(item.resource_type, new_id)] = item
 
     def gone(self, item: Tracked) -> None:
         """Note a resource deleted."""

@@ -5,11 +5,13 @@ Each story writes its records through a `Planner`, which keeps the bookkeeping o
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from emulator.history import templates as ec2
 from emulator.history import templates_rds as rds
 from emulator.history import templates_services as svc
+from emulator.history.lifecycles_catalog import lifecycle
+from emulator.history.lifecycles_catalog import tour as catalog_tour
 from emulator.history.lifecycles_ec2 import (
     address,
     instances,
@@ -29,6 +31,7 @@ from emulator.history.lifecycles_services import (
     load_balancer,
 )
 from emulator.history.scenarios import APPS, DAY, HOUR, Planner, denied
+from emulator.history.templates_catalog import Kind
 
 
 def multi_launch(plan: Planner) -> None:
@@ -80,19 +83,22 @@ def auto_scaling(plan: Planner) -> None:
         t0 = max(plan.rec.start, t_end - 2 * HOUR)
     name = f"{plan.rng.choice(APPS)}-asg-{plan.serial()}"
     size = plan.rng.randint(2, 3)
-    plan.emit(t0, svc.create_asg(plan.call(t0, owner), name, size))
+    record = plan.emit(t0, svc.create_asg(plan.call(t0, owner), name, size))
+    group = plan.track("autoscaling.group", name, t0, record, owner, state="active")
+    via = ("autoscaling.group", "aws:autoscaling:groupName", name)
     live = []
     for n in range(size):
         ts = t0 + 40 + n * 5
-        live += instances(plan, True, actor=role, span=(ts, t_end), quiet=True)
+        live += instances(plan, True, actor=role, span=(ts, t_end), quiet=True, via=via)
     # a scale-in and a replacement now and then
     if plan.rng.random() < 0.7 and t_end - t0 > 2 * HOUR:
         ts = plan.between(t0 + HOUR, t_end - 600)
         victim = live.pop(0)
         terminate(plan, [victim], ts, role)
-        live += instances(plan, True, actor=role, span=(ts + 60, t_end), quiet=True)
+        live += instances(plan, True, actor=role, span=(ts + 60, t_end), quiet=True, via=via)
     if deleted:
         plan.emit(t_end - 60, svc.delete_asg(plan.call(t_end - 60, owner), name))
+        plan.gone(group)
         terminate(plan, live, t_end, role)
 
 
@@ -113,7 +119,8 @@ def cloudformation_stack(plan: Planner) -> None:
     last = delete_at if deleted else t_end
     store = bucket(plan, True, actor=role, span=(t0 + 10, last), quiet=True)
     balancer = load_balancer(plan, True, actor=role, span=(t0 + 30, last))
-    servers = instances(plan, True, actor=role, span=(t0 + 60, last), quiet=True)
+    via = ("cloudformation.stack", "aws:cloudformation:stack-id", stack_id)
+    servers = instances(plan, True, actor=role, span=(t0 + 60, last), quiet=True, via=via)
     if deleted:
         plan.emit(delete_at, svc.delete_stack(plan.call(delete_at, owner), stack_id))
         terminate(plan, servers, delete_at + 20, role)
@@ -189,7 +196,8 @@ def helper_write(plan: Planner) -> None:
     elif kind < 0.7:
         kind_name = plan.rng.choice(("lambda", "ecs", "app"))
         name = f"/aws/{kind_name}/{plan.rng.choice(APPS)}-{plan.serial()}"
-        plan.emit(ts, svc.create_log_group(plan.call(ts, actor), name))
+        record = plan.emit(ts, svc.create_log_group(plan.call(ts, actor), name))
+        plan.track("logs.log_group", name, ts, record, actor, state="available")
     else:
         plan.emit(ts, ec2.create_tags(plan.call(ts, actor), plan.net.vpc))
 
@@ -231,20 +239,29 @@ LIFECYCLES: dict[str, Lifecycle] = {
 }
 
 
-def play(plan: Planner, budget: int, *, guaranteed: bool) -> None:
-    """Create about `budget` resources: first every type and story once when `guaranteed`."""
+#: How often the random fill draws one of the described types (each as likely as the others).
+DESCRIBED_SHARE = 0.25
+
+
+def play(plan: Planner, budget: int, *, guaranteed: bool, tour: Sequence[Kind] = ()) -> None:
+    """Create about `budget` resources: first, when `guaranteed`, the twelve types and every
+    story once, and the tour of the described types given to this (account, region)."""
     if guaranteed:
         for rtype in plan.types:
             LIFECYCLES[rtype](plan, True)
             LIFECYCLES[rtype](plan, False)
         for story, _ in STORIES.values():
             story(plan)
+        for kind in tour:
+            catalog_tour(plan, kind)
     names = list(STORIES)
     weights = [STORIES[name][1] for name in names]
     while plan.counts.created < budget:
         roll = plan.rng.random()
         if roll < 0.12:
             STORIES[plan.rng.choices(names, weights)[0]][0](plan)
+        elif roll < 0.12 + DESCRIBED_SHARE and plan.kinds:
+            lifecycle(plan, plan.kinds[plan.rng.randrange(len(plan.kinds))], plan.leftover())
         else:
             LIFECYCLES[plan.random_type()](plan, plan.leftover())
         if plan.rng.random() < 0.3:

@@ -53,13 +53,17 @@ def run_instances(
     name: str,
     *,
     error: Error | None = None,
+    extra_tags: tuple[tuple[str, str], ...] = (),
 ) -> dict[str, Any]:
-    """RunInstances for `len(instance_ids)` instances (minCount = maxCount); failed: no ids."""
+    """RunInstances for `len(instance_ids)` instances (minCount = maxCount); failed: no ids.
+
+    `extra_tags` join the instances' tags (a group or stack tags the instances it launches).
+    """
     rec, ts, actor, net = call.rec, call.ts, call.actor, call.net
     count = max(len(instance_ids), 1)
     subnet, zone = net.subnets[rec.rng.randrange(len(net.subnets))]
     ami = net.amis[rec.rng.randrange(len(net.amis))]
-    tags = [{"key": "Name", "value": name}]
+    tags = [{"key": "Name", "value": name}, *({"key": k, "value": v} for k, v in extra_tags)]
     request: dict[str, Any] = {
         "instancesSet": {"items": [{"imageId": ami, "minCount": count, "maxCount": count}]},
         "instanceType": instance_type,

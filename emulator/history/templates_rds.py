@@ -259,6 +259,19 @@ def delete_db_cluster(call: Call, requested_id: str, db: DbCluster) -> dict[str,
 
 
 # No StopDBCluster/StartDBCluster sample; the response is the DBCluster structure.
+def rename_db_cluster(call: Call, requested_id: str, new_id: str, db: DbCluster) -> dict[str, Any]:
+    """ModifyDBCluster renaming now (newDBClusterIdentifier), with the cluster as RDS echoes it."""
+    rec, net = call.rec, call.net
+    request = {
+        "dBClusterIdentifier": requested_id,
+        "newDBClusterIdentifier": new_id,
+        "applyImmediately": True,
+    }
+    return rec.record(
+        call, RDS, "ModifyDBCluster", request, _cluster_body(rec, net, db, "available")
+    )
+
+
 def db_cluster_state(call: Call, name: str, requested_id: str, db: DbCluster) -> dict[str, Any]:
     """StopDBCluster or StartDBCluster."""
     rec, net = call.rec, call.net

@@ -34,6 +34,7 @@ class TruthItem:
     `created_at`, `create_event_id` and `created_by_arn` are those of the call that created the
     resource; for an RDS instance renamed by ModifyDBInstance, `resource_id` is its last name,
     the creation is the original CreateDBInstance, and `renamed_from` lists its former ids.
+    `created_via` names the group or stack an instance was launched for (`<type>/<id>`, or empty).
     """
 
     account_id: str
@@ -45,6 +46,7 @@ class TruthItem:
     create_event_id: str
     created_by_arn: str
     renamed_from: tuple[str, ...] = ()
+    created_via: str = ""
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -63,6 +65,7 @@ class TruthItem:
             "create_event_id": self.create_event_id,
             "created_by_arn": self.created_by_arn,
             "renamed_from": list(self.renamed_from),
+            "created_via": self.created_via,
         }
 
     @classmethod
@@ -82,7 +85,10 @@ class TruthItem:
         renamed = data.get("renamed_from", [])
         if not isinstance(renamed, list) or not all(isinstance(x, str) for x in renamed):
             raise InputError(f"{where}: field 'renamed_from' must be a list of strings")
-        return cls(created_at=created, renamed_from=tuple(renamed), **values)
+        via = data.get("created_via", "")
+        if not isinstance(via, str):
+            raise InputError(f"{where}: field 'created_via' must be a string")
+        return cls(created_at=created, renamed_from=tuple(renamed), created_via=via, **values)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 
 def spec_for(seed: int) -> GeneratorSpec:
     return GeneratorSpec(
-        accounts=3, regions=REGIONS, seed=seed, days=10, resources=25, noise=2.0, now=NOW
+        accounts=3, regions=REGIONS, seed=seed, days=10, resources=40, noise=2.0, now=NOW
     )
 
 
@@ -47,6 +47,19 @@ def found(document: dict[str, Any]) -> set[tuple[str, str, str, str, str]]:
         for i in document["leftovers"]
         if i["resource_type"] in RESOURCE_TYPES
     }
+
+
+def parents(document: dict[str, Any]) -> set[tuple[str, str, str]]:
+    """(account, id, created_via) of each leftover a service made for a parent."""
+    return {
+        (i["account_id"], i["resource_id"], i["created_via"])
+        for i in document["leftovers"]
+        if i.get("created_via")
+    }
+
+
+def truth_parents(truth: GroundTruth) -> set[tuple[str, str, str]]:
+    return {(i.account_id, i.resource_id, i.created_via) for i in truth.leftovers if i.created_via}
 
 
 def truth_set(truth: GroundTruth) -> set[tuple[str, str, str, str, str]]:

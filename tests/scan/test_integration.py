@@ -10,6 +10,7 @@ import pytest
 
 from emulator import Emulator, write_history
 from emulator.history.generator import account_ids, ground_truth, original_script_case
+from emulator.history.scenarios import GLOBAL_TYPES
 
 from .scan_cli import (
     NOW,
@@ -18,9 +19,11 @@ from .scan_cli import (
     emulator_for,
     endpoint_flags,
     found,
+    parents,
     role_flags,
     scan_json,
     spec_for,
+    truth_parents,
     truth_set,
 )
 
@@ -41,6 +44,11 @@ def test_scan_reports_exactly_the_ground_truth(
     assert document["errors"] == []
     assert status == 1
     assert found(document) == truth_set(truth)
+    assert parents(document) == truth_parents(truth)
+    assert {p[2].split("/")[0] for p in parents(document)} == {
+        "autoscaling.group",
+        "cloudformation.stack",
+    }
     stats = emulator.stats.as_dict()["totals"]
     assert stats["throttled"] <= max(2, stats["calls"] // 50)
     assert document["stats"]["api_calls"] == stats["calls"]
@@ -55,6 +63,7 @@ def test_scan_reports_exactly_the_ground_truth(
     assert status == 1
     assert offline["errors"] == []
     assert found(offline) == truth_set(truth)
+    assert parents(offline) == truth_parents(truth)
 
 
 def test_all_regions_and_event_name_chains(
@@ -160,7 +169,7 @@ def test_global_types_are_read_from_us_east_1_when_it_is_not_listed(
     # From 40 resources per region on, the history leaves one of every type behind.
     spec = replace(spec_for(13), accounts=2, regions=("us-east-1", "eu-west-1"), resources=40)
     truth = truth_set(ground_truth(spec))
-    zones = {item for item in truth if item[2] == "route53.hosted_zone"}
+    zones = {item for item in truth if item[2] in GLOBAL_TYPES}
     assert zones, "the generated history should leave a hosted zone behind"
     assert {item[1] for item in zones} == {"us-east-1"}
     emulator = emulator_for(spec)

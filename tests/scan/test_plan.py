@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
+from scanner.catalog import load_catalog
 from scanner.plan import (
     WRITE_STREAM,
     EventSet,
@@ -20,6 +21,7 @@ from scanner.plan import (
     streams_for,
     window_for,
 )
+from scanner.runner import event_set
 
 EVENTS = EventSet(
     regional=frozenset({"RunInstances", "TerminateInstances"}),
@@ -95,3 +97,11 @@ def test_event_names_preferred_only_when_clearly_cheaper() -> None:
     assert prefer_event_names(50, 1, hour, 99 * hour, event_streams=30)
     # A quiet region: one more page at most; thirty name chains cost more.
     assert not prefer_event_names(50, 10, hour, hour, event_streams=30)
+
+
+def test_a_global_event_shared_with_a_regional_type_stays_global() -> None:
+    """CloudFront's CreateDistribution is read from us-east-1 even where us-east-1 is not
+    listed, though Lightsail's regional CreateDistribution shares its name."""
+    events = event_set(load_catalog())
+    assert {"CreateDistribution", "DeleteDistribution"} <= events.global_ & events.regional
+    assert {"CreateHostedZone", "CreateHealthCheck"} <= events.global_ - events.regional

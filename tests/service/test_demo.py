@@ -52,3 +52,17 @@ def test_the_demo_leaves_no_temporary_folder_behind(tmp_path: Path) -> None:
         demo.send_signal(signal.SIGINT)
         assert demo.wait(timeout=30) == 0
     assert list(tmp_path.iterdir()) == []
+
+
+def test_summary_columns_stay_aligned_for_long_type_names() -> None:
+    results = {
+        "leftovers": [item("acm_pca.certificate_authority", 0.548), item("s3.bucket", None)],
+        "stats": {},
+    }
+    lines = [line for line in summary(results, "http://x").splitlines() if line.startswith("  ")]
+    counts = [
+        line
+        for line in lines
+        if line.split()[0] in {"acm_pca.certificate_authority", "s3.bucket", "total"}
+    ]
+    assert len({line.index(line.split()[1]) + len(line.split()[1]) for line in counts}) == 1
