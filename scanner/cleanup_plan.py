@@ -144,31 +144,61 @@ def _describe(item: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def _command(item: Mapping[str, Any], api: str, cleanup: Cleanup) -> list[str]:
-    operation = operation_model(api, cleanup)
-    members = operation.input_shape.members if operation.input_shape is not None else {}
+def _target(item: Mapping[str, Any], cleanup: Cleanup) -> str:
+    """What the delete call names: the leftover's id, name or ARN, as the catalog says."""
     resource_id = str(item["resource_id"])
     source = {"id": resource_id, "name": item.get("name"), "arn": item.get("arn")}
-    target = str(source[cleanup.source] or resource_id)
+    return str(source[cleanup.source] or resource_id)
+
+
+def _choices(cleanup: Cleanup, target: str) -> list[str]:
+    """The irreversible options, as commented choices."""
+    return [
+        comment(
+            f"#   irreversible, add only if meant: "
+            f"{' '.join(_argument(c.param, c.value, target))}  ({c.note})"
+        )
+        for c in cleanup.choices
+    ]
+
+
+def _call(api: str, cleanup: Cleanup, target: str) -> list[str]:
+    """The aws CLI words of the delete call after the global options."""
+    words = [*cli_words(api, cleanup), *_argument(cleanup.id_param, target, target)]
+    for param, value in cleanup.params:
+        words.extend(_argument(param, value, target))
+    return words
+
+
+def _command(item: Mapping[str, Any], api: str, cleanup: Cleanup) -> list[str]:
+    members = operation_model(api, cleanup).input_shape
+    target = _target(item, cleanup)
     account = item["account_id"]
-    lines = [comment(line) for line in _describe(item)]
-    for choice in cleanup.choices:
-        option = " ".join(_argument(choice.param, choice.value, target))
-        lines.append(comment(f"#   irreversible, add only if meant: {option}  ({choice.note})"))
+    lines = [comment(line) for line in _describe(item)] + _choices(cleanup, target)
     words = [
         "run",
-        "dry" if "DryRun" in members else "-",
+        "dry" if members is not None and "DryRun" in members.members else "-",
         "aws",
         f'${{PROFILE_{account}:+--profile "$PROFILE_{account}"}}',
         "--region",
         quote(str(item["region"])),
-        *cli_words(api, cleanup),
-        *_argument(cleanup.id_param, target, target),
+        *_call(api, cleanup, target),
     ]
-    for param, value in cleanup.params:
-        words.extend(_argument(param, value, target))
     lines.append(" ".join(words))
     return lines
+
+
+def delete_command(item: Mapping[str, Any], catalog: Catalog) -> str | None:
+    """The aws CLI command that would delete one leftover (a report JSON item), after its
+    irreversible choices as comments; None when its type declares none. Never run here."""
+    resource_type = catalog.types.get(str(item.get("resource_type")))
+    if resource_type is None or resource_type.cleanup is None:
+        return None
+    cleanup = resource_type.cleanup
+    target = _target(item, cleanup)
+    region = quote(str(item["region"]))
+    words = ["aws", "--region", region, *_call(resource_type.api, cleanup, target)]
+    return "\n".join([*_choices(cleanup, target), " ".join(words)])
 
 
 def plannable(items: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

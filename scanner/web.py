@@ -8,7 +8,7 @@ a 400 with `{"error": {"parameter": ..., "message": ...}}`; no credentials or ra
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -53,6 +53,8 @@ class Context:
     interval_seconds: float | None = None
     exposition: tuple[Snapshot | None, bytes] | None = None
     readiness: Callable[[], Readiness] = Readiness
+    #: The aws CLI command that would delete a leftover (its JSON item), for its page.
+    delete_command: Callable[[Mapping[str, Any]], str | None] = lambda _item: None
     #: The catalog's resource types, which `resource_type` may name.
     resource_types: tuple[str, ...] = field(default_factory=packaged_types)
     #: The last snapshot's entries in each sort order asked for.

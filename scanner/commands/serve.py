@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import signal
+from functools import partial
 from pathlib import Path
 
 import anyio
 
 from scanner import logs
 from scanner.catalog import load_catalog, load_preferred_prices
+from scanner.cleanup_plan import delete_command
 from scanner.errors import SettingsError
 from scanner.metrics import build_registry
 from scanner.runner import freeze_start_up
@@ -106,6 +108,7 @@ async def serve(settings: Settings) -> None:
             interval_seconds=settings.service.interval_seconds,
             resource_types=tuple(catalog.types),
             readiness=service.readiness,
+            delete_command=partial(delete_command, catalog=catalog),
         )
         try:
             runner = await serve_http(create_app(context), host, port)

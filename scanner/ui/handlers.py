@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -48,6 +48,8 @@ class Source(Protocol):
     def clock(self) -> Callable[[], datetime]: ...
     @property
     def interval_seconds(self) -> float | None: ...
+    @property
+    def delete_command(self) -> Callable[[Mapping[str, Any]], str | None]: ...
 
 
 @dataclass(slots=True)
@@ -280,6 +282,7 @@ async def resource_page(request: web.Request) -> web.StreamResponse:
         owner=owner_of(entry.item) if entry else None,
         age=entry.leftover.age_seconds(now) if entry else None,
         timeline=await _timeline(pages, snapshot, key),
+        delete_command=pages.source.delete_command(entry.item) if entry else None,
     )
 
 

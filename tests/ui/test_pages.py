@@ -10,12 +10,15 @@ import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from scanner.catalog import load_catalog
+from scanner.cleanup_plan import delete_command
 from scanner.lifecycle import Actor, Change, Fact, Lifecycle, ResourceKey
 from scanner.metrics import build_registry
 from scanner.pages import Page
@@ -43,7 +46,9 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 async def client_for(store: Store) -> AsyncIterator[Factory]:
     clients: list[Client] = []
 
-    async def make(snapshot: Snapshot | None = None, token: str | None = None) -> Client:
+    async def make(
+        snapshot: Snapshot | None = None, token: str | None = None, **extra: Any
+    ) -> Client:
         holder = [snapshot]
         context = Context(
             current=lambda: holder[0],
@@ -52,6 +57,7 @@ async def client_for(store: Store) -> AsyncIterator[Factory]:
             token=token,
             clock=lambda: NOW,
             interval_seconds=3600,
+            **extra,
         )
         client: Client = TestClient(TestServer(create_app(context)))
         await client.start_server()
@@ -257,6 +263,18 @@ async def test_resource_page_shows_the_lifecycle_from_the_store(
     assert 'href="https://console.example/vol-1"' in page
     missing = "/leftovers/111111111111/eu-west-1/ec2.volume/vol-404"
     assert "No such resource" in await html(await client_for(snapshot), missing, status=404)
+
+
+async def test_resource_page_shows_the_delete_command_the_plan_would_write(
+    client_for: Factory,
+) -> None:
+    path = "/leftovers/111111111111/eu-west-1/ec2.volume/vol-1"
+    page = await html(await client_for(build()), path)
+    assert "Delete command" not in page  # a context that knows no commands shows none
+    commands = partial(delete_command, catalog=load_catalog())
+    page = await html(await client_for(build(), delete_command=commands), path)
+    assert "Delete command" in page
+    assert "aws --region eu-west-1 ec2 delete-volume --volume-id vol-1" in page
 
 
 async def test_pages_send_a_strict_policy_and_no_inline_code(client_for: Factory) -> None:
