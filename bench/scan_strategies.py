@@ -26,8 +26,8 @@ from scanner.settings import (
     AccountTarget,
     RetrySettings,
     Settings,
-    StreamStrategy,
 )
+from scanner.settings_file import StreamStrategy
 
 DEFAULT_SPEC = "accounts=2,regions=us-east-1,eu-west-1,ap-south-1,seed=5"
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from scanner.settings import StreamStrategy
+from scanner.settings_file import StreamStrategy
 
 #: Region where CloudTrail records the events of global services (IAM, STS, Route 53, CloudFront).
 HOME_REGION = "us-east-1"

@@ -19,18 +19,27 @@ from __future__ import annotations
 import gc
 import math
 import sqlite3
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import anyio
 
+from scanner.bookkeeping import (
+    Health,
+    Readiness,
+    WallClock,
+    counters,
+    error_item,
+    one_line,
+    scan_totals,
+    store_error,
+)
 from scanner.catalog import Catalog
 from scanner.lifecycle import ResourceKey
 from scanner.logs import get_logger
-from scanner.pages import ScanProgress, ScanResult, ScanStats, StreamFailure
+from scanner.pages import ScanProgress, ScanResult, ScanStats
 from scanner.rebuild import build_snapshot
 from scanner.runner import (
     DiscoveryError,
@@ -44,13 +53,11 @@ from scanner.runner import (
 from scanner.settings import Settings
 from scanner.snapshot import Snapshot
 from scanner.sources.aws import AccountSession
-from scanner.store import CounterValue, RegionState, ScanTotal, Store, account_totals
+from scanner.store import CounterValue, RegionState, Store
 from scanner.verify import Subject
 from scanner.verify.memory import VerdictMemory
 
 log = get_logger("service")
-
-WallClock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
@@ -67,34 +74,6 @@ class ScanSummary:
     result: ScanResult | None
     work: int
     resumed: int
-
-
-@dataclass(slots=True)
-class Health:
-    """What the service knows of itself beyond the snapshot (for `/readyz`).
-
-    `store_write_ok`: whether the last scan stored everything it read (False when a write
-    failed, even if the scan's closing record then fit; None before any scan); `store_error`
-    is that failure's one line."""
-
-    store_write_ok: bool | None = None
-    store_error: str | None = None
-    last_scan_all_failed: bool = False  # every region of the last scan failed, or it crashed
-    crashes: Counter[str] = field(default_factory=Counter)  # crashed scans, by reason
-
-    def wrote(self, error: sqlite3.Error | None = None) -> None:
-        """Note a write to the state file: done, or failed with `error`."""
-        self.store_write_ok = error is None
-        self.store_error = None if error is None else _one_line(error)
-
-
-@dataclass(frozen=True, slots=True)
-class Readiness:
-    """What the service knows of its last scan beyond the snapshot: whether the store took its
-    writes, and whether it read any region at all."""
-
-    store_writable: bool = True
-    all_regions_failed: bool = False
 
 
 @dataclass(slots=True)
@@ -211,7 +190,7 @@ class Service:
         try:
             targets = await discover(self.settings)
         except Exception as error:  # discovery failures are reported, the service goes on
-            reason = _one_line(error)
+            reason = one_line(error)
             log.warning("discovery_failed", reason=reason)
             # No region is read: each one read before has a gap up to now, as a failed one has,
             # and counts the failure.
@@ -311,8 +290,8 @@ class Service:
     ) -> str:
         failed = {(f.account_id, f.region) for f in result.failures}
         scanned = set(targets.regions) | set(progress.regions)
-        counters = [*_counters(progress), *self._unsaved]
-        counters += [  # accounts whose regions could not be listed
+        counted = [*counters(progress), *self._unsaved]
+        counted += [  # accounts whose regions could not be listed
             CounterValue("scan_errors", f.account_id, f.region, f.category, f.count)
             for f in targets.failures
         ]
@@ -324,8 +303,8 @@ class Service:
             finished_at=finished,
             outcome=outcome,
             stats=stats,
-            errors=[_error_item(f) for f in result.failures],
-            counters=counters,
+            errors=[error_item(f) for f in result.failures],
+            counters=counted,
             succeeded=sorted(scanned - failed),
         )
         self._unsaved = []
@@ -347,11 +326,11 @@ class Service:
     async def _crashed(self, run: _Run, error: Exception) -> ScanSummary:
         """Count a crashed scan against each region it was reading, note a failed store write,
         record the scan as crashed if the store lets us, and swap in what the store holds."""
-        stored = _store_error(error)
+        stored = store_error(error)
         reason = "store" if stored is not None else "other"
         if stored is not None:
             self.health.wrote(stored)
-            log.error("scan_crashed", scan_id=run.scan_id, reason=reason, error=_one_line(stored))
+            log.error("scan_crashed", scan_id=run.scan_id, reason=reason, error=one_line(stored))
         else:
             log.exception("scan_crashed", scan_id=run.scan_id, reason=reason)
         self.health.crashes[reason] += 1
@@ -367,7 +346,7 @@ class Service:
                     finished_at=finished,
                     outcome="crashed",
                     stats=asdict(ScanStats(0, 0, 0, 0, (finished - run.started).total_seconds())),
-                    errors=[{**problem, "reason": _one_line(stored or error)[:300]}],
+                    errors=[{**problem, "reason": one_line(stored or error)[:300]}],
                     counters=self._unsaved,
                 )
             except sqlite3.Error as again:
@@ -390,55 +369,3 @@ class Service:
                 log.exception("scan_crashed")
             elapsed = anyio.current_time() - began
             await anyio.sleep(max(1.0, interval - elapsed) if math.isfinite(elapsed) else interval)
-
-
-def scan_totals(snapshot: Snapshot) -> list[ScanTotal]:
-    """A snapshot's totals per account, for the overview's chart over time."""
-    return account_totals(
-        snapshot.scan_id,
-        snapshot.generated_at,
-        ((e.key.account_id, e.hourly_cost) for e in snapshot.entries),
-        accounts={account for account, _ in snapshot.metrics.last_success},
-    )
-
-
-def _counters(progress: ScanProgress) -> list[CounterValue]:
-    """A scan's counter increments per region: throttled and failed LookupEvents calls, and
-    its errors by category (every failed call, retried or not, and chains given up)."""
-    counters: list[CounterValue] = []
-    for (account, region), live in progress.regions.items():
-        for outcome, value in (("throttled", live.throttled), ("error", live.failed_calls)):
-            if value:
-                counters.append(CounterValue("lookup_requests", account, region, outcome, value))
-        counters += [
-            CounterValue("scan_errors", account, region, category, value)
-            for category, value in sorted(live.errors.items())
-        ]
-    return counters
-
-
-def _store_error(error: BaseException) -> sqlite3.Error | None:
-    """The state file's error behind a crash (perhaps inside a task group's exception group)."""
-    if isinstance(error, sqlite3.Error):
-        return error
-    if isinstance(error, BaseExceptionGroup):
-        for inner in error.exceptions:
-            if (found := _store_error(inner)) is not None:
-                return found
-    return None
-
-
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"
-
-
-def _error_item(failure: StreamFailure) -> dict[str, str | int]:
-    reason = failure.reason.splitlines()[0] if failure.reason else ""
-    return {
-        "account_id": failure.account_id,
-        "region": failure.region,
-        "stream": failure.stream,
-        "reason": reason[:300],
-        "count": failure.count,
-    }

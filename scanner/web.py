@@ -17,6 +17,7 @@ import orjson
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from scanner.bookkeeping import Readiness, WallClock
 from scanner.lifecycle import Fact, Lifecycle, ResourceKey
 from scanner.openapi import openapi_document
 from scanner.plan_route import add_plan
@@ -30,7 +31,6 @@ from scanner.query import (
     select,
 )
 from scanner.report import unread_json
-from scanner.service import Readiness, WallClock
 from scanner.snapshot import Entry, Snapshot
 from scanner.store import Store, fact_to_dict
 from scanner.ui import add_pages, is_page, is_public_page, page_denial

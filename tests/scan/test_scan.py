@@ -20,7 +20,8 @@ from scanner.plan import (
 )
 from scanner.records import Record
 from scanner.scan import ScanOptions, run_scan
-from scanner.settings import RetrySettings, StreamStrategy
+from scanner.settings import RetrySettings
+from scanner.settings_file import StreamStrategy
 from scanner.sources import SourcePage
 
 from .fakes import FakeSource, VirtualTimer, extract, keys_alive, record

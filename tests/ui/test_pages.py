@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from scanner.bookkeeping import scan_totals
 from scanner.catalog import load_catalog
 from scanner.cleanup_plan import delete_command
 from scanner.lifecycle import Actor, Change, Fact, Lifecycle, ResourceKey
 from scanner.metrics import build_registry
 from scanner.pages import Page
 from scanner.plan import Slice, StreamId
-from scanner.service import scan_totals
 from scanner.snapshot import Snapshot
 from scanner.store import Store
 from scanner.ui.auth import COOKIE, local_path, session_value, valid_session
