@@ -87,14 +87,15 @@ def summary(results: dict[str, Any], base: str) -> str:
         lines.append(f"  {resource_type:<{width}} {count:>5} {cost}")
     total = sum(costs.values())
     lines += [
-        f"  {'total':<{width}} {len(items):>5} {total:>9.3f}  (about {total * 730:,.0f} USD/month "
-        "where a price is known; ? = no known price)",
+        f"  {'total':<{width}} {len(items):>5} {total:>9.3f}",
+        f"  About {total * 730:,.0f} USD/month where a price is known (? = no known price).",
         "",
         "Open:",
-        f"  {base}/                   the overview page; {base}/leftovers lists them",
-        f"  {base}/results            the JSON report (filters: ?resource_type=ec2.volume...)",
-        f"  {base}/metrics            Prometheus metrics",
-        f"  {base}/openapi.json       the API",
+        f"  {base}/              the overview page",
+        f"  {base}/leftovers     the list, sorted and filtered",
+        f"  {base}/results       the JSON report (filters as /leftovers)",
+        f"  {base}/metrics       Prometheus metrics",
+        f"  {base}/openapi.json  the API",
         "",
         "Ctrl-C stops.",
     ]

@@ -66,3 +66,12 @@ def test_summary_columns_stay_aligned_for_long_type_names() -> None:
         if line.split()[0] in {"acm_pca.certificate_authority", "s3.bucket", "total"}
     ]
     assert len({line.index(line.split()[1]) + len(line.split()[1]) for line in counts}) == 1
+
+
+def test_the_summary_fits_an_80_column_terminal() -> None:
+    results = {
+        "leftovers": [item("acm_pca.certificate_authority", 0.548), item("s3.bucket", None)],
+        "stats": {"api_calls": 45, "duration_seconds": 0.4},
+    }
+    lines = summary(results, "http://127.0.0.1:9100").splitlines()
+    assert [line for line in lines if len(line) > 80] == []
