@@ -207,7 +207,9 @@ def test_the_bucket_is_read_through_the_role_assumed_at_the_sts_endpoint(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    spec = replace(spec_for(33), accounts=1, regions=("eu-west-1",), days=2, resources=4)
+    # Enough resources that some are left over (the test reads them through the role).
+    spec = replace(spec_for(33), accounts=1, regions=("eu-west-1",), days=2, resources=8)
+    assert ground_truth(spec).leftovers
     history = tmp_path / "history"
     write_history(spec, history, file_seconds=HOURS_PER_FILE * 3600)
     _upload(_bucket(moto_url, "trail-three"), "trail-three", history, "")

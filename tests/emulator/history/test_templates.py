@@ -11,6 +11,7 @@ import pytest
 from emulator import GeneratorSpec, generate
 from emulator.history.scenarios import DEFAULT_STATES
 from scanner.catalog import load_catalog
+from scanner.lifecycle import TAG_TYPE_SUFFIX
 from scanner.pairing import extract
 from scanner.records import read_file, record_from_body
 from tests.samples import samples_dir
@@ -178,7 +179,10 @@ def _of_the_twelve(body: dict[str, Any]) -> bool:
     record = record_from_body(body)
     assert record is not None
     twelve = {*DEFAULT_STATES, "autoscaling.group", "logs.log_group"}  # and the stories' own
-    return all(fact.key.resource_type in twelve for fact in extract(record, CATALOG))
+    return all(  # a tag's own lifecycle belongs to its resource's type
+        fact.key.resource_type.removesuffix(TAG_TYPE_SUFFIX) in twelve
+        for fact in extract(record, CATALOG)
+    )
 
 
 def _sample_bodies(source: str, name: str, files: tuple[str, ...]) -> list[dict[str, Any]]:
