@@ -34,7 +34,7 @@ def test_summary_shows_unknown_prices_as_unknown() -> None:
     assert "(1 without a known price)" in lines["ec2.instance"]
     assert lines["ec2.nat_gateway"].split() == ["ec2.nat_gateway", "1", "0.045"]
     assert lines["total"].split()[:3] == ["total", "5", "0.145"]
-    assert "where a price is known" in lines["total"]
+    assert lines["About"] == "  About 106 USD/month where a price is known (? = no known price)."
     assert "0.000" not in summary(results, "http://x")
 
 
