@@ -4,7 +4,7 @@ models and open clients) for as long as the process wants them; account and regi
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +22,8 @@ from scanner.sources import SourceError
 from scanner.sources.tls import SharedTlsSession
 
 STS_REGION = "us-east-1"
+#: The time credentials' expiry is compared with (botocore's own clock unless a test moves it).
+Clock = Callable[[], datetime]
 SESSION_NAME = "leftovers-scan"
 
 
@@ -42,12 +44,14 @@ class AwsClients:
 
     One base session (the environment's credentials) whose model loader every other session
     shares, so botocore reads and parses each service's model files once; one session per assumed
-    role, whose refreshable credentials botocore renews before they expire (not assumed again
-    each scan); and one open client per (session, service, region, endpoint, pool): a client is
-    bound to its region, so per (account, region) is as few as LookupEvents allows."""
+    role, whose refreshable credentials botocore renews before they expire by `clock` (not
+    assumed again each scan); and one open client per (session, service, region, endpoint,
+    pool): a client is bound to its region, so per (account, region) is as few as LookupEvents
+    allows."""
 
-    def __init__(self, base: aioboto3.Session | None = None) -> None:
+    def __init__(self, base: aioboto3.Session | None = None, clock: Clock | None = None) -> None:
         self.base = base if base is not None else aioboto3.Session()
+        self._clock = clock
         self._roles: dict[tuple[str, str | None], aioboto3.Session] = {}
         self._clients: dict[tuple[int, str, str, str | None, int], Any] = {}
         self._owners: dict[int, aioboto3.Session] = {}  # keeps each key's session (and id) alive
@@ -81,7 +85,9 @@ class AwsClients:
         """The session of `role_arn`, made once (its credentials refresh themselves)."""
         key = (role_arn, endpoint_url)
         if key not in self._roles:
-            self._roles[key] = assumed_role_session(self.base, role_arn, endpoint_url, self)
+            self._roles[key] = assumed_role_session(
+                self.base, role_arn, endpoint_url, self, self._clock
+            )
         return self._roles[key]
 
     async def client(
@@ -122,11 +128,13 @@ class _AssumedRoleProvider:
         role_arn: str,
         endpoint_url: str | None,
         clients: AwsClients | None,
+        clock: Clock | None,
     ) -> None:
         self._base = base
         self._role_arn = role_arn
         self._endpoint_url = endpoint_url
         self._clients = clients
+        self._clock = clock
 
     async def _assume(self) -> Mapping[str, Any]:
         if self._clients is not None:  # the base session's STS client, kept open
@@ -154,7 +162,11 @@ class _AssumedRoleProvider:
         }
 
     async def load(self) -> AioDeferredRefreshableCredentials:
-        return AioDeferredRefreshableCredentials(refresh_using=self._fetch, method=self.METHOD)
+        if self._clock is None:
+            return AioDeferredRefreshableCredentials(refresh_using=self._fetch, method=self.METHOD)
+        return AioDeferredRefreshableCredentials(
+            refresh_using=self._fetch, method=self.METHOD, time_fetcher=self._clock
+        )
 
 
 def assumed_role_session(
@@ -162,18 +174,20 @@ def assumed_role_session(
     role_arn: str,
     endpoint_url: str | None,
     clients: AwsClients | None = None,
+    clock: Clock | None = None,
 ) -> aioboto3.Session:
-    """A session whose credentials come from assuming `role_arn` (refreshed before expiry),
-    reading models through `base`'s loader; `clients`: where its STS client is kept open."""
+    """A session of `base`'s class whose credentials come from assuming `role_arn` (refreshed
+    before they expire by `clock`, by default the machine's), reading models through `base`'s
+    loader; `clients`: where its STS client is kept open."""
     core = AioSession()
     # aioboto3 gives no public way to the botocore session it wraps; register_component is
     # botocore's documented way to share a component (the loader caches every model it parsed).
     core.register_component("data_loader", base._session.get_component("data_loader"))
-    provider = _AssumedRoleProvider(base, role_arn, endpoint_url, clients)
+    provider = _AssumedRoleProvider(base, role_arn, endpoint_url, clients, clock)
     # aiobotocore's providers are async; the stubs only know botocore's synchronous base class.
     resolver = AioCredentialResolver(providers=[cast(CredentialProvider, provider)])
     core.register_component("credential_provider", resolver)
-    return aioboto3.Session(botocore_session=core)
+    return type(base)(botocore_session=core)
 
 
 @dataclass(frozen=True, slots=True)
