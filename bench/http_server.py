@@ -23,6 +23,7 @@ from scanner.metrics import build_registry
 from scanner.runner import freeze_start_up
 from scanner.service import Service
 from scanner.settings import ServiceSettings, Settings
+from scanner.sources.aws import AwsClients
 from scanner.store import Store
 from scanner.web import Context, create_app, serve_http
 
@@ -63,7 +64,8 @@ async def serve(state: Path, port: int, emulator: str | None, spec: str | None) 
             rate=100.0,
             service=ServiceSettings(state_path=str(state)),
         )
-    service = Service(settings, store, catalog)
+    clients = AwsClients()  # as `leftovers serve` keeps them
+    service = Service(settings, store, catalog, clients=clients)
     if await store.last_finished_scan() is None:
         now = datetime.now(UTC).replace(microsecond=0)
         scan_id = await store.begin_scan(now)
@@ -83,6 +85,7 @@ async def serve(state: Path, port: int, emulator: str | None, spec: str | None) 
                 break
         group.cancel_scope.cancel()
     await runner.cleanup()
+    await clients.aclose()
     await store.close()
 
 

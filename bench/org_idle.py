@@ -1,10 +1,11 @@
 """Steady state at organization size: an idle incremental scan of many accounts x 17 regions
 against the emulator (its STS and LookupEvents in their own process).
 
-FULL reads 100 accounts (1,700 streams), not 1,000: the scanner opens an aiobotocore client per
-(account, region) for every scan, ~17 ms of CPU and ~0.8 MB each (the idle scan's profile: half
-its CPU is client creation), so 17,000 streams would need ~14 GB here. The figures scale with
-the number of streams; `details.org_idle` keeps the spec.
+The child runs the service as `leftovers serve` does: its sessions and clients are kept from
+scan to scan, so the idle scan opens none (`clients_open` says how many the first one opened).
+FULL reads 100 accounts (1,700 streams) so that `make bench` stays short; the figures scale with
+the number of streams (README, "Sizing", has a run at 1,000 accounts); `details.org_idle` keeps
+the spec.
 """
 
 from __future__ import annotations

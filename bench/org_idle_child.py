@@ -20,6 +20,7 @@ from scanner.logs import configure
 from scanner.runner import freeze_start_up
 from scanner.service import Service
 from scanner.settings import AccountSelection, AccountTarget, ServiceSettings, Settings
+from scanner.sources.aws import AwsClients
 from scanner.store import Store
 
 ROLE = "arn:aws:iam::{account}:role/LeftoversReader"
@@ -43,7 +44,8 @@ async def _scans(url: str, spec_text: str, rate: float, state: Path) -> dict[str
     )
     configure("warning")
     store = await Store.open(state)
-    service = Service(settings, store, load_catalog())
+    clients = AwsClients()  # as `leftovers serve` keeps them
+    service = Service(settings, store, load_catalog(), clients=clients)
     freeze_start_up()
     try:
         started = time.perf_counter()
@@ -53,7 +55,9 @@ async def _scans(url: str, spec_text: str, rate: float, state: Path) -> dict[str
         wall, cpu = time.perf_counter(), _cpu()
         idle = await service.scan_once()
         wall, cpu = time.perf_counter() - wall, _cpu() - cpu
+        open_clients = clients.clients_open
     finally:
+        await clients.aclose()
         await store.close()
     assert first.result is not None
     assert idle.result is not None
@@ -67,6 +71,7 @@ async def _scans(url: str, spec_text: str, rate: float, state: Path) -> dict[str
         "idle_failures": len(idle.result.failures),
         "idle_seconds": round(wall, 2),
         "idle_cpu_seconds": round(cpu, 2),
+        "clients_open": open_clients,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 

@@ -37,7 +37,7 @@ from scanner.errors import InputError
 from scanner.logs import get_logger
 from scanner.settings import Settings
 from scanner.sources import SourceError
-from scanner.sources.aws import client_config, enabled_regions
+from scanner.sources.aws import AwsClients, client_config, enabled_regions
 from scanner.sources.lookup import classify
 from scanner.throttle import backoff
 
@@ -231,7 +231,8 @@ async def refresh(
     if settings.regions is not None:
         regions = list(settings.regions)
     else:
-        regions = await enabled_regions(aioboto3.Session(), settings.endpoint_url)
+        async with AwsClients() as clients:
+            regions = await enabled_regions(clients, clients.base, settings.endpoint_url)
     wanted = queries(mapping, book, regions)
     log.info("prices_refresh_started", queries=len(wanted), regions=len(regions))
     results = await ask(settings, wanted, pricing_region)

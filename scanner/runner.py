@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -27,7 +27,7 @@ from scanner.records import Record
 from scanner.scan import ScanOptions, run_scan
 from scanner.settings import Settings
 from scanner.sources import Category, Source, SourceError
-from scanner.sources.aws import AccountSession, account_sessions, enabled_regions
+from scanner.sources.aws import AccountSession, AwsClients, account_sessions, enabled_regions
 from scanner.sources.duck import DuckFilesSource
 from scanner.sources.lookup import LookupSource, classify
 from scanner.store import RegionState
@@ -120,18 +120,20 @@ class DiscoveryError(LeftoversError):
 
 @dataclass(frozen=True, slots=True)
 class Targets:
-    """What one scan reads: account sessions, (account, region) pairs, discovery failures."""
+    """What one scan reads: account sessions, (account, region) pairs, discovery failures; and
+    the clients the sessions' clients are kept in."""
 
     sessions: Mapping[str, AccountSession]
     regions: tuple[tuple[str, str], ...]
     failures: tuple[StreamFailure, ...] = ()
+    clients: AwsClients | None = field(default=None, compare=False)
 
 
-async def discover(settings: Settings, base: aioboto3.Session | None = None) -> Targets:
-    """Resolve accounts (sessions, assumed roles, the Organization) and their regions; a region
-    list that cannot be read is that account's failure, as data."""
+async def discover(settings: Settings, clients: AwsClients) -> Targets:
+    """Resolve accounts (`clients`' sessions, assumed roles, the Organization) and their regions;
+    a region list that cannot be read is that account's failure, as data."""
     try:
-        sessions = await account_sessions(settings, base)
+        sessions = await account_sessions(settings, clients=clients)
     except Exception as error:  # no credentials, no organization access, unreachable endpoint
         found = error if isinstance(error, SourceError) else classify(error)
         message = f"cannot list the accounts to scan: {found.reason}"
@@ -143,7 +145,7 @@ async def discover(settings: Settings, base: aioboto3.Session | None = None) -> 
             targets.extend((account.account_id, region) for region in settings.regions)
             continue
         try:
-            regions = await enabled_regions(account.session, settings.endpoint_url)
+            regions = await enabled_regions(clients, account.session, settings.endpoint_url)
         except Exception as error:  # any failure to list regions is that account's failure
             found = error if isinstance(error, SourceError) else classify(error)
             failures.append(
@@ -153,7 +155,7 @@ async def discover(settings: Settings, base: aioboto3.Session | None = None) -> 
             )
             continue
         targets.extend((account.account_id, region) for region in regions)
-    return Targets({a.account_id: a for a in sessions}, tuple(targets), tuple(failures))
+    return Targets({a.account_id: a for a in sessions}, tuple(targets), tuple(failures), clients)
 
 
 def window_start(
@@ -211,12 +213,14 @@ SourceFactory = Callable[[Targets], LookupLike]
 
 
 def lookup_source(settings: Settings, catalog: Catalog, targets: Targets) -> LookupSource:
-    """LookupEvents for the targets' accounts, a client pool as large as the chains."""
+    """LookupEvents for the targets' accounts (their clients kept where the targets' are), a
+    connection pool as large as the chains."""
     return LookupSource(
         {account: s.session for account, s in targets.sessions.items()},
         catalog.watches,
         settings.endpoint_url,
         pool=settings.concurrency + 2,
+        clients=targets.clients,
     )
 
 
@@ -259,11 +263,16 @@ async def scan_aws(
     timer: Timer | None = None,
     base: aioboto3.Session | None = None,
 ) -> ScanResult:
-    """Scan the accounts and regions of the settings over `window` (or resume `work`)."""
-    targets = await discover(settings, base)
-    if work is None:
-        work = build_plan(targets.regions, window, event_set(catalog), settings.stream_strategy)
-    return await run_lookup(settings, catalog, targets, work, sink, progress=progress, timer=timer)
+    """Scan the accounts and regions of the settings over `window` (or resume `work`), with
+    sessions and clients for this scan only."""
+    async with AwsClients(base) as clients:
+        targets = await discover(settings, clients)
+        if work is None:
+            events = event_set(catalog)
+            work = build_plan(targets.regions, window, events, settings.stream_strategy)
+        return await run_lookup(
+            settings, catalog, targets, work, sink, progress=progress, timer=timer
+        )
 
 
 def wanted_regions(settings: Settings) -> frozenset[str] | None:

@@ -52,7 +52,7 @@ from scanner.runner import (
 )
 from scanner.settings import Settings
 from scanner.snapshot import Snapshot
-from scanner.sources.aws import AccountSession
+from scanner.sources.aws import AccountSession, AwsClients
 from scanner.store import CounterValue, RegionState, Store
 from scanner.verify import Subject
 from scanner.verify.memory import VerdictMemory
@@ -96,6 +96,7 @@ class Service:
         *,
         clock: WallClock = utc_now,
         source_factory: SourceFactory | None = None,
+        clients: AwsClients | None = None,
     ) -> None:
         if settings.deadline_seconds is None:  # a scan never runs into the next one
             settings = replace(settings, deadline_seconds=settings.service.interval_seconds)
@@ -104,6 +105,7 @@ class Service:
         self.catalog = catalog
         self.clock = clock
         self._source_factory = source_factory
+        self._clients = clients  # kept from scan to scan; None: each scan opens its own
         self._snapshot: Snapshot | None = None
         self._events = event_set(catalog)
         self._lock = anyio.Lock()
@@ -183,12 +185,18 @@ class Service:
         return expired
 
     async def _scan(self, run: _Run) -> ScanSummary:
+        if self._clients is not None:
+            return await self._scan_with(run, self._clients)
+        async with AwsClients() as clients:
+            return await self._scan_with(run, clients)
+
+    async def _scan_with(self, run: _Run, clients: AwsClients) -> ScanSummary:
         started = run.started
         scan_id = run.scan_id = await self.store.begin_scan(started)
         log.info("scan_started", scan_id=scan_id)
         known = await self.store.regions()
         try:
-            targets = await discover(self.settings)
+            targets = await discover(self.settings, clients)
         except Exception as error:  # discovery failures are reported, the service goes on
             reason = one_line(error)
             log.warning("discovery_failed", reason=reason)

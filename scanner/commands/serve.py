@@ -18,6 +18,7 @@ from scanner.metrics import build_registry
 from scanner.runner import freeze_start_up
 from scanner.service import Service
 from scanner.settings import Settings, load_settings
+from scanner.sources.aws import AwsClients
 from scanner.store import Store
 from scanner.web import Context, create_app, serve_http
 
@@ -96,7 +97,8 @@ async def serve(settings: Settings) -> None:
     state = Path(settings.service.state_path)
     state.parent.mkdir(parents=True, exist_ok=True)
     store = await Store.open(state)
-    service = Service(settings, store, catalog)
+    clients = AwsClients()  # sessions and clients kept from scan to scan
+    service = Service(settings, store, catalog, clients=clients)
     runner = None
     try:
         await service.refresh()
@@ -144,6 +146,7 @@ async def serve(settings: Settings) -> None:
         with anyio.CancelScope(shield=True), anyio.move_on_after(SHUTDOWN_SECONDS):
             if runner is not None:
                 await runner.cleanup()
+            await clients.aclose()
             await store.close()
             log.info("service_stopped")
 

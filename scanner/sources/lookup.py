@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterable, Mapping
-from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
@@ -30,7 +29,7 @@ from scanner.plan import PAGE_SIZE, Slice, StreamId, lookup_attribute
 from scanner.records import parse_time, record_from_lookup_event
 from scanner.sources import SourceError, SourcePage, Watches
 from scanner.sources.answers import use_fast_lookup_parser
-from scanner.sources.aws import client_config, service_endpoint
+from scanner.sources.aws import AwsClients
 
 log = get_logger("lookup")
 
@@ -144,7 +143,8 @@ def parse_page(answer: Mapping[str, Any], watches: Watches) -> SourcePage:
 
 
 class LookupSource:
-    """LookupEvents for the accounts it holds sessions for; use it as an async context manager."""
+    """LookupEvents for the accounts it holds sessions for; use it as an async context manager.
+    Its clients come from `clients`, kept open beyond it; without, from its own, closed with it."""
 
     time_sliced = True
 
@@ -154,6 +154,7 @@ class LookupSource:
         watches: Watches,
         endpoint_url: str | None = None,
         pool: int = 10,
+        clients: AwsClients | None = None,
     ) -> None:
         self._sessions = dict(sessions)
         for session in self._sessions.values():
@@ -161,12 +162,10 @@ class LookupSource:
         self._watches = watches
         self._endpoint_url = endpoint_url
         self._pool = pool
-        self._clients: dict[tuple[str, str], Any] = {}
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
-        self._stack = AsyncExitStack()
+        self._owned = clients is None
+        self._clients = clients if clients is not None else AwsClients()
 
     async def __aenter__(self) -> Self:
-        await self._stack.__aenter__()
         return self
 
     async def __aexit__(
@@ -175,7 +174,8 @@ class LookupSource:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._stack.__aexit__(exc_type, exc, tb)
+        if self._owned:
+            await self._clients.aclose()
 
     async def warm(self, keys: Iterable[tuple[str, str]]) -> None:
         """Resolve every account's credentials (an sts:AssumeRole per role) and open a client per
@@ -201,23 +201,12 @@ class LookupSource:
                 group.start_soon(client, account_id, region)
 
     async def _client(self, account_id: str, region: str) -> Any:
-        key = (account_id, region)
-        if key in self._clients:
-            return self._clients[key]
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            if key not in self._clients:
-                session = self._sessions.get(account_id)
-                if session is None:
-                    raise SourceError("fatal", f"no session for account {account_id}")
-                client = session.client(
-                    "cloudtrail",
-                    region_name=region,
-                    endpoint_url=service_endpoint(session, "cloudtrail") or self._endpoint_url,
-                    config=client_config(self._pool),
-                )
-                self._clients[key] = await self._stack.enter_async_context(client)
-        return self._clients[key]
+        session = self._sessions.get(account_id)
+        if session is None:
+            raise SourceError("fatal", f"no session for account {account_id}")
+        return await self._clients.client(
+            session, "cloudtrail", region, self._endpoint_url, self._pool
+        )
 
     async def fetch(self, stream: StreamId, bounds: Slice, token: str | None) -> SourcePage:
         params: dict[str, Any] = {
