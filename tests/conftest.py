@@ -10,6 +10,7 @@ Fixtures for other tests to use:
     emulator             async: the running emulator (`.endpoint_url`, `.emulator`, `.env()`)
     emulator_thread      sync: the same, served from a background thread (boto3, aws CLI)
     emulator_env         emulator_thread plus AWS_* variables set for the test
+    store, client_for    a state file, and clients of the service's app (tests/web_client.py)
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from emulator import Emulator, Running
 from emulator.api.clock import ManualClock
 from scanner.records import format_time
 from tests.samples import SAMPLES
+
+#: The HTTP tests' `store` and `client_for` fixtures.
+pytest_plugins = ("tests.web_client",)
 
 EMULATOR_NOW = datetime(2026, 11, 1, 12, 0, 0, tzinfo=UTC)
 ACCOUNT_A = "111111111111"

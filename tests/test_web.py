@@ -2,59 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from scanner.metrics import build_registry
 from scanner.openapi import openapi_document
-from scanner.snapshot import Snapshot
-from scanner.store import Store
 from scanner.ui import is_page
-from scanner.web import Context, create_app
-from tests.snapshots import NOW, build
+from tests.snapshots import build
 
 Factory = Callable[..., Any]
 RESOURCE = "/resources/{account_id}/{region}/{resource_type}/{resource_id}"
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = await Store.open(tmp_path / "state.db")
-    yield store
-    await store.close()
-
-
-@pytest.fixture
-async def client_for(store: Store) -> AsyncIterator[Factory]:
-    clients: list[TestClient[Any, Any]] = []
-
-    async def make(
-        snapshot: Snapshot | None = None, token: str | None = None
-    ) -> TestClient[Any, Any]:
-        holder = [snapshot]
-        context = Context(
-            current=lambda: holder[0],
-            store=store,
-            registry=build_registry(lambda: holder[0]),
-            token=token,
-            clock=lambda: NOW,
-        )
-        client: TestClient[Any, Any] = TestClient(TestServer(create_app(context)))
-        await client.start_server()
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        await client.close()
 
 
 async def results(client: TestClient[Any, Any], query: str = "") -> dict[str, Any]:

@@ -7,66 +7,29 @@ import base64
 import csv
 import io
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from scanner.bookkeeping import scan_totals
 from scanner.catalog import load_catalog
 from scanner.cleanup_plan import delete_command
 from scanner.lifecycle import Actor, Change, Fact, Lifecycle, ResourceKey
-from scanner.metrics import build_registry
 from scanner.pages import Page
 from scanner.plan import Slice, StreamId
 from scanner.snapshot import Snapshot
 from scanner.store import Store
 from scanner.ui.auth import COOKIE, local_path, session_value, valid_session
-from scanner.web import Context, create_app
 from tests.snapshots import ALICE, BOB, NOW, build, created, entry
 
 Client = TestClient[Any, Any]
 Factory = Callable[..., Any]
 MARKUP = "<script>alert(1)</script>[/]"
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = await Store.open(tmp_path / "state.db")
-    yield store
-    await store.close()
-
-
-@pytest.fixture
-async def client_for(store: Store) -> AsyncIterator[Factory]:
-    clients: list[Client] = []
-
-    async def make(
-        snapshot: Snapshot | None = None, token: str | None = None, **extra: Any
-    ) -> Client:
-        holder = [snapshot]
-        context = Context(
-            current=lambda: holder[0],
-            store=store,
-            registry=build_registry(lambda: holder[0]),
-            token=token,
-            clock=lambda: NOW,
-            interval_seconds=3600,
-            **extra,
-        )
-        client: Client = TestClient(TestServer(create_app(context)))
-        await client.start_server()
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        await client.close()
 
 
 def many(count: int, **changes: Any) -> Snapshot:
