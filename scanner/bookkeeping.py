@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from scanner.errors import one_line
 from scanner.pages import ScanProgress, StreamFailure
 from scanner.snapshot import Snapshot
 from scanner.store import CounterValue, ScanTotal, account_totals
@@ -78,12 +79,6 @@ def store_error(error: BaseException) -> sqlite3.Error | None:
             if (found := store_error(inner)) is not None:
                 return found
     return None
-
-
-def one_line(error: BaseException) -> str:
-    """An error as `Type: its first line`."""
-    text = str(error).strip()
-    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"
 
 
 def error_item(failure: StreamFailure) -> dict[str, str | int]:

@@ -31,6 +31,12 @@ Messages may quote AWS or file text: `printable` makes any of it safe to show on
 _CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
 
 
+def one_line(error: BaseException) -> str:
+    """An exception as `Type: its first line`, for a log field or a stored reason."""
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"
+
+
 def printable(text: str) -> str:
     """`text` with its control characters spelled out: a terminal shows it and obeys none."""
     return text.translate(_CONTROLS)

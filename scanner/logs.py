@@ -11,6 +11,8 @@ from typing import Any, TextIO
 import structlog
 from aiohttp.http_exceptions import HttpProcessingError
 
+from scanner.errors import one_line
+
 REDACTED = "[redacted]"
 
 #: Keys whose values are never logged.
@@ -99,8 +101,7 @@ def _one_line_error(
     exc_info = event_dict.pop("exc_info", None)
     error = exc_info[1] if isinstance(exc_info, tuple) else None
     if isinstance(error, BaseException):
-        text = str(error).strip()
-        event_dict["error"] = f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"
+        event_dict["error"] = one_line(error)
     return event_dict
 
 

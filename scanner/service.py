@@ -32,11 +32,11 @@ from scanner.bookkeeping import (
     WallClock,
     counters,
     error_item,
-    one_line,
     scan_totals,
     store_error,
 )
 from scanner.catalog import Catalog
+from scanner.errors import one_line
 from scanner.lifecycle import ResourceKey
 from scanner.logs import get_logger
 from scanner.pages import ScanProgress, ScanResult, ScanStats
