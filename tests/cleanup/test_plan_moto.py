@@ -16,8 +16,8 @@ from botocore.exceptions import ClientError
 
 from emulator import Running
 from scanner.cli import main
-from tests.cleanup.moto_server import ACCOUNT, REGION, moto_server
 from tests.conftest import MakeRecord
+from tests.moto_server import ACCOUNT, REGION, moto_server
 
 AWS_CLI = os.environ.get("AWS_CLI", "")
 pytestmark = pytest.mark.skipif(not AWS_CLI, reason="AWS_CLI (make unit builds it) not set")

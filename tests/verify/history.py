@@ -16,7 +16,8 @@ import jmespath
 
 from scanner.catalog import ResourceType
 from scanner.records import format_time
-from tests.verify.moto import MOTO_ACCOUNT, REGION
+from tests.moto_server import ACCOUNT as MOTO_ACCOUNT
+from tests.moto_server import REGION
 
 
 def _path(text: str) -> list[str]:

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 import boto3
 import botocore.session
-from moto.server import ThreadedMotoServer
 
-#: moto's default account: the CloudTrail history is written for it.
-MOTO_ACCOUNT = "123456789012"
-REGION = "us-east-1"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
+from tests.moto_server import REGION
+from tests.moto_server import moto_server as serving_moto
 
 
 @dataclass
@@ -50,10 +40,5 @@ def endpoint_variable(api: str) -> str:
 
 def moto_server() -> Iterator[Moto]:
     """Start moto on a free loopback port, yield it, stop it."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield Moto(f"http://{host}:{port}")
-    finally:
-        server.stop()
+    with serving_moto() as endpoint_url:
+        yield Moto(endpoint_url)

@@ -19,9 +19,11 @@ from scanner.catalog import load_catalog
 from scanner.cli import main
 from scanner.verify import GONE_REASON
 from tests.conftest import UNLIMITED_RATE
+from tests.moto_server import ACCOUNT as MOTO_ACCOUNT
+from tests.moto_server import REGION
 from tests.verify.history import create_record
 from tests.verify.makers import MAKERS, Made
-from tests.verify.moto import MOTO_ACCOUNT, REGION, Moto, endpoint_variable, moto_server
+from tests.verify.moto import Moto, endpoint_variable, moto_server
 
 CATALOG = load_catalog()
 PER_TYPE = 3
